@@ -1,0 +1,95 @@
+"""Text edits, fixes and their applicability (ruff's model).
+
+A fix is a small set of ``Edit``s to the original text plus an
+``Applicability``.  ``apply_fixes`` applies, in one left-to-right pass, every
+fix at or above a threshold whose edits overlap no edit already taken; the
+engine re-parses and calls it again until nothing more applies.
+
+This module imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class Applicability(enum.IntEnum):
+    DISPLAY_ONLY = 0  #: shown as a suggestion, never applied
+    UNSAFE = 1  #: applied only with ``--unsafe-fixes``
+    SAFE = 2  #: applied by default
+
+    @property
+    def label(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace ``text[start:end]`` with ``content``; an insertion if start == end."""
+
+    start: int
+    end: int
+    content: str = ""
+
+    @classmethod
+    def insert(cls, at: int, content: str) -> Edit:
+        return cls(at, at, content)
+
+    @classmethod
+    def delete(cls, start: int, end: int) -> Edit:
+        return cls(start, end, "")
+
+
+@dataclass(frozen=True)
+class Fix:
+    title: str  #: imperative, e.g. "Use `COPY --chown=10001:10001`"
+    edits: tuple[Edit, ...]  #: sorted by (start, end) on construction
+    applicability: Applicability = Applicability.SAFE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "edits", tuple(sorted(self.edits)))
+
+    def applies(self, threshold: Applicability) -> bool:
+        return self.applicability >= threshold
+
+
+def _overlaps(a: Edit, b: Edit) -> bool:
+    """True when applying both ``a`` and ``b`` has no single clear meaning."""
+    if a.start == b.start:
+        return True  # two edits at one place: their order would be a guess
+    return a.start < b.end and b.start < a.end
+
+
+def _well_formed(edits: tuple[Edit, ...]) -> bool:
+    """Edits of one fix may touch but not overlap (they are sorted)."""
+    return all(a.end <= b.start and a != b for a, b in zip(edits, edits[1:]))
+
+
+def apply_fixes(
+    text: str, fixes: Iterable[Fix], threshold: Applicability = Applicability.SAFE
+) -> tuple[str, list[Fix]]:
+    """Apply every fix at or above ``threshold`` that overlaps none taken before
+    it; returns the new text and the fixes applied, in order."""
+    taken: list[Edit] = []
+    applied: list[Fix] = []
+    for fix in fixes:
+        if not fix.edits or not fix.applies(threshold):
+            continue
+        if any(_overlaps(e, t) for e in fix.edits for t in taken):
+            continue
+        if not _well_formed(fix.edits):
+            continue
+        taken.extend(fix.edits)
+        applied.append(fix)
+    if not taken:
+        return text, []
+    out: list[str] = []
+    last = 0
+    for edit in sorted(taken):
+        out.append(text[last:edit.start])
+        out.append(edit.content)
+        last = edit.end
+    out.append(text[last:])
+    return "".join(out), applied

@@ -1,0 +1,27 @@
+"""What rules produce: violations (with an optional fix) and declines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rewriter.edits import Fix
+from rewriter.syntax import Span
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str  #: e.g. ``DF001``
+    name: str  #: kebab-case name of the problem, e.g. ``missing-nonroot-user``
+    span: Span  #: where in the original text
+    message: str  #: states the problem
+    fix: Fix | None = None
+
+
+@dataclass(frozen=True)
+class Decline:
+    """dockfix chose not to change something, and says why."""
+
+    reason: str  #: kebab-case reason code, e.g. ``privilege-drop-entrypoint``
+    message: str  #: what the user can do about it
+    line: int | None = None  #: 1-based line it is about
+    stage: str | None = None  #: stage name or index
