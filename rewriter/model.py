@@ -1,0 +1,345 @@
+"""What a Dockerfile means for its users: stages, ARGs, base families, who runs.
+
+``analyse()`` resolves global ``ARG``s (with ``--build-arg`` overrides) in
+``FROM`` lines, links ``FROM <stage>`` chains, finds each stage's base family
+(from the family table, else from package-manager evidence in its ``RUN``
+lines, else ``unknown``), follows ``USER`` to the effective user at the end of
+every stage, and collects the users and groups the file itself creates.
+
+Variable expansion is string substitution only.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rewriter.settings import Settings
+from rewriter.shell import Command, commands, run_script
+from rewriter.syntax import Dockerfile, Instruction, Stage, parse_words
+
+if TYPE_CHECKING:
+    from rewriter.families import Family, ImageInfo
+
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def expand(text: str, env: dict[str, str]) -> tuple[str, bool]:
+    """Substitute ``$X``, ``${X}``, ``${X:-d}``, ``${X-d}``, ``${X:+a}``, ``${X+a}``
+    from ``env``; the flag is False when a variable had no value."""
+    ok = True
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal ok
+        name = m.group(1) or m.group(4)
+        op, word = m.group(2), m.group(3) or ""
+        val = env.get(name)
+        if op in (":-", "-"):
+            if val is None or (op == ":-" and val == ""):
+                inner, inner_ok = expand(word, env)
+                ok = ok and inner_ok
+                return inner
+            return val
+        if op in (":+", "+"):
+            if val is None or (op == ":+" and val == ""):
+                return ""
+            return expand(word, env)[0]
+        if val is None:
+            ok = False
+            return m.group(0)
+        return val
+
+    return _VAR.sub(sub, text), ok
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _pairs(ins: Instruction, escape: str) -> list[tuple[str, str | None]]:
+    """NAME[=value] pairs of an ARG or ENV (ENV's old ``ENV K V`` form too)."""
+    words = parse_words(ins.args, escape)
+    if ins.cmd == "ENV" and words and "=" not in words[0]:
+        parts = ins.args.split(None, 1)
+        return [(parts[0], _unquote(parts[1].strip()) if len(parts) > 1 else "")]
+    out: list[tuple[str, str | None]] = []
+    for w in words:
+        if "=" in w:
+            k, v = w.split("=", 1)
+            out.append((k, _unquote(v)))
+        else:
+            out.append((w, None))
+    return out
+
+
+def is_root(user: str | None) -> bool:
+    """``None`` (no USER anywhere), ``root``, ``0`` and ``root:*`` / ``0:*`` are root."""
+    if user is None:
+        return True
+    name = user.split(":", 1)[0].strip()
+    return name in ("", "root", "0")
+
+
+def numeric(user: str) -> bool:
+    return bool(re.fullmatch(r"\d+(:\d+)?", user))
+
+
+@dataclass
+class CreatedUser:
+    name: str
+    uid: int | None
+    gid: int | None
+    group: str | None
+    ins: Instruction
+
+
+@dataclass
+class StageInfo:
+    stage: Stage
+    base: str  #: the base reference with ARGs expanded
+    base_resolved: bool  #: False when an ARG in FROM has no value
+    parent: StageInfo | None  #: the stage this one is built FROM
+    image: ImageInfo | None  #: what the family table knows of the external base
+    family: Family
+    family_source: str  #: table | evidence | parent | unknown
+    env: dict[str, str]  #: ARG and ENV values in force at the end of the stage
+    users: list[tuple[Instruction, str, bool]] = field(default_factory=list)
+    #: (USER instruction, expanded value, resolved)
+    created: list[CreatedUser] = field(default_factory=list)  #: by this stage's RUNs
+    groups: dict[str, int | None] = field(default_factory=dict)  #: created groups
+
+    @property
+    def name(self) -> str:
+        return self.stage.name
+
+    @property
+    def start_user(self) -> str | None:
+        """Who the stage runs as before its own USER lines."""
+        if self.parent is not None:
+            return self.parent.final_user
+        return self.image.default_user if self.image else None
+
+    @property
+    def final_user(self) -> str | None:
+        if self.users:
+            return self.users[-1][1]
+        return self.start_user
+
+    @property
+    def final_user_resolved(self) -> bool:
+        if self.users:
+            return self.users[-1][2]
+        return self.parent.final_user_resolved if self.parent else True
+
+    @property
+    def chain(self) -> list[StageInfo]:
+        """This stage and its ancestors, nearest first."""
+        out: list[StageInfo] = []
+        s: StageInfo | None = self
+        while s is not None and s not in out:
+            out.append(s)
+            s = s.parent
+        return out
+
+    def known_users(self) -> dict[str, CreatedUser]:
+        """Users created by this stage or its ancestors, by name."""
+        out: dict[str, CreatedUser] = {}
+        for s in reversed(self.chain):
+            for u in s.created:
+                out[u.name] = u
+        return out
+
+    def image_users(self) -> dict[str, int]:
+        root = self.chain[-1]
+        return dict(root.image.users) if root.image else {}
+
+
+@dataclass
+class Model:
+    df: Dockerfile
+    stages: list[StageInfo]
+    runtime: StageInfo | None  #: the target stage (default: the last one)
+    meta: dict[str, str]
+
+    @property
+    def runtime_chain(self) -> list[StageInfo]:
+        return self.runtime.chain if self.runtime else []
+
+
+def _script_texts(ins: Instruction) -> list[str]:
+    """Shell text a RUN executes: its logical line and its heredoc bodies."""
+    if ins.cmd != "RUN" or ins.json:
+        return []
+    texts = [ins.args]
+    texts += [h.content for h in ins.heredocs]
+    return texts
+
+
+def run_commands(ins: Instruction) -> list[Command]:
+    """Every simple command of a RUN (its line and heredoc bodies), for reading."""
+    out: list[Command] = []
+    if ins.cmd != "RUN" or ins.json:
+        return out
+    script = run_script(ins)
+    if script is not None:
+        out.extend(script.commands)
+    else:
+        for text in _script_texts(ins):
+            out.extend(commands(text).commands)
+    return out
+
+
+def _int(v: str | None) -> int | None:
+    return int(v) if v is not None and v.isdigit() else None
+
+
+def _parse_user_command(cmd: Command) -> tuple[str, str, dict[str, str | None]] | None:
+    """(kind, name, options) of useradd/adduser/groupadd/addgroup."""
+    name = cmd.name
+    if name not in ("useradd", "adduser", "groupadd", "addgroup"):
+        return None
+    args = cmd.args_after_name()
+    opts: dict[str, str | None] = {}
+    positional: list[str] = []
+    takes_value = {"-u", "--uid", "-g", "--gid", "-G", "--groups", "--ingroup", "-s", "--shell",
+                   "-h", "--home", "-d", "--home-dir", "-c", "--comment", "--gecos", "-k",
+                   "-K", "-e", "-f", "-p", "--password", "--firstuid", "--lastuid"}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a.startswith("--") and "=" in a:
+            k, v = a.split("=", 1)
+            opts[k] = v
+        elif a in takes_value and i + 1 < len(args):
+            opts[a] = args[i + 1]
+            i += 1
+        elif a.startswith("-"):
+            opts[a] = None
+        else:
+            positional.append(a)
+        i += 1
+    if not positional:
+        return None
+    kind = "group" if name in ("groupadd", "addgroup") else "user"
+    if name == "adduser" and len(positional) >= 2 and "--ingroup" not in opts:
+        # `adduser USER GROUP` adds an existing user to a group.
+        return None
+    if name == "addgroup" and len(positional) >= 2:
+        return None
+    return kind, positional[0], opts
+
+
+def _collect_users(info: StageInfo, ins: Instruction) -> None:
+    for cmd in run_commands(ins):
+        parsed = _parse_user_command(cmd)
+        if parsed is None:
+            continue
+        kind, name, opts = parsed
+        if kind == "group":
+            info.groups[name] = _int(opts.get("-g") or opts.get("--gid"))
+            continue
+        prog = cmd.name
+        uid = _int(opts.get("-u") or opts.get("--uid"))
+        gid: int | None = None
+        group: str | None = None
+        if prog == "useradd":
+            g = opts.get("-g") or opts.get("--gid")
+        elif prog == "adduser" and ("-G" in opts or "-D" in opts or "-S" in opts):
+            g = opts.get("-G")  # BusyBox: -G is the group, -g the GECOS field
+        else:
+            g = opts.get("--ingroup") or opts.get("--gid")
+        if g is not None:
+            if g.isdigit():
+                gid = int(g)
+            else:
+                group, gid = g, info.groups.get(g)
+        info.created.append(CreatedUser(name, uid, gid, group, ins))
+
+
+def analyse(df: Dockerfile, settings: Settings, path: str | None = None) -> Model:
+    from rewriter import families
+
+    meta: dict[str, str] = {}
+    for ins in df.meta_args:
+        for k, v in _pairs(ins, df.escape):
+            if k in settings.build_args:
+                meta[k] = settings.build_args[k]
+            elif v is not None:
+                meta[k] = expand(v, meta)[0]
+    infos: list[StageInfo] = []
+    by_name: dict[str, StageInfo] = {}
+    for stage in df.stages:
+        base, ok = expand(stage.base, meta)
+        parent = by_name.get(base.lower()) if ok else None
+        image = None
+        if parent is not None:
+            fam, source = parent.family, "parent"
+            env = dict(parent.env)
+        else:
+            env = {}
+            image = families.lookup(base, settings.mappings) if ok else None
+            if image is not None:
+                fam, source = image.family, "table"
+            else:
+                fam, source = families.family("unknown"), "unknown"
+        info = StageInfo(stage, base, ok, parent, image, fam, source, env)
+        stage_args: dict[str, str] = {}
+        for ins in stage.instructions:
+            if ins.cmd == "ARG":
+                for k, v in _pairs(ins, df.escape):
+                    if k in settings.build_args:
+                        stage_args[k] = settings.build_args[k]
+                    elif v is not None:
+                        stage_args[k] = expand(v, {**env, **stage_args})[0]
+                    elif k in meta:
+                        stage_args[k] = meta[k]
+                env.update(stage_args)
+            elif ins.cmd == "ENV":
+                for k, v in _pairs(ins, df.escape):
+                    if v is not None:
+                        env[k] = expand(v, env)[0]
+            elif ins.cmd == "USER":
+                value, resolved = expand(_unquote(ins.args.strip()), env)
+                info.users.append((ins, value, resolved))
+            elif ins.cmd == "RUN":
+                _collect_users(info, ins)
+        if source == "unknown":
+            texts = [t for s in info.chain for i in s.stage.instructions for t in _script_texts(i)]
+            evidence = families.family_from_evidence(texts)
+            if evidence is not None:
+                info.family, info.family_source = evidence, "evidence"
+        infos.append(info)
+        if stage.alias:
+            by_name[stage.alias.lower()] = info
+    runtime = _target(infos, settings.target)
+    return Model(df, infos, runtime, meta)
+
+
+def _target(infos: list[StageInfo], target: str | None) -> StageInfo | None:
+    if not infos:
+        return None
+    if target is None:
+        return infos[-1]
+    for info in infos:
+        if info.stage.alias and info.stage.alias.lower() == target.lower():
+            return info
+    if target.isdigit() and int(target) < len(infos):
+        return infos[int(target)]
+    return None
+
+
+def workdir_path(stage: StageInfo, ins: Instruction, path: str) -> str:
+    """``path`` made absolute against the WORKDIR in force at ``ins``."""
+    cwd = "/"
+    for s in reversed(stage.chain):
+        for i in s.stage.instructions:
+            if i is ins:
+                break
+            if i.cmd == "WORKDIR":
+                w = expand(_unquote(i.args.strip()), s.env)[0]
+                cwd = posixpath.join(cwd, w)
+    return posixpath.normpath(posixpath.join(cwd, path))
