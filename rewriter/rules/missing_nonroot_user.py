@@ -130,8 +130,6 @@ def plan(ctx: Context) -> Plan | Decline | None:
                            f"`{info.chain[-1].base}` already runs as `{info.final_user}`",
                            line, info.name)
         return None
-    if reverted_user(info):
-        return None
     fam = info.family
     if fam.name == "windows":
         return Decline("windows-stage",
@@ -146,6 +144,8 @@ def plan(ctx: Context) -> Plan | Decline | None:
         return Decline("privilege-drop-entrypoint",
                        f"{why}; leave the image starting as root, or drop the privilege "
                        "switch and add USER yourself", line, info.name)
+    if reverted_user(info):
+        return None  # DF003's case: switch back to the user the file chose
     s = ctx.settings
     dirs = writable_dirs(info)
     # Reuse a user the file creates.

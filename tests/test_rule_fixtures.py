@@ -1,0 +1,102 @@
+"""Whole-file before/after fixtures, run through the whole engine.
+
+Each ``tests/fixtures/rules/<rule>/<case>.before.Dockerfile`` is fixed with
+every rule on; the result must equal ``<case>.after.Dockerfile`` (no
+``.after``: the file must stay unchanged).  ``<case>.toml`` holds settings
+(the keys of ``[tool.dockfix]``).  Every before and after must also be stable
+(a second run changes nothing), keep its line endings, and every output must
+parse with BuildKit's parser.
+
+Regenerate the ``.after`` files from current behaviour with
+``DOCKFIX_UPDATE_FIXTURES=1 pytest tests/test_rule_fixtures.py`` and review the
+diff.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from rewriter import crosscheck
+from rewriter.engine import fix_text
+from rewriter.settings import Settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).parent / "fixtures" / "rules"
+#: Folders whose fixtures are run with every rule on (others test one rule alone).
+ENGINE_FOLDERS = ("missing_nonroot_user", "user_reverted_to_root", "volume_not_owned",
+                  "celery_force_root", "named_user", "e2e")
+UPDATE = os.environ.get("DOCKFIX_UPDATE_FIXTURES") == "1"
+
+
+def _cases() -> list[Path]:
+    out: list[Path] = []
+    for folder in ENGINE_FOLDERS:
+        out += sorted((ROOT / folder).glob("*.before.Dockerfile"))
+    return out
+
+
+def _settings(before: Path) -> Settings:
+    toml = before.with_name(before.name.replace(".before.Dockerfile", ".toml"))
+    if not toml.exists():
+        return Settings()
+    data = tomllib.loads(toml.read_text())
+    kw: dict[str, object] = {}
+    for key, value in data.items():
+        key = key.replace("-", "_")
+        if key == "build_args":
+            value = dict(value)
+        elif key in ("select", "ignore"):
+            value = tuple(value)
+        kw[key] = value
+    return Settings(**kw)  # type: ignore[arg-type]
+
+
+def _read(p: Path) -> str:
+    return p.read_bytes().decode("utf-8")
+
+
+def _newlines(text: str) -> tuple[int, int]:
+    crlf = text.count("\r\n")
+    return crlf, text.count("\n") - crlf
+
+
+@pytest.mark.parametrize("before", _cases(), ids=lambda p: f"{p.parent.name}/{p.name[:-18]}")
+def test_fixture(before: Path) -> None:
+    text = _read(before)
+    settings = _settings(before)
+    after_path = before.with_name(before.name.replace(".before.", ".after."))
+    result = fix_text(text, settings, str(before))
+    assert result.error is None, result.error
+    if UPDATE:
+        if result.changed:
+            after_path.write_bytes(result.fixed.encode("utf-8"))
+        elif after_path.exists():
+            after_path.unlink()
+    expected = _read(after_path) if after_path.exists() else text
+    assert result.fixed == expected
+    # Stable: a second run changes nothing.
+    again = fix_text(result.fixed, settings, str(before))
+    assert again.fixed == result.fixed, "second run changed the output"
+    # Line endings kept: a CRLF file stays all-CRLF, an LF file all-LF.
+    crlf, lf = _newlines(text)
+    out_crlf, out_lf = _newlines(result.fixed)
+    if crlf and not lf:
+        assert out_lf == 0
+    if lf and not crlf:
+        assert out_crlf == 0
+    if crosscheck.available() and result.changed:
+        assert crosscheck.buildkit_accepts(result.fixed), "BuildKit rejects the output"
+        assert crosscheck.compare(result.fixed) == []
+
+
+def test_every_rule_folder_has_fixtures() -> None:
+    for folder in ENGINE_FOLDERS[:-1]:
+        assert list((ROOT / folder).glob("*.before.Dockerfile")), folder
