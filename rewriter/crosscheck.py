@@ -33,6 +33,10 @@ def buildkit_parse(text: str) -> tuple[Any, ...] | str:
         return tuple(dockerfile.parse_string(text))
     except dockerfile.GoParseError as exc:
         return str(exc)
+    except UnicodeDecodeError as exc:
+        # BuildKit's byte-wise flag scanner can cut a UTF-8 character in half,
+        # and the binding then cannot decode its own output.
+        return f"undecodable BuildKit output: {exc}"
 
 
 def buildkit_accepts(text: str) -> bool:
@@ -60,7 +64,7 @@ def _ours(ins: Instruction) -> dict[str, Any]:
 
 def _theirs(cmd: Any, like: dict[str, Any]) -> dict[str, Any]:
     d: dict[str, Any] = {
-        "cmd": cmd.cmd,
+        "cmd": cmd.cmd or "",
         "sub_cmd": cmd.sub_cmd,
         "start_line": cmd.start_line,
         "end_line": cmd.end_line,
@@ -70,7 +74,7 @@ def _theirs(cmd: Any, like: dict[str, Any]) -> dict[str, Any]:
     if "heredocs" in like:
         d["heredocs"] = tuple((h.name, h.content) for h in cmd.heredocs)
     if "original" in like:
-        d["original"] = cmd.original
+        d["original"] = cmd.original or ""
     if "values" in like:
         d["values"] = tuple(cmd.value)
     return d

@@ -49,7 +49,8 @@ class Fix:
     applicability: Applicability = Applicability.SAFE
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "edits", tuple(sorted(self.edits)))
+        # By place only (a stable sort): two insertions at one place keep their order.
+        object.__setattr__(self, "edits", tuple(sorted(self.edits, key=lambda e: (e.start, e.end))))
 
     def applies(self, threshold: Applicability) -> bool:
         return self.applicability >= threshold
@@ -64,7 +65,9 @@ def _overlaps(a: Edit, b: Edit) -> bool:
 
 def _well_formed(edits: tuple[Edit, ...]) -> bool:
     """Edits of one fix may touch but not overlap (they are sorted)."""
-    return all(a.end <= b.start and a != b for a, b in zip(edits, edits[1:]))
+    return all(a.end <= b.start and (a.start, a.end) != (b.start, b.end) or
+               a.start == a.end == b.start == b.end
+               for a, b in zip(edits, edits[1:]))
 
 
 def apply_fixes(
@@ -74,8 +77,13 @@ def apply_fixes(
     it; returns the new text and the fixes applied, in order."""
     taken: list[Edit] = []
     applied: list[Fix] = []
+    n = len(text)
     for fix in fixes:
-        if not fix.edits or not fix.applies(threshold):
+        if not fix.edits or fix.applicability is Applicability.DISPLAY_ONLY:
+            continue
+        if not fix.applies(threshold):
+            continue
+        if any(not 0 <= e.start <= e.end <= n for e in fix.edits):
             continue
         if any(_overlaps(e, t) for e in fix.edits for t in taken):
             continue
@@ -87,7 +95,7 @@ def apply_fixes(
         return text, []
     out: list[str] = []
     last = 0
-    for edit in sorted(taken):
+    for edit in sorted(taken, key=lambda e: (e.start, e.end)):
         out.append(text[last:edit.start])
         out.append(edit.content)
         last = edit.end

@@ -209,7 +209,8 @@ def _strip(s: str) -> str:
     return s[:j]
 
 
-_RE_DIRECTIVE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
+#: Go's ``\s`` is ``[\t\n\f\r ]`` (no ``\v``).
+_RE_DIRECTIVE = re.compile(r"^#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$")
 _VALID_DIRECTIVES = ("syntax", "escape", "check")
 _RE_WS = re.compile(r"[\t\v\f\r ]+")
 _RE_HEREDOC = re.compile(r"^(\d*)<<(-?)([^<]*)$")
@@ -394,6 +395,8 @@ def heredocs_in(line: str) -> list[tuple[str, bool, bool, int]]:
             continue
         raw_name = m.group(3)
         name = _unquote_word(raw_name)
+        if not name:
+            continue
         expand = not any(q in raw_name for q in "'\"")
         docs.append((name, m.group(2) == "-", expand, int(m.group(1) or 0)))
     return docs
@@ -472,10 +475,19 @@ def _json_array(rest: str) -> list[str] | None:
         return None
 
     def _no_constants(_: str) -> None:
-        raise json.JSONDecodeError("constant", rest, 0)
+        raise ValueError("not JSON")
+
+    def _finite(text: str) -> float:
+        value = float(text)
+        if value in (float("inf"), float("-inf")):
+            raise ValueError("number out of range")  # Go's decoder fails here
+        return value
 
     try:
-        value = json.loads(rest, parse_constant=_no_constants)
+        # Like Go's json.Decoder.Decode: the first value counts, the rest is ignored.
+        value, _ = json.JSONDecoder(
+            parse_constant=_no_constants, parse_float=_finite
+        ).raw_decode(rest)
     except (ValueError, RecursionError):
         return None
     if not isinstance(value, list):

@@ -22,6 +22,8 @@ _PRIV_DROP = re.compile(
     r"chroot\s+--userspec|setuidgid|start-stop-daemon\s+.*--chuid|supervisord|"
     r"exec\s+su\s|su\s+-c|su\s+-s|sudo\s+-u|sudo\s+-E\s+-u)\b"
 )
+_PRIV_TOOL = re.compile(r"\b(gosu|su-exec|setpriv|runuser|s6-overlay|s6-setuidgid|supervisord?|"
+                        r"chroot\s+--userspec|suexec)\b")
 _INDENT = re.compile(r"[ \t]*")
 _S6_INIT = re.compile(r"^/init$|s6-overlay|/command/with-contenv")
 
@@ -89,6 +91,14 @@ def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
         if not overridden:
             return (f"the entrypoint of `{root.base}` starts as root and drops privileges "
                     "itself (gosu/su-exec); a USER line would break it")
+    # A privilege-dropping tool named anywhere in the file (a builder stage may
+    # fetch gosu for the runtime stage to COPY) is reason enough to stay away.
+    for ins in ctx.df.instructions:
+        if ins.cmd in ("RUN", "COPY", "ADD") or (ins.cmd == "ONBUILD" and ins.sub):
+            m = _PRIV_TOOL.search(ins.logical) or next(
+                (m for h in ins.heredocs if (m := _PRIV_TOOL.search(h.content))), None)
+            if m:
+                return f"the file installs or copies `{m.group(1)}`, which drops privileges at start"
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins.cmd in ("ENTRYPOINT", "CMD"):
@@ -98,14 +108,6 @@ def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
                     return f"`{ins.cmd}` drops privileges itself with `{m.group(1)}`"
                 if ins.json and ins.values and _S6_INIT.search(ins.values[0]):
                     return "the entrypoint is s6-overlay's /init, which manages users itself"
-            if ins.cmd == "RUN":
-                for cmd in run_commands(ins):
-                    args = cmd.args_after_name()
-                    if cmd.name in ("apt-get", "apt", "apk", "yum", "dnf", "microdnf") and (
-                        {"gosu", "su-exec", "supervisor"} & set(args)
-                    ):
-                        hit = sorted({"gosu", "su-exec", "supervisor"} & set(args))[0]
-                        return f"the image installs `{hit}` to drop privileges at start"
     script = _entrypoint_script(ctx, info)
     if script is not None:
         name, body = script
