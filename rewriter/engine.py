@@ -46,7 +46,7 @@ def check(ctx: Context) -> tuple[list[Violation], list[Decline]]:
         for item in rule.check(ctx):
             if isinstance(item, Decline):
                 declines.append(item)
-            elif ctx.pragmas.ignored(item.code, item.span.start, ins):
+            elif ctx.pragmas.ignored(item.code, item.span, ins):
                 line = ctx.df.source.line_col(item.span.start)[0]
                 declines.append(
                     Decline("ignored-by-pragma",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rewriter.syntax import Dockerfile, Instruction, Trivia
+from rewriter.syntax import Dockerfile, Instruction, Span, Trivia
 
 _PRAGMA = re.compile(
     r"^\s*#\s*dockfix:\s*(ignore-file|ignore)\s*(?:=\s*([A-Za-z0-9_,\s]*))?\s*$", re.I
@@ -26,13 +26,19 @@ class Pragmas:
     file: set[str] = field(default_factory=set)  #: codes off for the file (or ALL)
     lines: dict[int, set[str]] = field(default_factory=dict)  #: instruction start offset -> codes
 
-    def ignored(self, code: str, offset: int, instructions: list[Instruction]) -> bool:
+    def ignored(self, code: str, span: Span, instructions: list[Instruction]) -> bool:
+        """Whether ``code`` is off for a violation over ``span``: file-wide, or by
+        a pragma above any instruction the span covers."""
         if ALL in self.file or code in self.file:
             return True
         for ins in instructions:
-            if ins.span.start <= offset < ins.span.end:
-                codes = self.lines.get(ins.span.start, set())
-                return ALL in codes or code in codes
+            if ins.span.end <= span.start:
+                continue
+            if ins.span.start >= max(span.end, span.start + 1):
+                break
+            codes = self.lines.get(ins.span.start)
+            if codes and (ALL in codes or code in codes):
+                return True
         return False
 
 

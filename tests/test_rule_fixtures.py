@@ -43,11 +43,13 @@ def _cases() -> list[Path]:
     return out
 
 
-def _settings(before: Path) -> Settings:
+def _case(before: Path) -> dict[str, object]:
     toml = before.with_name(before.name.replace(".before.Dockerfile", ".toml"))
-    if not toml.exists():
-        return Settings()
-    data = tomllib.loads(toml.read_text())
+    return tomllib.loads(toml.read_text()) if toml.exists() else {}
+
+
+def _settings(before: Path) -> Settings:
+    data = {k: v for k, v in _case(before).items() if not k.startswith("expect-")}
     kw: dict[str, object] = {}
     for key, value in data.items():
         key = key.replace("-", "_")
@@ -82,6 +84,10 @@ def test_fixture(before: Path) -> None:
             after_path.unlink()
     expected = _read(after_path) if after_path.exists() else text
     assert result.fixed == expected
+    decline = _case(before).get("expect-decline")
+    if decline:
+        assert not result.changed
+        assert decline in {d.reason for d in result.declines}, result.declines
     # Stable: a second run changes nothing.
     again = fix_text(result.fixed, settings, str(before))
     assert again.fixed == result.fixed, "second run changed the output"

@@ -81,6 +81,7 @@ from rewriter.rules._common import (
     writable_dirs,
 )
 from rewriter.rules._types import Decline, Violation
+from rewriter.syntax import Span
 
 CODE = "DF001"
 NAME = "missing-nonroot-user"
@@ -176,7 +177,7 @@ def plan(ctx: Context) -> Plan | Decline | None:
         from rewriter.templates import render
 
         block = render(fam.template, user=s.user, group=s.group, uid=s.uid, gid=s.gid,
-                       dirs=dirs, escape="\\", newline="\n")
+                       dirs=dirs, escape=ctx.df.escape, newline="\n")
         return Plan(info, f"{s.uid}:{s.gid}", block,
                     why=f"create `{s.user}` ({s.uid}:{s.gid}) with the {fam.name} tools",
                     dirs=dirs)
@@ -219,8 +220,9 @@ def check(ctx: Context) -> Iterator[Violation | Decline]:
                       f"the base image `{info.chain[-1].base}` is not in the family table; an "
                       f"unsafe fix adds `USER {p.user}` (use --unsafe-fixes, or --mappings to "
                       "describe the image)", frm.start_line, info.name)
+    last = info.stage.instructions[-1] if info.stage.instructions else frm
     yield Violation(
-        CODE, NAME, frm.span,
+        CODE, NAME, Span(frm.span.start, last.span.end),
         f"stage `{info.name}` runs as root",
         Fix(title, tuple(edits), p.applicability),
     )
