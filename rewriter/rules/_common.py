@@ -90,7 +90,7 @@ def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
         overridden = any(i.cmd == "ENTRYPOINT" for s in info.chain for i in s.stage.instructions)
         if not overridden:
             return (f"the entrypoint of `{root.base}` starts as root and drops privileges "
-                    "itself (gosu/su-exec); a USER line would break it")
+                    "itself (gosu, su-exec or its own worker user); a USER line would break it")
     # A privilege-dropping tool named anywhere in the file (a builder stage may
     # fetch gosu for the runtime stage to COPY) is reason enough to stay away.
     for ins in ctx.df.instructions:

@@ -47,7 +47,7 @@ The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
 same block.
 
 ## When it declines
-Windows stages; entrypoints that drop privileges themselves (gosu, su-exec,
+Windows stages; a runtime stage that is only `FROM image` (a re-tag); entrypoints that drop privileges themselves (gosu, su-exec,
 setpriv, runuser, s6-overlay, supervisord, and official images that do so);
 a `USER` whose value cannot be resolved; a UID the base image already uses;
 files with bare-CR line endings.
@@ -132,6 +132,10 @@ def plan(ctx: Context) -> Plan | Decline | None:
                            line, info.name)
         return None
     fam = info.family
+    if not info.stage.instructions:
+        return Decline("empty-stage",
+                       f"the runtime stage only names `{info.base}`: it re-tags an image and "
+                       "runs nothing of its own", line, info.name)
     if fam.name == "windows":
         return Decline("windows-stage",
                        "Windows containers: set `USER ContainerUser` by hand if the app "
