@@ -307,7 +307,7 @@ def analyse(df: Dockerfile, settings: Settings, path: str | None = None) -> Mode
                 info.users.append((ins, value, resolved))
             elif ins.cmd == "RUN":
                 _collect_users(info, ins)
-        if source == "unknown":
+        if info.family.name == "unknown":
             texts = [t for s in info.chain for i in s.stage.instructions for t in _script_texts(i)]
             evidence = families.family_from_evidence(texts)
             if evidence is not None:

@@ -1,0 +1,135 @@
+"""Render the RUN instruction that creates dockfix's user, per image family.
+
+The shell text lives in ``templates/adduser/<name>.Dockerfile.j2`` (one file per
+family template, see ``Family.template``); this module validates the inputs, so a
+template can never be handed anything that would turn into shell syntax, and
+fits the output to the Dockerfile it goes into: its escape character and its
+newline.  jinja2 is imported on the first render only, keeping it off the path
+where nothing needs fixing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jinja2
+
+__all__ = ["available", "render", "templates_dir"]
+
+#: Names useradd/adduser accept everywhere (POSIX portable, shadow's default
+#: NAME_REGEX without the trailing '$'), and which need no shell quoting.
+_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_TEMPLATE = re.compile(r"[a-z0-9][a-z0-9-]*")
+_MAX_ID = 2**31 - 2  # 2**31-1 and up break tools that store ids as signed ints; -1 is "no id"
+_SUFFIX = ".Dockerfile.j2"
+
+
+def render(
+    template: str,
+    *,
+    user: str,
+    group: str,
+    uid: int,
+    gid: int,
+    dirs: Sequence[str] = (),
+    escape: str = "\\",
+    newline: str = "\n",
+) -> str:
+    """One complete ``RUN`` instruction that creates ``user``:``group`` with
+    ``uid``:``gid`` and gives it ``dirs`` (absolute paths), ending in ``newline``.
+
+    Continuation lines end in `` <escape>`` (``\\`` or a backtick from a
+    ``# escape=`` directive); every line break is ``newline`` (``\\n`` or
+    ``\\r\\n``).  Raises ValueError for an unknown template or an input that is not
+    a plain name, a valid id or a clean absolute path, and when the template's
+    tool cannot take the id (BusyBox: up to 60000; Alpine: up to 256000).
+    """
+    if not isinstance(template, str) or not _TEMPLATE.fullmatch(template):
+        raise ValueError(f"bad template name {template!r}")
+    if template not in available():
+        raise ValueError(f"no template {template!r} (have: {', '.join(available())})")
+    for what, name in (("user", user), ("group", group)):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ValueError(f"bad {what} name {name!r}: must match {_NAME.pattern}")
+    for what, value in (("uid", uid), ("gid", gid)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _MAX_ID:
+            raise ValueError(f"bad {what} {value!r}: must be an integer in 1..{_MAX_ID}")
+    if escape not in ("\\", "`"):
+        raise ValueError(f"bad escape character {escape!r}: must be '\\\\' or '`'")
+    if newline not in ("\n", "\r\n"):
+        raise ValueError(f"bad newline {newline!r}: must be '\\n' or '\\r\\n'")
+    if isinstance(dirs, str):
+        raise ValueError("dirs must be a sequence of paths, not one string")
+    quoted = [shlex.quote(d) for d in _clean_dirs(dirs)]
+
+    text = _env().get_template(f"adduser/{template}{_SUFFIX}").render(
+        user=user, group=group, uid=uid, gid=gid, dirs=quoted, escape=escape
+    )
+    if not text.startswith("RUN ") or not text.endswith("\n") or "\r" in text:
+        raise AssertionError(f"template {template!r} must render one RUN ending in a newline")
+    return text.replace("\n", newline) if newline != "\n" else text
+
+
+def available() -> tuple[str, ...]:
+    """The names of the adduser templates, sorted."""
+    return _available(templates_dir())
+
+
+@functools.lru_cache(maxsize=None)
+def templates_dir() -> Path:
+    """The ``templates`` directory: in the wheel (``rewriter/templates``), else the
+    source checkout's top-level ``templates`` (also what an editable install uses)."""
+    here = Path(__file__).parent
+    for candidate in (here / "templates", here.resolve().parent / "templates"):
+        if (candidate / "adduser").is_dir():
+            return candidate
+    raise FileNotFoundError(f"no templates/adduser directory next to {here} or its parent")
+
+
+@functools.lru_cache(maxsize=None)
+def _available(root: Path) -> tuple[str, ...]:
+    return tuple(sorted(p.name[: -len(_SUFFIX)] for p in (root / "adduser").glob(f"*{_SUFFIX}")))
+
+
+@functools.lru_cache(maxsize=None)
+def _env() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.globals["fail"] = _fail
+    return env
+
+
+def _fail(message: str) -> str:
+    """``{{ fail("why") }}``: a template refuses its inputs (e.g. an id its tool can't take)."""
+    raise ValueError(message)
+
+
+def _clean_dirs(dirs: Sequence[str]) -> list[str]:
+    """``dirs`` checked (absolute, no control characters, no ``..``, not ``/``)
+    and without duplicates, in order."""
+    out: list[str] = []
+    for d in dirs:
+        if not isinstance(d, str) or not d.startswith("/"):
+            raise ValueError(f"bad directory {d!r}: must be an absolute path")
+        if any(ord(c) < 32 or ord(c) == 127 for c in d):
+            raise ValueError(f"bad directory {d!r}: control characters")
+        parts = [p for p in d.split("/") if p]
+        if ".." in parts:
+            raise ValueError(f"bad directory {d!r}: '..' components")
+        if not parts or parts == ["."] * len(parts):
+            raise ValueError(f"bad directory {d!r}: refusing to chown /")
+        if d not in out:
+            out.append(d)
+    return out

@@ -1,0 +1,226 @@
+"""The adduser templates: byte-exact renders, readable by our parser, safe inputs.
+
+Each ``templates/adduser/<name>.Dockerfile.j2`` is rendered with the settings'
+defaults and compared with ``tests/fixtures/templates/<name>.Dockerfile``
+(STYLE.md 4); every render must parse back as exactly one RUN, with either
+escape character and either newline.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rewriter import templates
+from rewriter.syntax import parse
+from rewriter.templates import render
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures" / "templates"
+NAMES = templates.available()
+DEFAULTS = dict(user="appuser", group="appgroup", uid=10001, gid=10001)
+DIRS = ["/data", "/var/log/app"]
+
+
+def _one_run(text: str):
+    df = parse(text)
+    (ins,) = df.instructions
+    assert ins.keyword.upper() == "RUN"
+    assert not ins.json and not ins.heredocs and not ins.flags
+    return ins
+
+
+def test_the_family_templates_exist() -> None:
+    assert set(NAMES) == {"alpine", "busybox", "debian", "rhel", "rhel-minimal", "suse"}
+    assert templates.templates_dir() == REPO / "templates"
+
+
+def test_every_template_has_a_fixture_and_back() -> None:
+    assert sorted(p.name.removesuffix(".Dockerfile") for p in FIXTURES.glob("*.Dockerfile")) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_render_matches_fixture(name: str) -> None:
+    expected = (FIXTURES / f"{name}.Dockerfile").read_bytes().decode("utf-8")
+    assert render(name, **DEFAULTS, dirs=DIRS) == expected
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_render_is_one_run(name: str) -> None:
+    text = render(name, **DEFAULTS, dirs=DIRS)
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    ins = _one_run(text)
+    assert ins.end_line == text.count("\n")
+    assert "mkdir -p /data /var/log/app" in ins.args
+    assert ins.args.endswith("chown 10001:10001 /data /var/log/app")
+    for line in text.splitlines()[:-1]:  # every line but the last continues with " \"
+        assert line.endswith(" \\")
+    for line in text.splitlines()[1:]:
+        assert line.startswith("    ")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_render_without_dirs(name: str) -> None:
+    text = render(name, **DEFAULTS)
+    ins = _one_run(text)
+    assert "mkdir" not in text and "chown" not in text
+    assert ins.args.rstrip().endswith("appuser")
+    assert text == render(name, **DEFAULTS, dirs=())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_backtick_escape_and_crlf(name: str) -> None:
+    text = render(name, **DEFAULTS, dirs=DIRS, escape="`", newline="\r\n")
+    assert "\\" not in text.replace("\\\\", "")  # no backslash continuation left
+    assert text.count("\n") == text.count("\r\n") and text.endswith("\r\n")
+    df = parse("# escape=`\r\n" + text)
+    assert df.escape == "`"
+    (ins,) = df.instructions
+    plain = _one_run(render(name, **DEFAULTS, dirs=DIRS))
+    assert ins.logical == plain.logical  # the same command, whatever the file's style
+
+
+def test_crlf_with_backslash_escape() -> None:
+    text = render("debian", **DEFAULTS, newline="\r\n")
+    assert text == render("debian", **DEFAULTS).replace("\n", "\r\n")
+    _one_run(text)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rendered_command_is_valid_shell(name: str) -> None:
+    ins = _one_run(render(name, **DEFAULTS, dirs=DIRS))
+    proc = subprocess.run(["sh", "-n", "-c", ins.args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_busybox_gecos_is_never_the_group() -> None:
+    # PITFALLS #11: BusyBox adduser's -g is GECOS; the group goes with -G.
+    for name in ("alpine", "busybox"):
+        words = shlex.split(_one_run(render(name, **DEFAULTS)).args)
+        adduser = words[words.index("adduser"):]
+        assert "-g" not in adduser
+        assert adduser[adduser.index("-G") + 1] == "appgroup"
+        assert {"-S", "-D", "-H"} <= set(adduser)
+
+
+def test_useradd_never_writes_lastlog() -> None:
+    # PITFALLS #12: a high uid without -l/--no-log-init makes a huge sparse lastlog.
+    for name in ("debian", "rhel", "rhel-minimal", "suse"):
+        args = _one_run(render(name, **DEFAULTS)).args
+        useradd = args[args.index("useradd"):]
+        assert " -l " in useradd or " --no-log-init " in useradd
+
+
+def test_minimal_images_get_shadow_utils() -> None:
+    # PITFALLS #11: ubi-minimal lacks shadow-utils.
+    args = _one_run(render("rhel-minimal", **DEFAULTS)).args
+    assert "microdnf install -y shadow-utils" in args
+    assert args.index("shadow-utils") < args.index("groupadd")
+
+
+def test_directories_are_quoted_and_deduplicated() -> None:
+    odd = ["/srv/my data", "/var/lib/it's", "/opt/$HOME", "/srv/my data", "/x/`id`"]
+    ins = _one_run(render("debian", **DEFAULTS, dirs=odd))
+    words = shlex.split(ins.args)
+    mkdir = words.index("mkdir")
+    assert words[mkdir + 2 : mkdir + 6] == ["/srv/my data", "/var/lib/it's", "/opt/$HOME", "/x/`id`"]
+    assert words[-4:] == ["/srv/my data", "/var/lib/it's", "/opt/$HOME", "/x/`id`"]
+    # quoted in single quotes: nothing in them is expanded by the shell
+    assert "'/opt/$HOME'" in ins.args and "'/x/`id`'" in ins.args
+
+
+def test_directories_survive_a_backtick_escape() -> None:
+    text = render("alpine", **DEFAULTS, dirs=["/a`b"], escape="`")
+    (ins,) = parse("# escape=`\n" + text).instructions
+    assert shlex.split(ins.args)[-1] == "/a`b"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"user": "Root"},
+        {"user": "app user"},
+        {"user": "app;rm -rf /"},
+        {"user": "$(id)"},
+        {"user": "-rf"},
+        {"user": "1app"},
+        {"user": ""},
+        {"user": "a" * 33},
+        {"user": "app\n"},
+        {"user": 10001},
+        {"group": "Group"},
+        {"group": "g`id`"},
+        {"group": None},
+        {"uid": 0},
+        {"uid": -1},
+        {"uid": 2**31 - 1},
+        {"uid": 2**32},
+        {"uid": True},
+        {"uid": "10001"},
+        {"uid": 10001.0},
+        {"gid": 0},
+        {"gid": "1; reboot"},
+        {"dirs": ["data"]},
+        {"dirs": ["/"]},
+        {"dirs": ["//"]},
+        {"dirs": ["/."]},
+        {"dirs": ["/data/../etc"]},
+        {"dirs": ["/data\nRUN x"]},
+        {"dirs": ["/data\r"]},
+        {"dirs": ["/a\x00b"]},
+        {"dirs": "/data"},
+        {"dirs": [None]},
+        {"escape": "x"},
+        {"escape": ""},
+        {"newline": "\r"},
+        {"newline": ""},
+    ],
+)
+def test_invalid_inputs_raise(kwargs: dict) -> None:
+    args = {**DEFAULTS, **kwargs}
+    with pytest.raises(ValueError):
+        render("debian", **args)
+
+
+@pytest.mark.parametrize("name", ["nope", "../debian", "debian.Dockerfile.j2", "_own_dirs", "Debian", "", "adduser/debian"])
+def test_unknown_template_raises(name: str) -> None:
+    with pytest.raises(ValueError):
+        render(name, **DEFAULTS)
+
+
+def test_largest_valid_ids() -> None:
+    _one_run(render("debian", user="a", group="b", uid=2**31 - 2, gid=1))
+    _one_run(render("rhel", user="a_b-c", group="_x", uid=1, gid=2**31 - 2))
+
+
+@pytest.mark.parametrize(("name", "limit"), [("busybox", 60000), ("alpine", 256000)])
+def test_busybox_id_limits(name: str, limit: int) -> None:
+    # BusyBox adduser/addgroup range-check ids against CONFIG_LAST_ID.
+    _one_run(render(name, user="a", group="b", uid=limit, gid=limit))
+    for uid, gid in ((limit + 1, 1), (1, limit + 1)):
+        with pytest.raises(ValueError, match=str(limit)):
+            render(name, user="a", group="b", uid=uid, gid=gid)
+
+
+def test_jinja2_is_imported_only_when_rendering() -> None:
+    code = (
+        "import sys, rewriter.templates as t\n"
+        "assert 'jinja2' not in sys.modules, 'imported at import time'\n"
+        "t.render('debian', user='a', group='b', uid=1, gid=1)\n"
+        "assert 'jinja2' in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_every_family_template_renders() -> None:
+    from rewriter.families import FAMILY_NAMES, family
+
+    for name in FAMILY_NAMES:
+        fam = family(name)
+        if fam.template is not None:
+            _one_run(render(fam.template, **DEFAULTS, dirs=DIRS))
