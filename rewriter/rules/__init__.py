@@ -14,6 +14,7 @@ from rewriter.rules import (
     missing_nonroot_user,
     named_user,
     privileged_port,
+    run_chown_after_copy,
     sudo_in_run,
     user_reverted_to_root,
     volume_not_owned,
@@ -24,6 +25,7 @@ RULES: tuple[ModuleType, ...] = tuple(
         (
             missing_nonroot_user,
             user_reverted_to_root,
+            run_chown_after_copy,
             volume_not_owned,
             celery_force_root,
             named_user,
