@@ -1,0 +1,43 @@
+# Set-up and checks.  Needs only python3 (>= 3.10) and make; everything else is
+# installed into .venv, which is (re)built whenever pyproject.toml changes.
+#
+#   make example   show what dockfix would change in examples/Dockerfile
+#   make test      run the whole test suite
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+
+.PHONY: example test venv clean
+
+example: $(STAMP)
+	$(BIN)/dockfix examples/Dockerfile
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(ARGS)
+
+venv: $(STAMP)
+
+# Debian's python3 has no venv module until python3-venv is installed: as
+# root (CI), install it; otherwise say what is missing.
+$(STAMP): pyproject.toml
+	@if [ ! -x $(BIN)/python ]; then \
+	  $(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	    rm -rf $(VENV); \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "make: installing python3-venv"; \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; \
+	      $(PYTHON) -m venv $(VENV); \
+	    else \
+	      echo "make: '$(PYTHON) -m venv' failed; install python3-venv (Debian/Ubuntu) and retry" >&2; \
+	      exit 1; \
+	    fi; \
+	  }; \
+	fi
+	$(PIP) install -q -e '.[test]'
+	@touch $@
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache

@@ -1,0 +1,40 @@
+"""Helpers shared by the test modules (keep this small)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_dockfix(
+    *args: str,
+    cwd: Path,
+    input: bytes = b"",
+    env: Mapping[str, str | None] | None = None,
+    boot: str | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the real command, ``python -m rewriter ARGS``, in ``cwd``.
+
+    ``boot``: Python code run instead of ``-m rewriter`` (it must end by calling
+    ``rewriter.cli.main``); used to run the real CLI with a fake rule.
+    ``env``: variables to set, or to remove when the value is ``None``.
+    """
+    environ = dict(os.environ)
+    environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), environ.get("PYTHONPATH")) if p
+    )
+    for key, value in (env or {}).items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
+    head = ["-c", boot] if boot else ["-m", "rewriter"]
+    return subprocess.run(
+        [sys.executable, *head, *args],
+        cwd=cwd, input=input, capture_output=True, env=environ, timeout=120,
+    )
