@@ -1,10 +1,33 @@
-"""dockfix: rewrite Dockerfiles so their containers run as a non-root user."""
+"""dockfix: rewrite Dockerfiles so their containers run as a non-root user.
+
+The public API is imported lazily, so ``import rewriter`` (and ``dockfix
+--version``) costs nothing beyond this module.
+"""
 
 from __future__ import annotations
 
-from rewriter.engine import Result, fix_text
-from rewriter.settings import Settings
-from rewriter.syntax import ParseError, parse
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["ParseError", "Result", "Settings", "fix_text", "parse"]
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from rewriter.engine import Result, fix_text
+    from rewriter.settings import Settings
+    from rewriter.syntax import ParseError, parse
+
+_WHERE = {
+    "Result": "rewriter.engine",
+    "fix_text": "rewriter.engine",
+    "Settings": "rewriter.settings",
+    "ParseError": "rewriter.syntax",
+    "parse": "rewriter.syntax",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'rewriter' has no attribute {name!r}")

@@ -29,6 +29,7 @@ class Result:
     error: str | None = None  #: the fix was refused (output kept as the input)
     dockerfile: Dockerfile | None = None  #: the parsed input
     context: Context | None = None  #: the analysis of the input
+    final: Dockerfile | None = None  #: the parsed output (``remaining`` spans point here)
 
     @property
     def changed(self) -> bool:
@@ -115,11 +116,13 @@ def fix_text(text: str, settings: Settings | None = None, path: str | None = Non
         return _refuse(result, f"fixes did not settle after {MAX_PASSES} passes ({', '.join(codes)})")
     result.fixed = current
     result.remaining = violations
+    result.final = df
     return result
 
 
 def _refuse(result: Result, why: str) -> Result:
     result.fixed = result.original
+    result.final = result.dockerfile
     result.applied = []
     result.error = why
     return result

@@ -443,14 +443,10 @@ class _Runner:
             where = f"{name}:{d.line}" if d.line else name
             out.info(f"{where}: declined ({d.reason}): {d.message}")
         if result.remaining:
-            # spans of ``remaining`` are offsets into the fixed text, while
-            # ``result.dockerfile`` is the tree of the input
-            if result.dockerfile is not None and not result.changed:
-                source = result.dockerfile.source
-            else:
-                from rewriter.source import Source
-
-                source = Source(result.fixed)
+            # spans of ``remaining`` are offsets into the fixed text
+            final = result.final or result.dockerfile
+            assert final is not None
+            source = final.source
             for v in result.remaining:
                 line, col = source.line_col(v.span.start)
                 if line == 1 and source.text.startswith("\ufeff"):
@@ -465,5 +461,6 @@ class _Runner:
             fixes = _plural(len(result.applied), "fix", "fixes")
             out.info(f"{'Fixed' if wrote else 'Would fix'} {name} ({fixes})")
         self.report.done(
-            changed=result.changed, declined=bool(result.error or result.declines)
+            changed=result.changed,
+            declined=bool(result.error or any(not d.informational for d in result.declines)),
         )

@@ -17,6 +17,10 @@ class Violation:
     fix: Fix | None = None
 
 
+#: Decline reasons that mean "nothing to do" rather than "could not do it".
+INFO_REASONS = frozenset({"already-nonroot", "empty-stage"})
+
+
 @dataclass(frozen=True)
 class Decline:
     """dockfix chose not to change something, and says why."""
@@ -25,3 +29,8 @@ class Decline:
     message: str  #: what the user can do about it
     line: int | None = None  #: 1-based line it is about
     stage: str | None = None  #: stage name or index
+
+    @property
+    def informational(self) -> bool:
+        """True when there was nothing to fix (the file is fine as it is)."""
+        return self.reason in INFO_REASONS

@@ -43,10 +43,12 @@ def check(ctx: Context) -> Iterator[Violation]:
         for ins in s.stage.instructions:
             if ins.cmd != "EXPOSE":
                 continue
+            seen: set[int] = set()
             for v in ins.values:
                 port, ok = expand(v, s.env)
                 m = re.match(r"^(\d+)(?:-\d+)?(?:/\w+)?$", port)
-                if ok and m and 0 < int(m.group(1)) < 1024:
+                if ok and m and 0 < int(m.group(1)) < 1024 and int(m.group(1)) not in seen:
+                    seen.add(int(m.group(1)))
                     yield Violation(
                         CODE, NAME, ins.span,
                         f"port {m.group(1)} is below 1024: a non-root process may not bind it; "
