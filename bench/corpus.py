@@ -177,13 +177,51 @@ def _examine(report: FileReport, path: Path, oracle: bool) -> None:
 
 def runtime_stage_facts(result: Result) -> dict[str, Any]:
     """Facts about the runtime stage of one file, before and after the fix."""
-    return {}
+    from rewriter.context import Context
+    from rewriter.model import is_root
+
+    ctx = result.context
+    if ctx is None or ctx.model.runtime is None:
+        return {}
+    before = ctx.model.runtime
+    facts: dict[str, Any] = {
+        "family": before.family.name,
+        "root_before": is_root(before.final_user) and before.final_user_resolved,
+        "declines": sorted({d.reason for d in result.declines if not d.informational}),
+    }
+    if result.final is not None and result.changed:
+        after = Context(result.final, ctx.settings, ctx.path).model.runtime
+        facts["root_after"] = after is None or is_root(after.final_user)
+        facts["numeric_after"] = bool(after and after.final_user
+                                      and after.final_user.split(":")[0].isdigit())
+    else:
+        facts["root_after"] = facts["root_before"]
+    return facts
 
 
 def runtime_stage_tables(reports: list[FileReport]) -> list[Table]:
-    """Tables built from every file's ``facts`` (e.g. share of runtime stages
-    running as root, before and after, by family)."""
-    return []
+    """Share of runtime stages running as root, before and after, by family."""
+    fams: dict[str, list[int]] = {}
+    for r in reports:
+        f = r.facts
+        if not f:
+            continue
+        row = fams.setdefault(f["family"], [0, 0, 0, 0])
+        row[0] += 1
+        row[1] += f["root_before"]
+        row[2] += f["root_after"]
+        row[3] += bool(f["root_before"] and not f["root_after"] and f.get("numeric_after"))
+    rows: list[list[Any]] = []
+    total = [0, 0, 0, 0]
+    for fam in sorted(fams, key=lambda k: -fams[k][0]):
+        n, rb, ra, num = fams[fam]
+        total = [a + b for a, b in zip(total, fams[fam])]
+        rows.append([fam, n, rb, ra, rb / n if n else 0.0, ra / n if n else 0.0, num])
+    n, rb, ra, num = total
+    rows.append(["all", n, rb, ra, rb / n if n else 0.0, ra / n if n else 0.0, num])
+    return [Table("runtime stages running as root, by base family (dockfix's own analysis)",
+                  ["family", "stages", "root before", "root after", "share before",
+                   "share after", "fixed, numeric USER"], rows)]
 
 
 # --- summary ----------------------------------------------------------------------

@@ -132,7 +132,7 @@ def plan(ctx: Context) -> Plan | Decline | None:
                            line, info.name)
         return None
     fam = info.family
-    if not info.stage.instructions:
+    if not info.stage.instructions and info.parent is None:
         return Decline("empty-stage",
                        f"the runtime stage only names `{info.base}`: it re-tags an image and "
                        "runs nothing of its own", line, info.name)
