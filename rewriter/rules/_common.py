@@ -12,8 +12,9 @@ from rewriter.model import StageInfo, expand, is_root, numeric, run_commands
 from rewriter.syntax import Instruction
 
 #: Instructions whose effect on the image depends on, or is done by, the
-#: current user at build time; USER goes after the last of them.
-BUILD_STEPS = frozenset({"RUN", "COPY", "ADD", "WORKDIR"})
+#: current user at build time; USER goes after the last of them (and after
+#: the last USER, so that nothing switches back to root behind it).
+BUILD_STEPS = frozenset({"RUN", "COPY", "ADD", "WORKDIR", "USER"})
 
 #: Programs (and patterns) of entrypoints that start as root and drop
 #: privileges themselves; adding USER breaks them.
