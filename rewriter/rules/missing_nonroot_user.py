@@ -44,7 +44,8 @@ CMD ["/app/run"]
 The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
 `WORKDIR`) so every step still runs as it did; `USER` follows it, before
 `CMD`/`ENTRYPOINT`. `VOLUME` paths are created and given to the user in the
-same block.
+same block; in a stage without a shell, the `COPY` that creates such a
+directory gets `--chown` instead (or the rule declines).
 
 ## When it declines
 Windows stages; a runtime stage that is only `FROM image` (a re-tag); entrypoints that drop privileges themselves (gosu, su-exec,
@@ -72,8 +73,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rewriter.context import Context
-from rewriter.edits import Applicability, Fix
-from rewriter.model import StageInfo, is_root
+from rewriter.edits import Applicability, Edit, Fix
+from rewriter.model import StageInfo, expand, is_root, workdir_path
 from rewriter.rules._common import (
     insert_after,
     privilege_drop,
@@ -81,7 +82,7 @@ from rewriter.rules._common import (
     writable_dirs,
 )
 from rewriter.rules._types import Decline, Violation
-from rewriter.syntax import Span
+from rewriter.syntax import Instruction, Span
 
 CODE = "DF001"
 NAME = "missing-nonroot-user"
@@ -100,6 +101,7 @@ class Plan:
     applicability: Applicability = Applicability.SAFE
     why: str = ""  #: what the fix does, in words
     dirs: list[str] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)  #: more edits (``COPY --chown``)
 
 
 def reverted_user(info: StageInfo) -> bool:
@@ -114,6 +116,39 @@ def reverted_user(info: StageInfo) -> bool:
 
 def plan(ctx: Context) -> Plan | Decline | None:
     """How to make the runtime stage non-root; None when there is nothing to do."""
+    p = _plan(ctx)
+    if not isinstance(p, Plan) or not p.dirs or p.info.family.shell:
+        return p
+    # No shell to mkdir/chown with: a writable dir must come from a COPY that
+    # can carry --chown, or the fixed image could not write its own data.
+    edits = _copy_chown_edits(ctx, p.info, p.user, p.dirs)
+    if edits is None:
+        return Decline("volume-needs-shell",
+                       f"`{', '.join(p.dirs)}` must be writable by {p.user}, but the stage has "
+                       "no shell to create it; copy it in with `COPY --chown` and add USER "
+                       "yourself", p.info.stage.from_.start_line, p.info.name)
+    p.edits = edits
+    return p
+
+
+def _copy_chown_edits(ctx: Context, info: StageInfo, spec: str,
+                      dirs: list[str]) -> list[Edit] | None:
+    """``--chown`` for the COPY/ADD that creates each of ``dirs``; None if one has none."""
+    chosen: dict[int, Instruction] = {}
+    for d in dirs:
+        found = None
+        for ins in info.stage.instructions:
+            if ins.cmd in ("COPY", "ADD") and not ins.json and len(ins.values) >= 2:
+                dest = workdir_path(info, ins, expand(ins.values[-1], info.env)[0])
+                if dest.rstrip("/") == d.rstrip("/"):
+                    found = ins
+        if found is None or found.flag("chown") is not None:
+            return None
+        chosen[id(found)] = found
+    return [Edit.insert(i.src(i.args_at), f"--chown={spec} ") for i in chosen.values()]
+
+
+def _plan(ctx: Context) -> Plan | Decline | None:
     model = ctx.model
     info = model.runtime
     if info is None:
@@ -217,7 +252,7 @@ def check(ctx: Context) -> Iterator[Violation | Decline]:
     frm = info.stage.from_
     anchor = tail_anchor(info)
     block = p.block + f"USER {p.user}\n"
-    edits = [insert_after(ctx, anchor, block)]
+    edits = [insert_after(ctx, anchor, block), *p.edits]
     title = f"Add `USER {p.user}`: {p.why}"
     if p.applicability is Applicability.UNSAFE:
         yield Decline("unknown-family",
