@@ -64,7 +64,13 @@ _USER_DEPENDENT = frozenset({"RUN", "WORKDIR"})
 
 def check(ctx: Context) -> Iterator[Violation | Decline]:
     info = ctx.model.runtime
-    if info is None or df001.plan(ctx) is not None or not df001.reverted_user(info):
+    if info is None or not df001.reverted_user(info):
+        return
+    p = df001.plan(ctx)
+    if isinstance(p, Decline):
+        yield p  # the same reasons hold here (the engine drops duplicates)
+        return
+    if p is not None:
         return
     entries = [(s, ins, value, ok) for s in reversed(info.chain) for ins, value, ok in s.users]
     root_at = max(i for i, e in enumerate(entries) if not is_root(e[2]))
