@@ -3,6 +3,9 @@
 #
 #   make example   show what dockfix would change in examples/Dockerfile
 #   make test      run the whole test suite
+#   make docs      regenerate docs/rules.md and the generated parts of README.md
+#   make bench     speed, memory and scaling, against hadolint (bench/speed.py)
+#   make fuzz      fuzz the parser and the engine for FUZZ_SECONDS (default 600)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,13 +13,28 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: example test venv clean
+.PHONY: example test docs bench fuzz venv clean
+
+FUZZ_SECONDS ?= 600
 
 example: $(STAMP)
 	$(BIN)/dockfix examples/Dockerfile
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(ARGS)
+
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_docs.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/speed.py $(ARGS)
+
+# New inputs go to .fuzz-corpus (kept between runs); a finding to crash-*.
+fuzz: $(STAMP)
+	mkdir -p .fuzz-corpus
+	$(BIN)/python fuzz/fuzz_dockfix.py -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+	  -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+	  .fuzz-corpus fuzz/seeds tests/fixtures $(ARGS)
 
 venv: $(STAMP)
 

@@ -11,7 +11,7 @@ This module imports nothing from the package.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -101,3 +101,30 @@ def apply_fixes(
         last = edit.end
     out.append(text[last:])
     return "".join(out), applied
+
+
+def map_back(edits: Sequence[Edit], pos: int, *, right: bool = False) -> tuple[int, bool]:
+    """Where ``pos``, an offset into the text *after* ``edits`` were applied,
+    was before them.
+
+    ``edits`` are those ``apply_fixes`` took (any order; they do not overlap).
+    A position inside text an edit wrote has no place in the old text: it maps
+    to the start of the replaced range (its end with ``right``), and the flag
+    is False.  Positions at either edge of written text map exactly.
+    """
+    delta = 0
+    for e in sorted(edits, key=lambda e: (e.start, e.end)):
+        new_start = e.start + delta
+        new_end = new_start + len(e.content)
+        if pos < new_start:
+            break
+        if pos <= new_end:
+            if pos == new_start == new_end:
+                return (e.end if right else e.start), True
+            if pos == new_start:
+                return e.start, True
+            if pos == new_end:
+                return e.end, True
+            return (e.end if right else e.start), False
+        delta += len(e.content) - (e.end - e.start)
+    return pos - delta, True

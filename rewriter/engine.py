@@ -3,20 +3,41 @@
 The engine never reads or writes files and never raises for a file it could
 parse: a fix that breaks the file, or a loop that does not settle, gives back
 the original text with ``Result.error`` set.
+
+``Result.findings`` has every violation of every pass once, placed in the
+input text (``edits.map_back`` undoes the edits of earlier passes), with what
+became of it: applied, still there, or made moot by another fix.  The output
+formats report from it.
 """
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rewriter.context import Context
-from rewriter.edits import Applicability, apply_fixes
+from rewriter.edits import Applicability, Edit, apply_fixes, map_back
 from rewriter.rules import RULES
 from rewriter.rules._types import Decline, Violation
 from rewriter.settings import Settings
-from rewriter.syntax import KNOWN_INSTRUCTIONS, Dockerfile, ParseError, parse
+from rewriter.syntax import KNOWN_INSTRUCTIONS, Dockerfile, ParseError, Span, parse
 
 MAX_PASSES = 10
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A violation placed in the input text, and what became of it."""
+
+    violation: Violation  #: as the rule reported it (spans in the text of its pass)
+    span: Span  #: where in the input (a place dockfix wrote maps to where it wrote it)
+    #: the fix's edits as edits of the input; ``None`` when there is no fix or
+    #: its edits touch text an earlier fix wrote
+    edits: tuple[Edit, ...] | None
+    applied: bool  #: its fix was applied
+    remaining: bool  #: still found in the output
+    round: int = 0  #: the pass whose text ``violation`` is in (0: the input)
 
 
 @dataclass
@@ -30,6 +51,9 @@ class Result:
     dockerfile: Dockerfile | None = None  #: the parsed input
     context: Context | None = None  #: the analysis of the input
     final: Dockerfile | None = None  #: the parsed output (``remaining`` spans point here)
+    #: every violation found, once, in input positions: applied, remaining, or
+    #: gone because another fix made it moot; in the order first found
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -91,15 +115,20 @@ def fix_text(text: str, settings: Settings | None = None, path: str | None = Non
     df0 = parse(text)
     ctx0 = Context(df0, settings, path)
     violations, declines = check(ctx0)
-    result = Result(text, text, declines=declines, dockerfile=df0, context=ctx0)
+    result = Result(text, text, declines=declines, dockerfile=df0, context=ctx0,
+                    findings=[_unapplied(v) for v in violations])
     current, df, ctx = text, df0, ctx0
     threshold = settings.threshold
+    history: list[tuple[list[Violation], set[int]]] = []  #: each pass: found, fixes taken
+    passes: list[tuple[Edit, ...]] = []  #: each pass: the edits applied
     for _ in range(MAX_PASSES):
         fixes = [v.fix for v in violations if v.fix is not None]
         new, applied = apply_fixes(current, fixes, threshold)
+        taken = {id(f) for f in applied}
+        history.append((violations, taken))
         if not applied:
             break
-        taken = {id(f) for f in applied}
+        passes.append(tuple(e for f in applied for e in f.edits))
         result.applied.extend(v for v in violations if v.fix is not None and id(v.fix) in taken)
         try:
             df = parse(new)
@@ -117,7 +146,84 @@ def fix_text(text: str, settings: Settings | None = None, path: str | None = Non
     result.fixed = current
     result.remaining = violations
     result.final = df
+    result.findings = _findings(history, passes)
     return result
+
+
+def _to_input(passes: list[tuple[Edit, ...]], rnd: int, pos: int, right: bool) -> tuple[int, bool]:
+    """Offset ``pos`` of the text after ``rnd`` passes, as an offset of the input."""
+    exact = True
+    for edits in reversed(passes[:rnd]):
+        pos, ok = map_back(edits, pos, right=right)
+        exact = exact and ok
+    return pos, exact
+
+
+def _findings(history: list[tuple[list[Violation], set[int]]],
+              passes: list[tuple[Edit, ...]]) -> list[Finding]:
+    """Every violation of every pass, once, placed in the input.
+
+    A later pass that finds a violation again (same code and message, at the
+    same input span, or moved: an unapplied one of an earlier pass not seen
+    again yet) updates that finding in place.
+    """
+    found: list[Finding] = []
+    # Indexes into ``found``, as heaps of positions that may have gone stale
+    # (checked when read), so that a file with thousands of findings costs
+    # no more per finding than one with a few.
+    at_span: dict[tuple[str, str, Span], list[int]] = {}  #: by code, message, span
+    last = len(history) - 1
+    for rnd, (violations, taken) in enumerate(history):
+        movable: dict[tuple[str, str], list[int]] = {}  #: unapplied, of earlier rounds
+        for i, f in enumerate(found):
+            if not f.applied:
+                movable.setdefault((f.violation.code, f.violation.message), []).append(i)
+        for v in violations:
+            span, edits = _placed(passes, rnd, v)
+            applied = v.fix is not None and id(v.fix) in taken
+            finding = Finding(v, span, edits, applied, rnd == last and not applied, rnd)
+            here = at_span.setdefault((v.code, v.message, span), [])
+            at = _first(here, lambda i: found[i].span == span)
+            if at is None:
+                at = _first(movable.get((v.code, v.message), []),
+                            lambda i: not found[i].applied and found[i].round < rnd)
+            if at is None:
+                heapq.heappush(here, len(found))
+                found.append(finding)
+            elif not found[at].applied:
+                found[at] = finding
+                heapq.heappush(here, at)
+    return found
+
+
+def _first(heap: list[int], valid: Callable[[int], bool]) -> int | None:
+    """The smallest position in ``heap`` that is still ``valid`` (drops the others)."""
+    while heap and not valid(heap[0]):
+        heapq.heappop(heap)
+    return heap[0] if heap else None
+
+
+def _placed(passes: list[tuple[Edit, ...]], rnd: int,
+            v: Violation) -> tuple[Span, tuple[Edit, ...] | None]:
+    """``v``'s span and fix edits, from the text after ``rnd`` passes to the input."""
+    start = _to_input(passes, rnd, v.span.start, False)[0]
+    end = _to_input(passes, rnd, v.span.end, True)[0]
+    if v.fix is None or not v.fix.edits:
+        return Span(start, max(start, end)), None
+    edits = []
+    for e in v.fix.edits:
+        s, ok_s = _to_input(passes, rnd, e.start, False)
+        t, ok_t = _to_input(passes, rnd, e.end, True)
+        if not (ok_s and ok_t):
+            return Span(start, max(start, end)), None
+        edits.append(Edit(s, t, e.content))
+    return Span(start, max(start, end)), tuple(edits)
+
+
+def _unapplied(v: Violation) -> Finding:
+    """A violation of the input, left as it is."""
+    edits = v.fix.edits if v.fix is not None and v.fix.edits else None
+    return Finding(v, v.span, edits, applied=False, remaining=True)
 
 
 def _refuse(result: Result, why: str) -> Result:
@@ -128,4 +234,4 @@ def _refuse(result: Result, why: str) -> Result:
     return result
 
 
-__all__ = ["Applicability", "MAX_PASSES", "Result", "check", "fix_text"]
+__all__ = ["Applicability", "Finding", "MAX_PASSES", "Result", "check", "fix_text"]

@@ -97,11 +97,14 @@ def lookup(ref: str, mappings: Sequence[str | Path] = ()) -> ImageInfo | None:
     falls back to evidence (``family_from_evidence``).  ``ref`` must be an image,
     not the name of an earlier build stage.
     """
+    table = _table(_keys(mappings))
+    if ref in table.found:
+        return table.found[ref]
     split = _split_ref(ref)
     if split is None:
         return None
     repo, tag = split
-    return _table(_keys(mappings)).lookup(ref, repo, tag)
+    return table.cached_lookup(ref, repo, tag)
 
 
 def family(name: str, mappings: Sequence[str | Path] = ()) -> Family:
@@ -198,7 +201,7 @@ class _Hint:
 
     __slots__ = ("tags", "family", "users")
 
-    def __init__(self, tags: re.Pattern[str], family: str, users: tuple[tuple[str, int], ...]) -> None:
+    def __init__(self, tags: _Globs, family: str, users: tuple[tuple[str, int], ...]) -> None:
         self.tags, self.family, self.users = tags, family, users
 
 
@@ -210,7 +213,7 @@ class _Entry:
     def __init__(
         self,
         *,
-        tags: re.Pattern[str] | None,
+        tags: _Globs | None,
         family: str | None,
         tag_hints: bool,
         default_user: str | None,
@@ -231,7 +234,7 @@ class _Table:
         family_users: dict[str, dict[str, int]],
         system_uids: dict[str, frozenset[int]],
         exact: dict[str, list[_Entry]],
-        globs: list[tuple[re.Pattern[str], _Entry]],
+        globs: list[tuple[_Globs, _Entry]],
         hints: list[_Hint],
     ) -> None:
         self.families = families
@@ -240,6 +243,15 @@ class _Table:
         self.exact = exact
         self.globs = globs
         self.hints = hints
+        self.found: dict[str, ImageInfo | None] = {}  #: ``lookup`` by reference
+
+    def cached_lookup(self, ref: str, repo: str, tag: str) -> ImageInfo | None:
+        """``lookup``, once per reference (a file often names one image many times)."""
+        try:
+            return self.found[ref]
+        except KeyError:
+            info = self.found[ref] = self.lookup(ref, repo, tag)
+            return info
 
     def entry(self, repo: str, tag: str) -> _Entry | None:
         for e in self.exact.get(repo, ()):
@@ -309,9 +321,11 @@ def _keys(mappings: Sequence[str | Path]) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=None)
 def _builtin_doc() -> dict[str, Any]:
-    from importlib.resources import files
-
-    text = (files("rewriter") / "data" / "families.toml").read_text(encoding="utf-8")
+    # A plain path, not importlib.resources (which imports zipfile and more):
+    # the data file sits in the package directory, installed or not.
+    with open(os.path.join(os.path.dirname(__file__), "data", "families.toml"),
+              encoding="utf-8") as f:
+        text = f.read()
     return _loads(text, "rewriter/data/families.toml")
 
 
@@ -384,7 +398,7 @@ def _build(docs: list[tuple[dict[str, Any], str]]) -> _Table:
 
     hints: list[_Hint] = []
     exact: dict[str, list[_Entry]] = {}
-    globs: list[tuple[re.Pattern[str], _Entry]] = []
+    globs: list[tuple[_Globs, _Entry]] = []
     for doc, origin in docs:
         for i, h in enumerate(doc.get("tag_hints", [])):
             where = f"{origin}: [[tag_hints]] #{i + 1}"
@@ -430,12 +444,34 @@ def _build(docs: list[tuple[dict[str, Any], str]]) -> _Table:
     return _Table(families, family_users, system_uids, exact, globs, hints)
 
 
-def _globs(patterns: object, where: str) -> re.Pattern[str]:
-    import fnmatch
+class _Globs:
+    """Glob patterns, matched as one regular expression compiled on first use:
+    the table has about 150 of them and a lookup needs a few, so building them
+    all would cost more than a small file takes to fix."""
 
+    __slots__ = ("patterns", "_rx", "_words")
+
+    def __init__(self, patterns: list[str]) -> None:
+        self.patterns = tuple(p.lower() for p in patterns)
+        self._rx: re.Pattern[str] | None = None
+        #: per pattern, the literal parts a match must contain (None: no quick test)
+        self._words = [None if "[" in p else [w for w in re.split(r"[*?]", p) if w]
+                       for p in self.patterns]
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        if all(ws is not None and not all(w in text for w in ws) for ws in self._words):
+            return None  # no pattern can match: not worth compiling them
+        if self._rx is None:
+            import fnmatch
+
+            self._rx = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in self.patterns))
+        return self._rx.fullmatch(text)
+
+
+def _globs(patterns: object, where: str) -> _Globs:
     _expect(_str_list(patterns) and patterns, f"{where} must be a non-empty list of globs")
     assert isinstance(patterns, list)
-    return re.compile("|".join(f"(?:{fnmatch.translate(p.lower())})" for p in patterns))
+    return _Globs(patterns)
 
 
 def _users(value: object, where: str) -> dict[str, int]:

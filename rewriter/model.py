@@ -116,6 +116,9 @@ class StageInfo:
     def name(self) -> str:
         return self.stage.name
 
+    # These walk the chain in a loop, not by recursion: a file may build a
+    # thousand stages each FROM the one before.
+
     @property
     def start_user(self) -> str | None:
         """Who the stage runs as before its own USER lines."""
@@ -125,22 +128,27 @@ class StageInfo:
 
     @property
     def final_user(self) -> str | None:
-        if self.users:
-            return self.users[-1][1]
-        return self.start_user
+        for s in self.chain:
+            if s.users:
+                return s.users[-1][1]
+        root = self.chain[-1]
+        return root.image.default_user if root.image else None
 
     @property
     def final_user_resolved(self) -> bool:
-        if self.users:
-            return self.users[-1][2]
-        return self.parent.final_user_resolved if self.parent else True
+        for s in self.chain:
+            if s.users:
+                return s.users[-1][2]
+        return True
 
     @property
     def chain(self) -> list[StageInfo]:
         """This stage and its ancestors, nearest first."""
         out: list[StageInfo] = []
+        seen: set[int] = set()
         s: StageInfo | None = self
-        while s is not None and s not in out:
+        while s is not None and id(s) not in seen:
+            seen.add(id(s))
             out.append(s)
             s = s.parent
         return out
@@ -181,16 +189,19 @@ def _script_texts(ins: Instruction) -> list[str]:
 
 def run_commands(ins: Instruction) -> list[Command]:
     """Every simple command of a RUN (its line and heredoc bodies), for reading."""
-    out: list[Command] = []
     if ins.cmd != "RUN" or ins.json:
-        return out
-    script = run_script(ins)
-    if script is not None:
-        out.extend(script.commands)
-    else:
-        for text in _script_texts(ins):
-            out.extend(commands(text).commands)
-    return out
+        return []
+    derived = ins.derived if ins.derived is not None else {}
+    found = derived.get("run_commands")
+    if found is None:  # rules ask for the same RUN's commands many times
+        script = run_script(ins)
+        if script is not None:
+            found = script.commands
+        else:
+            found = tuple(c for text in _script_texts(ins) for c in commands(text).commands)
+        derived["run_commands"] = found
+        ins.derived = derived
+    return list(found)  # type: ignore[arg-type]
 
 
 def _int(v: str | None) -> int | None:
@@ -233,7 +244,29 @@ def _parse_user_command(cmd: Command) -> tuple[str, str, dict[str, str | None]] 
     return kind, positional[0], opts
 
 
+_USER_TOOLS = ("useradd", "adduser", "groupadd", "addgroup")
+#: What unquoting may remove between the letters of a word (see ``shell``).
+_UNQUOTE = str.maketrans("", "", "'\"\\\n")
+
+
+def may_run(ins: Instruction, programs: tuple[str, ...]) -> bool:
+    """False when no command of the RUN ``ins`` can be one of ``programs``: its
+    text, with every character that unquoting could drop removed, names none
+    of them.  Rules ask this before ``run_commands``, which splits the RUN into
+    words and costs far more (a RUN can be thousands of lines long)."""
+    if ins.cmd != "RUN" or ins.json:
+        return False
+    derived = ins.derived if ins.derived is not None else {}
+    bare = derived.get("bare")
+    if bare is None:
+        bare = derived["bare"] = "\0".join(t.translate(_UNQUOTE) for t in _script_texts(ins))
+        ins.derived = derived
+    return any(p in bare for p in programs)  # type: ignore[operator]
+
+
 def _collect_users(info: StageInfo, ins: Instruction) -> None:
+    if not may_run(ins, _USER_TOOLS):
+        return
     for cmd in run_commands(ins):
         parsed = _parse_user_command(cmd)
         if parsed is None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -31,7 +32,12 @@ class Pragmas:
         a pragma above any instruction the span covers."""
         if ALL in self.file or code in self.file:
             return True
-        for ins in instructions:
+        if not self.lines:
+            return False
+        # the first instruction that may reach the span (they are in order)
+        first = max(bisect.bisect_right(instructions, span.start, key=_start) - 1, 0)
+        for k in range(first, len(instructions)):
+            ins = instructions[k]
             if ins.span.end <= span.start:
                 continue
             if ins.span.start >= max(span.end, span.start + 1):
@@ -40,6 +46,10 @@ class Pragmas:
             if codes and (ALL in codes or code in codes):
                 return True
         return False
+
+
+def _start(ins: Instruction) -> int:
+    return ins.span.start
 
 
 def read(df: Dockerfile) -> Pragmas:

@@ -12,16 +12,20 @@ This is string work only: nothing is ever executed or evaluated.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-_OPERATORS = ("&&", "||", ";", "|", "&", "\n")
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _COMPOUND = frozenset({"if", "then", "else", "elif", "fi", "for", "while", "until", "do",
                        "done", "case", "esac", "{", "}", "function", "!"})
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
+    """One shell word.  Words and commands are named tuples, not dataclasses:
+    a long ``RUN`` has thousands, and they are built on every parse."""
+
     text: str  #: unquoted value (quotes and backslashes removed)
     raw: str  #: as written
     start: int
@@ -32,8 +36,7 @@ class Word:
         return self.raw != self.text
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     words: tuple[Word, ...]
     start: int  #: offset of the first word
     end: int  #: offset just after the last word
@@ -51,7 +54,7 @@ class Command:
         i = 0
         while i < len(argv):
             a = argv[i]
-            if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", a):
+            if _ASSIGNMENT.match(a):
                 i += 1
             elif a in ("sudo", "env", "exec", "command", "nohup", "time"):
                 i += 1
@@ -77,17 +80,40 @@ class Script:
 
 
 def commands(text: str, escape: str = "\\") -> Script:
+    """The simple commands of ``text``; the same text always gives the same
+    (immutable) ``Script``, so repeated reads of one ``RUN`` are cached."""
+    return _commands(text, escape, 0)
+
+
+#: Characters that end a word or start an operator.
+_BREAK = frozenset(" \t\r\f\v\n&|;")
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_runs(escape: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Runs of characters with no meaning to the word loop: outside quotes, and
+    inside double quotes."""
+    esc = re.escape(escape)
+    return (re.compile(r"[^ \t\r\f\v\n&|;'\"`$()<" + esc + "]+"),
+            re.compile(r'[^"`$' + esc + "]+"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _commands(text: str, escape: str, base: int) -> Script:
+    """``commands(text, escape)``, every offset plus ``base``."""
     cmds: list[Command] = []
     words: list[Word] = []
     opaque = False
     op: str | None = None
     op_start: int | None = None
     i, n = 0, len(text)
+    plain, plain_in_quotes = _plain_runs(escape)
 
     def close(next_op: str | None, at: int | None) -> None:
         nonlocal words, op, op_start
         if words:
-            cmds.append(Command(tuple(words), words[0].start, words[-1].end, op, op_start))
+            cmds.append(Command(tuple(words), words[0].start, words[-1].end, op,
+                                None if op_start is None else op_start + base))
         words = []
         op, op_start = next_op, at
 
@@ -100,8 +126,8 @@ def commands(text: str, escape: str = "\\") -> Script:
             j = text.find("\n", i)
             i = n if j < 0 else j
             continue
-        matched = next((o for o in _OPERATORS if text.startswith(o, i)), None)
-        if matched:
+        if c in "&|;\n":
+            matched = text[i:i + 2] if text.startswith(("&&", "||"), i) else c
             if not words and matched != "\n":
                 opaque = True
             close(matched if matched != "\n" else ";", i)
@@ -109,10 +135,24 @@ def commands(text: str, escape: str = "\\") -> Script:
             continue
         # A word.
         start = i
+        m = plain.match(text, i)
+        if m and (m.end() == n or text[m.end()] in _BREAK):  # the usual: nothing to unquote
+            raw = m.group()
+            i = m.end()
+            words.append(Word(raw, raw, start + base, i + base))
+            if len(words) == 1 and raw in _COMPOUND:
+                opaque = True
+            continue
         out: list[str] = []
         while i < n:
+            m = plain.match(text, i)
+            if m:
+                out.append(m.group())
+                i = m.end()
+                if i >= n:
+                    break
             c = text[i]
-            if c in " \t\r\f\v\n" or any(text.startswith(o, i) for o in ("&&", "||", ";", "|", "&")):
+            if c in _BREAK:
                 break
             if c == escape and i + 1 < n:
                 if text[i + 1] != "\n":
@@ -127,6 +167,11 @@ def commands(text: str, escape: str = "\\") -> Script:
             elif c == '"':
                 i += 1
                 while i < n and text[i] != '"':
+                    m = plain_in_quotes.match(text, i)
+                    if m:
+                        out.append(m.group())
+                        i = m.end()
+                        continue
                     if text[i] == escape and i + 1 < n and text[i + 1] in '"\\$`':
                         i += 1
                     elif text[i] == "`" or text.startswith("$(", i):
@@ -144,7 +189,7 @@ def commands(text: str, escape: str = "\\") -> Script:
                 out.append(c)
                 i += 1
         i = min(i, n)
-        words.append(Word("".join(out), text[start:i], start, i))
+        words.append(Word("".join(out), text[start:i], start + base, i + base))
         if len(words) == 1 and words[0].text in _COMPOUND:
             opaque = True
     close(None, None)
@@ -159,15 +204,4 @@ def run_script(ins: object) -> Script | None:
     assert isinstance(ins, Instruction)
     if ins.cmd != "RUN" or ins.json or ins.heredocs:
         return None
-    script = commands(ins.args)
-    # Shift offsets from args-relative to logical-line-relative.
-    base = ins.args_at
-    shifted = tuple(
-        Command(
-            tuple(Word(w.text, w.raw, w.start + base, w.end + base) for w in c.words),
-            c.start + base, c.end + base, c.op_before,
-            None if c.op_start is None else c.op_start + base,
-        )
-        for c in script.commands
-    )
-    return Script(shifted, script.opaque)
+    return _commands(ins.args, "\\", ins.args_at)

@@ -11,15 +11,15 @@ This module imports nothing from the package.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from typing import NamedTuple
 
 BOM = "\ufeff"
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One physical line: ``[start, content_end)`` is its content (no trailing
-    ``\\r``/``\\n``), ``[start, end)`` includes its line terminator."""
+    ``\\r``/``\\n``), ``[start, end)`` includes its line terminator.  (A named
+    tuple: a long file has a hundred thousand of them.)"""
 
     start: int
     content_end: int
@@ -33,16 +33,15 @@ class Source:
         self.text = text
         lines: list[Line] = []
         pos = 0
-        n = len(text)
-        find = text.find
-        while pos < n:
-            nl = find("\n", pos)
-            end = n if nl < 0 else nl + 1
-            ce = end if nl < 0 else nl
-            while ce > pos and text[ce - 1] == "\r":
-                ce -= 1
-            lines.append(Line(pos, ce, end))
-            pos = end
+        pieces = text.split("\n")
+        if pieces[-1] == "":
+            pieces.pop()  # the text ends with a newline (or is empty)
+        for piece in pieces:
+            end = pos + len(piece)
+            lines.append(Line(pos, end - (len(piece) - len(piece.rstrip("\r"))), end + 1))
+            pos = end + 1
+        if lines and not text.endswith("\n"):
+            lines[-1] = lines[-1]._replace(end=len(text))
         self.lines: tuple[Line, ...] = tuple(lines)
         self._starts = [ln.start for ln in lines]
 

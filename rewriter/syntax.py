@@ -28,7 +28,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rewriter.source import BOM, Source
 
@@ -54,14 +54,18 @@ class ParseError(ValueError):
         self.line = line
 
 
-@dataclass(frozen=True)
-class Span:
+# The value types are named tuples and the tree nodes plain classes with
+# slots, not dataclasses: a long file has hundreds of thousands of them, and
+# building dataclasses (at import, and each instance) cost more than parsing.
+# The tree is read-only by convention: nothing changes a node once it is made.
+
+
+class Span(NamedTuple):
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(NamedTuple):
     """A ``--name=value`` word before an instruction's arguments."""
 
     text: str  #: the word as BuildKit reads it (quotes removed), e.g. ``--chown=app``
@@ -77,8 +81,7 @@ class Flag:
         return parts[1] if len(parts) == 2 else None
 
 
-@dataclass(frozen=True)
-class Heredoc:
+class Heredoc(NamedTuple):
     name: str  #: the terminator word
     chomp: bool  #: ``<<-``: leading tabs are stripped
     expand: bool  #: False when the name was quoted
@@ -88,46 +91,76 @@ class Heredoc:
     content: str  #: every body line plus ``\n``, as BuildKit stores it
 
 
-@dataclass(frozen=True)
-class Trivia:
+class Trivia(NamedTuple):
     """A line outside any instruction: blank, comment or parser directive."""
 
     kind: str  #: ``blank`` | ``comment`` | ``directive``
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
 class Instruction:
-    keyword: str  #: as written, e.g. ``run``
-    span: Span  #: first line start .. end of the last line (heredocs included)
-    header_end: int  #: end of the last continuation line, before any heredoc body
-    start_line: int  #: 1-based
-    end_line: int
-    logical: str  #: the joined line BuildKit parses (continuations removed)
-    segments: tuple[tuple[int, int, int], ...]  #: (logical start, source start, length)
-    keyword_at: int  #: logical offset of the keyword
-    flags: tuple[Flag, ...]
-    args_at: int  #: logical offset of the (trimmed) arguments
-    args: str
-    json: bool
-    values: tuple[str, ...]  #: JSON items, or whitespace-split words where BuildKit splits
-    heredocs: tuple[Heredoc, ...] = ()
-    sub: Instruction | None = None  #: the instruction under ``ONBUILD``
+    """One instruction, ``ONBUILD`` included (its own is ``sub``).  Compared by
+    identity, like every tree node."""
 
-    @property
-    def cmd(self) -> str:
-        return self.keyword.upper()
+    __slots__ = ("keyword", "span", "header_end", "start_line", "end_line", "logical",
+                 "segments", "keyword_at", "flags", "args_at", "args", "json", "values",
+                 "heredocs", "sub", "_seg_starts", "derived", "cmd")
+
+    def __init__(
+        self,
+        keyword: str,
+        span: Span,
+        header_end: int,
+        start_line: int,
+        end_line: int,
+        logical: str,
+        segments: tuple[tuple[int, int, int], ...],
+        keyword_at: int,
+        flags: tuple[Flag, ...],
+        args_at: int,
+        args: str,
+        json: bool,
+        values: tuple[str, ...],
+        heredocs: tuple[Heredoc, ...] = (),
+        sub: Instruction | None = None,
+    ) -> None:
+        self.keyword = keyword  #: as written, e.g. ``run``
+        self.cmd = keyword.upper()  #: e.g. ``RUN``
+        self.span = span  #: first line start .. end of the last line (heredocs included)
+        self.header_end = header_end  #: end of the last continuation line, before any heredoc
+        self.start_line = start_line  #: 1-based
+        self.end_line = end_line
+        self.logical = logical  #: the joined line BuildKit parses (continuations removed)
+        self.segments = segments  #: (logical start, source start, length)
+        self.keyword_at = keyword_at  #: logical offset of the keyword
+        self.flags = flags
+        self.args_at = args_at  #: logical offset of the (trimmed) arguments
+        self.args = args
+        self.json = json
+        self.values = values  #: JSON items, or whitespace-split words where BuildKit splits
+        self.heredocs = heredocs
+        self.sub = sub  #: the instruction under ``ONBUILD``
+        self._seg_starts: list[int] | None = None
+        #: what analyses derive from the instruction, kept for the next one that
+        #: asks (e.g. its shell commands); nothing in this module reads it
+        self.derived: dict[str, object] | None = None
+
+    def __repr__(self) -> str:
+        return (f"Instruction(keyword={self.keyword!r}, span={self.span!r}, "
+                f"start_line={self.start_line!r}, end_line={self.end_line!r}, "
+                f"logical={self.logical!r})")
 
     def src(self, loffset: int) -> int:
         """Source offset of the logical character at ``loffset``."""
         segs = self.segments
-        i = bisect.bisect_right(self._seg_starts, loffset) - 1
-        lstart, sstart, length = segs[max(i, 0)]
+        if len(segs) == 1:
+            i = 0
+        else:
+            if self._seg_starts is None:
+                self._seg_starts = [s[0] for s in segs]
+            i = max(bisect.bisect_right(self._seg_starts, loffset) - 1, 0)
+        lstart, sstart, length = segs[i]
         return sstart + min(max(loffset - lstart, 0), length)
-
-    @property
-    def _seg_starts(self) -> list[int]:
-        return [s[0] for s in self.segments]
 
     def src_end(self, loffset: int) -> int:
         """Source offset just after the logical character at ``loffset - 1``."""
@@ -146,38 +179,56 @@ class Instruction:
         return None
 
 
-@dataclass(frozen=True, eq=False)
 class Stage:
-    index: int
-    from_: Instruction
-    base: str  #: image reference as written (``ARG``s not expanded)
-    alias: str | None
-    platform: str | None
-    parent: int | None  #: index of the stage this one is built ``FROM``
-    instructions: tuple[Instruction, ...]  #: after ``FROM``, up to the next one
+    __slots__ = ("index", "from_", "base", "alias", "platform", "parent", "instructions")
+
+    def __init__(self, index: int, from_: Instruction, base: str, alias: str | None,
+                 platform: str | None, parent: int | None,
+                 instructions: tuple[Instruction, ...]) -> None:
+        self.index = index
+        self.from_ = from_
+        self.base = base  #: image reference as written (``ARG``s not expanded)
+        self.alias = alias
+        self.platform = platform
+        self.parent = parent  #: index of the stage this one is built ``FROM``
+        self.instructions = instructions  #: after ``FROM``, up to the next one
+
+    def __repr__(self) -> str:
+        return f"Stage(index={self.index!r}, base={self.base!r}, alias={self.alias!r})"
 
     @property
     def name(self) -> str:
         return self.alias or str(self.index)
 
 
-@dataclass(frozen=True, eq=False)
 class Dockerfile:
-    source: Source
-    nodes: tuple[Instruction | Trivia, ...]
-    directives: dict[str, str]
-    escape: str
-    meta_args: tuple[Instruction, ...]  #: ``ARG`` before the first ``FROM``
-    stages: tuple[Stage, ...]
-    has_bom: bool = False
+    __slots__ = ("source", "nodes", "directives", "escape", "meta_args", "stages", "has_bom",
+                 "dangling_continuation", "instructions")
+
+    def __init__(self, source: Source, nodes: tuple[Instruction | Trivia, ...],
+                 directives: dict[str, str], escape: str, meta_args: tuple[Instruction, ...],
+                 stages: tuple[Stage, ...], has_bom: bool = False,
+                 dangling_continuation: int | None = None) -> None:
+        self.source = source
+        self.nodes = nodes
+        self.directives = directives
+        self.escape = escape
+        self.meta_args = meta_args  #: ``ARG`` before the first ``FROM``
+        self.stages = stages
+        self.has_bom = has_bom
+        #: the first line of the last instruction when the file ends inside it (its
+        #: last line ends in the escape character): BuildKit accepts that, but the
+        #: file looks cut short, and text added after it would join the instruction
+        self.dangling_continuation = dangling_continuation
+        self.instructions: tuple[Instruction, ...] = tuple(
+            n for n in nodes if isinstance(n, Instruction))
+
+    def __repr__(self) -> str:
+        return f"Dockerfile(nodes={len(self.nodes)}, stages={len(self.stages)})"
 
     @property
     def text(self) -> str:
         return self.source.text
-
-    @property
-    def instructions(self) -> tuple[Instruction, ...]:
-        return tuple(n for n in self.nodes if isinstance(n, Instruction))
 
     def render(self) -> str:
         t = self.source.text
@@ -187,39 +238,34 @@ class Dockerfile:
 # --- BuildKit's character classes and regular expressions -------------------
 
 _GO_NOT_SPACE = "\x1c\x1d\x1e\x1f"
+#: Go's unicode.IsSpace: Python's ``str.isspace`` minus ``\x1c``-``\x1f``
+#: (``tests/test_syntax.py`` checks this against every code point).
+GO_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _is_space(c: str) -> bool:
     """Go's unicode.IsSpace."""
-    return c.isspace() and c not in _GO_NOT_SPACE
+    return c in GO_SPACE and c != ""
 
 
 def _lstrip(s: str) -> str:
-    i = 0
-    while i < len(s) and _is_space(s[i]):
-        i += 1
-    return s[i:]
+    return s.lstrip(GO_SPACE)
 
 
 def _strip(s: str) -> str:
-    s = _lstrip(s)
-    j = len(s)
-    while j > 0 and _is_space(s[j - 1]):
-        j -= 1
-    return s[:j]
+    return s.strip(GO_SPACE)
 
 
 #: Go's ``\s`` is ``[\t\n\f\r ]`` (no ``\v``).
 _RE_DIRECTIVE = re.compile(r"^#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$")
 _VALID_DIRECTIVES = ("syntax", "escape", "check")
 _RE_WS = re.compile(r"[\t\v\f\r ]+")
+_RE_GO_WS = re.compile("[" + re.escape(GO_SPACE) + "]+")
+_RE_GO_WORD = re.compile("[^" + re.escape(GO_SPACE) + "]+")
 _RE_HEREDOC = re.compile(r"^(\d*)<<(-?)([^<]*)$")
-_CONTINUATION = {
-    # An escape character right before the end continues the line, unless it is
-    # itself escaped (BuildKit reads ``trailing\\\\`` as a literal backslash).
-    "\\": re.compile(r"(?<!\\)\\[ \t]*$"),
-    "`": re.compile(r"(?<!`)`[ \t]*$"),
-}
 _HEREDOC_CMDS = frozenset({"run", "copy", "add"})
 #: Instructions whose arguments BuildKit splits on whitespace into values.
 _WS_SPLIT = frozenset({"from", "expose"})
@@ -239,7 +285,6 @@ class _Directives:
         self.escape = "\\"
         self.seen: dict[str, str] = {}
         self.done = False
-        self.continuation = _CONTINUATION["\\"]
 
     def feed(self, token: str, lineno: int) -> bool:
         """BuildKit's possibleParserDirective; True if ``token`` is a directive."""
@@ -261,12 +306,17 @@ class _Directives:
             if value not in ("`", "\\"):
                 raise ParseError(f"invalid escape token '{value}' does not match ` or \\", lineno)
             self.escape = value
-            self.continuation = _CONTINUATION[value]
         return True
 
 
-def _is_comment(content: str) -> bool:
-    return _lstrip(content).startswith("#")
+def _continuation_at(content: str, escape: str) -> int:
+    """Where the escape character that continues ``content`` on the next line
+    is, or -1: it must end the line (blanks after it are allowed) and must not
+    itself be escaped (BuildKit reads ``trailing\\\\`` as a literal backslash)."""
+    r = content.rstrip(" \t")
+    if r.endswith(escape) and not r.endswith(escape + escape):
+        return len(r) - 1
+    return -1
 
 
 # --- words -------------------------------------------------------------------
@@ -274,6 +324,8 @@ def _is_comment(content: str) -> bool:
 
 def parse_words(rest: str, escape: str) -> list[str]:
     """BuildKit's parseWords: split on blanks, quotes and escapes kept raw."""
+    if escape not in rest and "'" not in rest and '"' not in rest:
+        return [w for w in _RE_GO_WS.split(rest) if w]  # the usual case, without the loop
     words: list[str] = []
     word: list[str] = []
     blank_ok = False
@@ -329,34 +381,18 @@ def parse_words(rest: str, escape: str) -> list[str]:
     return words
 
 
+#: One word of ``shell_words_raw``: an escape and the character after it, a
+#: quoted string (to the end of the line when it is not closed), or any other
+#: character that is not Go whitespace.
+_RE_RAW_WORD = re.compile(
+    r"""(?:\\[\s\S]?|'[^']*'?|"(?:\\[\s\S]?|[^"\\])*"?|[^'"\\""" + re.escape(GO_SPACE) + "])+"
+)
+
+
 def shell_words_raw(line: str) -> list[tuple[str, int]]:
     """Shell-like words of ``line`` with quotes and escapes kept, and where each
     starts (BuildKit's lexer with RawQuotes and RawEscapes, escape ``\\``)."""
-    out: list[tuple[str, int]] = []
-    i, n = 0, len(line)
-    while i < n:
-        while i < n and _is_space(line[i]):
-            i += 1
-        if i >= n:
-            break
-        start = i
-        while i < n and not _is_space(line[i]):
-            c = line[i]
-            if c == "\\":
-                i += 2
-            elif c == "'":
-                j = line.find("'", i + 1)
-                i = n if j < 0 else j + 1
-            elif c == '"':
-                i += 1
-                while i < n and line[i] != '"':
-                    i += 2 if line[i] == "\\" else 1
-                i += 1
-            else:
-                i += 1
-        i = min(i, n)
-        out.append((line[start:i], start))
-    return out
+    return [(m.group(), m.start()) for m in _RE_RAW_WORD.finditer(line)]
 
 
 def _unquote_word(raw: str) -> str:
@@ -404,6 +440,21 @@ def heredocs_in(line: str) -> list[tuple[str, bool, bool, int]]:
 
 def _extract_flags(line: str) -> tuple[int, list[tuple[str, int, int]]]:
     """BuildKit's extractBuilderFlags: (offset of the rest, [(flag, start, end)])."""
+    words: list[tuple[str, int, int]] = []
+    for m in _RE_GO_WORD.finditer(line):  # the usual flags: no quotes, no escapes
+        w = m.group()
+        if not w.startswith("--"):
+            return m.start(), words
+        if "'" in w or '"' in w or "\\" in w:
+            return _extract_quoted_flags(line)
+        if w == "--":
+            return m.end(), words
+        words.append((w, m.start(), m.end()))
+    return len(line), words
+
+
+def _extract_quoted_flags(line: str) -> tuple[int, list[tuple[str, int, int]]]:
+    """``_extract_flags`` for flags with quotes or escapes in them."""
     words: list[tuple[str, int, int]] = []
     phase = 0  # 0 spaces, 1 word, 2 quote
     word: list[str] = []
@@ -500,22 +551,26 @@ def _json_array(rest: str) -> list[str] | None:
 # --- the line parser ---------------------------------------------------------
 
 
-@dataclass
 class _Node:
-    keyword_at: int
-    keyword: str
-    flags: list[tuple[str, int, int]]
-    args_at: int
-    args: str
-    json: bool
-    values: tuple[str, ...]
-    sub: _Node | None = None
+    __slots__ = ("keyword_at", "keyword", "flags", "args_at", "args", "json", "values", "sub")
+
+    def __init__(self, keyword_at: int, keyword: str, flags: list[tuple[str, int, int]],
+                 args_at: int, args: str, json: bool, values: tuple[str, ...],
+                 sub: _Node | None = None) -> None:
+        self.keyword_at, self.keyword, self.flags = keyword_at, keyword, flags
+        self.args_at, self.args, self.json, self.values, self.sub = args_at, args, json, values, sub
 
 
-def _parse_node(line: str, base: int, escape: str, lineno: int) -> _Node:
-    """BuildKit's newNodeFromLine on ``line`` (``base``: its logical offset)."""
-    stripped = _strip(line)
-    lead = len(line) - len(_lstrip(line))
+def _parse_node(line: str, base: int, escape: str, lineno: int, nested: bool = False) -> _Node:
+    """BuildKit's newNodeFromLine on ``line`` (``base``: its logical offset).
+
+    ``nested``: ``line`` is what follows an ``ONBUILD``.  An ``ONBUILD`` there
+    (which no build accepts: "Chaining ONBUILD via `ONBUILD ONBUILD` isn't
+    allowed") gets no instruction of its own, so that a line of a thousand
+    ``ONBUILD`` words cannot exhaust the stack.
+    """
+    stripped = line.strip(GO_SPACE)
+    lead = len(line) - len(line.lstrip(GO_SPACE))
     parts = _RE_WS.split(stripped, maxsplit=1)
     keyword = parts[0]
     flags: list[tuple[str, int, int]] = []
@@ -523,8 +578,11 @@ def _parse_node(line: str, base: int, escape: str, lineno: int) -> _Node:
     if len(parts) == 2:
         rest_at = lead + len(stripped) - len(parts[1])
         rest = parts[1]
-        off, raw_flags = _extract_flags(rest)
-        flags = [(w, base + rest_at + s, base + rest_at + e) for w, s, e in raw_flags]
+        if _lstrip(rest).startswith("--"):
+            off, raw_flags = _extract_flags(rest)
+            flags = [(w, base + rest_at + s, base + rest_at + e) for w, s, e in raw_flags]
+        else:  # no flags: where _extract_flags would stop
+            off = len(rest) - len(_lstrip(rest))
         remainder = rest[off:]
         args = _strip(remainder)
         args_at = base + rest_at + off + (len(remainder) - len(_lstrip(remainder)))
@@ -554,7 +612,8 @@ def _parse_node(line: str, base: int, escape: str, lineno: int) -> _Node:
         elif cmd in ("env", "label"):
             _check_name_val(args, cmd.upper(), escape)
         elif cmd == "onbuild" and args:
-            sub = _parse_node(args, args_at, escape, lineno)
+            if not nested:
+                sub = _parse_node(args, args_at, escape, lineno, nested=True)
         elif cmd in _WS_SPLIT:
             values = tuple(v for v in _RE_WS.split(args) if v)
     except ValueError as exc:
@@ -586,6 +645,7 @@ def parse(text: str) -> Dockerfile:
     n = len(lines)
     i = 0
     has_bom = text.startswith(BOM)
+    dangling: int | None = None
     while i < n:
         ln = lines[i]
         content_start = ln.start + (1 if i == 0 and has_bom else 0)
@@ -593,11 +653,11 @@ def parse(text: str) -> Dockerfile:
         token = _lstrip(raw)
         token_at = content_start + (len(raw) - len(token))
         is_comment = token.startswith("#")
-        is_directive = d.feed(token, i + 1)
+        is_directive = not d.done and d.feed(token, i + 1)
         content = "" if is_comment else token
-        m = d.continuation.search(content)
-        first = content[: m.start()] if m else content
-        if not m and first == "":
+        cut = _continuation_at(content, d.escape)
+        first = content if cut < 0 else content[:cut]
+        if cut < 0 and first == "":
             kind = "directive" if is_directive else ("comment" if is_comment else "blank")
             nodes.append(Trivia(kind, Span(ln.start, ln.end)))
             i += 1
@@ -606,20 +666,23 @@ def parse(text: str) -> Dockerfile:
         segments = [(0, token_at, len(first))]
         logical = [first]
         llen = len(first)
-        eol = m is None
+        eol = cut < 0
         i += 1
         while not eol and i < n:
             ln2 = lines[i]
             raw2 = text[ln2.start : ln2.content_end]
             i += 1
-            if _is_comment(raw2) or _lstrip(raw2) == "":
+            bare = _lstrip(raw2)
+            if not bare or bare[0] == "#":  # blank and comment lines are skipped
                 continue
-            m2 = d.continuation.search(raw2)
-            part = raw2[: m2.start()] if m2 else raw2
-            eol = m2 is None
+            cut = _continuation_at(raw2, d.escape)
+            part = raw2 if cut < 0 else raw2[:cut]
+            eol = cut < 0
             segments.append((llen, ln2.start, len(part)))
             logical.append(part)
             llen += len(part)
+        if not eol:
+            dangling = start_line + 1
         line = "".join(logical)
         header_end = lines[i - 1].end
         node = _parse_node(line, 0, d.escape, start_line + 1)
@@ -652,7 +715,7 @@ def parse(text: str) -> Dockerfile:
         end = lines[i - 1].end
         nodes.append(_make_instruction(node, tuple(segments), line, lines[start_line].start,
                                        end, header_end, start_line + 1, i, tuple(heredocs)))
-    return _assemble(src, nodes, d, has_bom)
+    return _assemble(src, nodes, d, has_bom, dangling)
 
 
 def _make_instruction(
@@ -666,24 +729,19 @@ def _make_instruction(
     end_line: int,
     heredocs: tuple[Heredoc, ...],
 ) -> Instruction:
-    proto = Instruction(
-        keyword=node.keyword, span=Span(start, end), header_end=header_end,
-        start_line=start_line, end_line=end_line, logical=line, segments=segments,
-        keyword_at=node.keyword_at, flags=(), args_at=node.args_at, args=node.args,
-        json=node.json, values=node.values, heredocs=heredocs,
-    )
-    flags = tuple(Flag(w, Span(proto.src(s), proto.src_end(e))) for w, s, e in node.flags)
-    sub = None
+    ins = Instruction(node.keyword, Span(start, end), header_end, start_line, end_line, line,
+                      segments, node.keyword_at, (), node.args_at, node.args, node.json,
+                      node.values, heredocs)
+    if node.flags:
+        ins.flags = tuple(Flag(w, Span(ins.src(s), ins.src_end(e))) for w, s, e in node.flags)
     if node.sub is not None:
-        sub = _make_instruction(node.sub, segments, line, start, end, header_end,
-                                start_line, end_line, heredocs)
-    object.__setattr__(proto, "flags", flags)
-    object.__setattr__(proto, "sub", sub)
-    return proto
+        ins.sub = _make_instruction(node.sub, segments, line, start, end, header_end,
+                                    start_line, end_line, heredocs)
+    return ins
 
 
 def _assemble(src: Source, nodes: list[Instruction | Trivia], d: _Directives,
-              has_bom: bool) -> Dockerfile:
+              has_bom: bool, dangling: int | None) -> Dockerfile:
     meta_args: list[Instruction] = []
     stages: list[Stage] = []
     current: list[Instruction] | None = None
@@ -716,4 +774,4 @@ def _assemble(src: Source, nodes: list[Instruction | Trivia], d: _Directives,
             current.append(node)
     close()
     return Dockerfile(src, tuple(nodes), dict(d.seen), d.escape, tuple(meta_args),
-                      tuple(stages), has_bom)
+                      tuple(stages), has_bom, dangling)

@@ -8,7 +8,17 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _template_cache(tmp_path_factory):
+    """Rendered templates go to a cache of the test run, not ~/.cache (the
+    subprocesses the tests start inherit the variable)."""
+    os.environ["DOCKFIX_CACHE_DIR"] = str(tmp_path_factory.mktemp("dockfix-cache"))
+    yield
 
 
 def run_dockfix(

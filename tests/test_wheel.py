@@ -77,6 +77,8 @@ def test_wheel_contents(wheel: Path) -> None:
     assert "rewriter/cli.py" in names
     assert "rewriter/syntax.py" in names
     assert "rewriter/py.typed" in names
+    assert "rewriter/data/dockfix-output.schema.json" in names  # --output-format json's schema
+    assert "rewriter/formats/sarif.py" in names
     assert not any(n.startswith(("tests/", "bench/", ".venv/", "templates/")) for n in names)
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "dockfix = rewriter.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -120,3 +122,10 @@ def test_installed_dockfix_reads_stdin(venv: Path, tmp_path: Path) -> None:
     out = _ok(proc, "dockfix -")
     assert out == fix_text(STDIN_DOCKERFILE).fixed
     assert out.startswith("FROM alpine:3.19\n")
+
+
+def test_installed_package_ships_the_json_schema(venv: Path, tmp_path: Path) -> None:
+    code = ("from rewriter.formats.json import schema\n"
+            "print(schema()['title'])\n")
+    out = _ok(_run([str(venv / "python"), "-c", code], cwd=tmp_path), "loading the schema")
+    assert out.strip() == "dockfix --output-format json"

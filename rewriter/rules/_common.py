@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from rewriter.context import Context
 from rewriter.edits import Edit
-from rewriter.model import StageInfo, expand, is_root, numeric, run_commands
+from rewriter.model import StageInfo, expand, is_root, may_run, numeric, run_commands
 from rewriter.syntax import Instruction
 
 #: Instructions whose effect on the image depends on, or is done by, the
@@ -122,7 +121,7 @@ def _entrypoint_script(ctx: Context, info: StageInfo) -> tuple[str, str] | None:
     """The text of the entrypoint script the file copies from its build context."""
     if not ctx.path or ctx.path == "-":
         return None
-    context_dir = Path(ctx.path).resolve().parent
+    context_dir = os.path.dirname(os.path.realpath(ctx.path))
     program = None
     for s in reversed(info.chain):
         for ins in s.stage.instructions:
@@ -144,13 +143,13 @@ def _entrypoint_script(ctx: Context, info: StageInfo) -> tuple[str, str] | None:
             if len(vals) < 2:
                 continue
             for src in vals[:-1]:
-                candidate = (context_dir / src).resolve()
-                if candidate.is_dir():
-                    candidate = candidate / base
-                if candidate.name != base or not candidate.is_file():
+                candidate = os.path.realpath(os.path.join(context_dir, src))
+                if os.path.isdir(candidate):
+                    candidate = os.path.join(candidate, base)
+                if os.path.basename(candidate) != base or not os.path.isfile(candidate):
                     continue
-                if context_dir not in candidate.parents:
-                    continue
+                if os.path.commonpath([candidate, context_dir]) != context_dir:
+                    continue  # outside the build context
                 try:
                     with open(candidate, "rb") as fh:
                         body = fh.read(256 * 1024).decode("utf-8", "replace")
@@ -185,6 +184,8 @@ def writable_dirs(info: StageInfo) -> list[str]:
 
     dirs = [d for d in volume_paths(info) if d != "/"]
     for ins in info.stage.instructions:
+        if not may_run(ins, ("mkdir",)):
+            continue
         for cmd in run_commands(ins):
             if cmd.name != "mkdir":
                 continue

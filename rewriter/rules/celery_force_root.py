@@ -45,6 +45,8 @@ from rewriter.rules._types import Violation
 CODE = "DF005"
 NAME = "celery-force-root"
 PRIORITY = 40
+#: the applicability its fix usually has (``None``: it never offers an edit)
+FIX_APPLICABILITY: Applicability | None = Applicability.SAFE
 
 
 def check(ctx: Context) -> Iterator[Violation]:

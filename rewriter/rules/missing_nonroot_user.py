@@ -87,6 +87,8 @@ from rewriter.syntax import Instruction, Span
 CODE = "DF001"
 NAME = "missing-nonroot-user"
 PRIORITY = 10
+#: the applicability its fix usually has (``None``: it never offers an edit)
+FIX_APPLICABILITY: Applicability | None = Applicability.SAFE
 
 #: Users an image ships that are not dedicated to an application.
 _SHARED_USERS = frozenset({"nobody", "daemon", "bin", "sys", "ubuntu", "www-data", "games",
@@ -207,7 +209,8 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         return Plan(info, spec, _dirs_block(ctx, info, spec, dirs),
                     why=f"run as `{name}` ({uid}), the user the base image ships", dirs=dirs)
     root_image = info.chain[-1].image
-    used = root_image.used_uids if root_image else frozenset()
+    # 0 is root's, in every image (and the templates cannot create it)
+    used = (root_image.used_uids if root_image else frozenset()) | {0}
     if fam.template and fam.shell:
         if s.uid in used or s.gid in used:
             return Decline("uid-taken",
@@ -215,8 +218,12 @@ def _plan(ctx: Context) -> Plan | Decline | None:
                            "pick another with --uid/--gid", line, info.name)
         from rewriter.templates import render
 
-        block = render(fam.template, user=s.user, group=s.group, uid=s.uid, gid=s.gid,
-                       dirs=dirs, escape=ctx.df.escape, newline="\n")
+        try:
+            block = render(fam.template, user=s.user, group=s.group, uid=s.uid, gid=s.gid,
+                           dirs=dirs, escape=ctx.df.escape, newline="\n")
+        except ValueError as exc:  # e.g. a VOLUME path with control characters
+            return Decline("template-refused", f"cannot write the user block: {exc}",
+                           line, info.name)
         return Plan(info, f"{s.uid}:{s.gid}", block,
                     why=f"create `{s.user}` ({s.uid}:{s.gid}) with the {fam.name} tools",
                     dirs=dirs)

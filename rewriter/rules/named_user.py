@@ -42,6 +42,8 @@ from rewriter.rules._types import Violation
 CODE = "DF007"
 NAME = "named-user"
 PRIORITY = 80
+#: the applicability its fix usually has (``None``: it never offers an edit)
+FIX_APPLICABILITY: Applicability | None = Applicability.UNSAFE
 
 
 def check(ctx: Context) -> Iterator[Violation]:

@@ -27,12 +27,15 @@ import re
 from collections.abc import Iterator
 
 from rewriter.context import Context
+from rewriter.edits import Applicability
 from rewriter.model import expand, is_root
 from rewriter.rules._types import Violation
 
 CODE = "DF006"
 NAME = "privileged-port"
 PRIORITY = 90
+#: the applicability its fix usually has (``None``: it never offers an edit)
+FIX_APPLICABILITY: Applicability | None = None
 
 
 def check(ctx: Context) -> Iterator[Violation]:

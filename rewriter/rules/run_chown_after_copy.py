@@ -72,7 +72,7 @@ from collections.abc import Iterator
 
 from rewriter.context import Context
 from rewriter.edits import Applicability, Edit, Fix
-from rewriter.model import StageInfo, expand, run_commands, workdir_path
+from rewriter.model import StageInfo, expand, may_run, run_commands, workdir_path
 from rewriter.rules._types import Violation
 from rewriter.shell import Command, Word, run_script
 from rewriter.syntax import Instruction, Span
@@ -80,6 +80,8 @@ from rewriter.syntax import Instruction, Span
 CODE = "DF002"
 NAME = "run-chown-after-copy"
 PRIORITY = 20
+#: the applicability its fix usually has (``None``: it never offers an edit)
+FIX_APPLICABILITY: Applicability | None = Applicability.SAFE
 
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
 _OWNER = re.compile(rf"({_NAME})(?::({_NAME}))?")
@@ -101,9 +103,15 @@ def check(ctx: Context) -> Iterator[Violation]:
     if info is None or info.family.name == "windows":
         return
     steps = [(s, i) for s in reversed(info.chain) for i in s.stage.instructions]
+    foreign = False  # a SHELL before this step made RUN something other than a POSIX shell
     for n, (_, run) in enumerate(steps):
+        if run.cmd == "SHELL" and run.values:
+            foreign = posixpath.basename(run.values[0]) not in _POSIX_SHELLS
+            continue
+        if foreign or not may_run(run, ("chown",)):
+            continue
         script = run_script(run)
-        if script is None or script.opaque or _foreign_shell(steps[:n]):
+        if script is None or script.opaque:
             continue
         for k, cmd in enumerate(script.commands):
             if cmd.words[0].text in ("chown", "/bin/chown", "/usr/bin/chown"):
@@ -189,11 +197,6 @@ def _removal(run: Instruction, cmds: list[Command], k: int) -> tuple[int, int]:
 def _literal_dollar(word: Word) -> bool:
     """A `$` the shell keeps as is (single quotes), which `--chown` would expand."""
     return "$" in word.text and "'" in word.raw
-
-
-def _foreign_shell(steps: list[_Step]) -> bool:
-    shell = [i.values[0] for _, i in steps if i.cmd == "SHELL" and i.values]
-    return bool(shell) and posixpath.basename(shell[-1]) not in _POSIX_SHELLS
 
 
 def _dest(s: StageInfo, ins: Instruction) -> str | None:

@@ -23,12 +23,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from rewriter.context import Context
-from rewriter.model import run_commands
+from rewriter.edits import Applicability
+from rewriter.model import may_run, run_commands
 from rewriter.rules._types import Violation
 
 CODE = "DF008"
 NAME = "sudo-in-run"
 PRIORITY = 95
+#: the applicability its fix usually has (``None``: it never offers an edit)
+FIX_APPLICABILITY: Applicability | None = None
 
 
 def check(ctx: Context) -> Iterator[Violation]:
@@ -37,6 +40,7 @@ def check(ctx: Context) -> Iterator[Violation]:
         return
     for s in info.chain:
         for ins in s.stage.instructions:
-            if any(c.argv and c.argv[0] == "sudo" for c in run_commands(ins)):
+            if may_run(ins, ("sudo",)) and any(c.argv and c.argv[0] == "sudo"
+                                               for c in run_commands(ins)):
                 yield Violation(CODE, NAME, ins.span,
                                 "`sudo` in RUN: run root-only steps before USER instead")

@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from rewriter.context import Context
-from rewriter.edits import Edit, Fix
+from rewriter.edits import Applicability, Edit, Fix
 from rewriter.model import is_root
 from rewriter.rules import missing_nonroot_user as df001
 from rewriter.rules._common import insert_after, tail_anchor
@@ -58,6 +58,8 @@ from rewriter.syntax import Instruction
 CODE = "DF003"
 NAME = "user-reverted-to-root"
 PRIORITY = 15
+#: the applicability its fix usually has (``None``: it never offers an edit)
+FIX_APPLICABILITY: Applicability | None = Applicability.SAFE
 
 _USER_DEPENDENT = frozenset({"RUN", "WORKDIR"})
 

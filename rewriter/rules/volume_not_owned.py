@@ -49,13 +49,15 @@ from collections.abc import Iterator
 
 from rewriter.context import Context
 from rewriter.edits import Applicability, Edit, Fix
-from rewriter.model import StageInfo, is_root, run_commands
+from rewriter.model import StageInfo, is_root, may_run, run_commands
 from rewriter.rules._common import writable_dirs
 from rewriter.rules._types import Violation
 
 CODE = "DF004"
 NAME = "volume-not-owned"
 PRIORITY = 30
+#: the applicability its fix usually has (``None``: it never offers an edit)
+FIX_APPLICABILITY: Applicability | None = Applicability.SAFE
 
 
 def owned_dirs(info: StageInfo) -> set[str]:
@@ -63,6 +65,8 @@ def owned_dirs(info: StageInfo) -> set[str]:
     out: set[str] = set()
     for s in info.chain:
         for ins in s.stage.instructions:
+            if not may_run(ins, ("chown",)):
+                continue
             for cmd in run_commands(ins):
                 if cmd.name != "chown":
                     continue

@@ -1,0 +1,161 @@
+"""Rule documentation and the generated docs: ``dockfix rules``, ``dockfix rule``,
+``docs/rules.md``, the README's generated blocks, and the README's coverage of
+the configuration keys."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_dockfix
+
+from rewriter import config, ruledocs
+from rewriter.edits import Applicability
+from rewriter.rules import RULES
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def _gen_docs():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("gen_docs", REPO / "scripts" / "gen_docs.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gen_docs"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generated_docs_are_current() -> None:
+    """docs/rules.md, the README's rules table and its examples (the real output
+    for examples/Dockerfile) are what scripts/gen_docs.py writes."""
+    stale = _gen_docs().stale()
+    assert not stale, (f"out of date: {[str(p.relative_to(REPO)) for p in stale]}; "
+                       "run: python scripts/gen_docs.py")
+
+
+def test_readme_shows_every_format() -> None:
+    for name in ("diff", "text", "json", "sarif", "github", "markdown"):
+        assert f"<!-- example: {name} -->\n" in README
+    assert "<!-- rules table: generated -->\n| code | name |" in README
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.CODE)
+def test_every_rule_is_documented(rule) -> None:  # type: ignore[no-untyped-def]
+    doc = ruledocs.from_module(rule)
+    assert rule.__doc__.splitlines()[0] == f"{rule.CODE} {rule.NAME}"
+    parts = ruledocs.sections(doc.body)
+    for section in ("What it does", "Why is this bad?", "Fix safety"):
+        assert parts.get(section), f"{rule.CODE}: no '## {section}'"
+    assert doc.summary and doc.why and doc.fix_safety
+    assert hasattr(rule, "FIX_APPLICABILITY")
+    assert rule.FIX_APPLICABILITY is None or isinstance(rule.FIX_APPLICABILITY, Applicability)
+    assert f"## {rule.CODE} {rule.NAME}\n" in (REPO / ruledocs.DOCS_PATH).read_text()
+
+
+def test_dockfix_rules(tmp_path: Path) -> None:
+    proc = run_dockfix("rules", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stderr == b""
+    lines = proc.stdout.decode().splitlines()
+    assert lines[0].split() == ["CODE", "NAME", "FIXABLE", "APPLICABILITY"]
+    rows = {ln.split()[0]: ln.split()[1:] for ln in lines[1:]}
+    assert set(rows) == {r.CODE for r in RULES}
+    assert rows["DF001"] == ["missing-nonroot-user", "yes", "safe"]
+    assert rows["DF006"] == ["privileged-port", "no", "-"]
+    assert rows["DF007"] == ["named-user", "yes", "unsafe"]
+    data = json.loads(run_dockfix("rules", "--output-format", "json", cwd=tmp_path).stdout)
+    assert [d["code"] for d in data] == sorted(r.CODE for r in RULES)
+    assert data[0] == {"code": "DF001", "name": "missing-nonroot-user", "fixable": True,
+                       "applicability": "safe", "summary": ruledocs.find("DF001").summary}
+
+
+def test_dockfix_rule(tmp_path: Path) -> None:
+    from rewriter.rules import run_chown_after_copy
+
+    proc = run_dockfix("rule", "df002", cwd=tmp_path)
+    assert proc.returncode == 0
+    out = proc.stdout.decode()
+    assert out.startswith("# DF002 run-chown-after-copy\n\nFix: safe: applied by default.\n")
+    body = run_chown_after_copy.__doc__.split("\n", 1)[1].strip()
+    assert body in out  # the docstring is the documentation
+    by_name = run_dockfix("rule", "run-chown-after-copy", cwd=tmp_path)
+    assert by_name.stdout == proc.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["rule", "DF999"], "rule: unknown rule 'DF999' (see 'dockfix rules')"),
+    (["rule"], "rule: expected one rule code or name, e.g. 'dockfix rule DF001'"),
+    (["rule", "DF001", "DF002"], "rule: expected one rule code or name"),
+    (["rules", "--bogus"], "rules: unexpected argument '--bogus'"),
+    (["rules", "--output-format", "xml"], "rules: --output-format: expected text or json"),
+])
+def test_subcommand_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    proc = run_dockfix(*args, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert proc.stderr.decode().startswith(f"dockfix: error: {message}")
+
+
+def test_subcommand_help(tmp_path: Path) -> None:
+    proc = run_dockfix("rules", "--help", cwd=tmp_path)
+    assert proc.returncode == 0 and b"dockfix rule CODE" in proc.stdout
+    help_text = b" ".join(run_dockfix("--help", cwd=tmp_path).stdout.split())
+    assert b"'dockfix rules' lists the rules" in help_text
+
+
+def test_a_file_named_rules_is_still_a_path(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "rules").write_text('FROM python:3.12-slim\nCOPY . /app\nCMD ["app"]\n')
+    proc = run_dockfix("./rules", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith(b"--- a/rules\n+++ b/rules\n")
+    # after an option, "rules" is a path too
+    proc = run_dockfix("--check", "rules", cwd=tmp_path)
+    assert proc.returncode == 1
+
+
+def test_readme_documents_every_config_key() -> None:
+    toml = re.search(r"```toml\n# \.dockfix\.toml.*?```", README, re.S)
+    assert toml
+    table = README.split("Every key, with its type and default:")[1].split("\n\n")[1]
+    for key in config.KEYS:
+        assert re.search(rf"^\[?{re.escape(key)}\]? = ", toml.group(0), re.M) or (
+            f"[{key}]" in toml.group(0)), f"{key} has no example"
+        assert f"| `{key}` |" in table, f"{key} is not in the README's table of keys"
+
+
+def test_readme_documents_every_option() -> None:
+    from rewriter.cli import OPTIONS
+
+    for opt in OPTIONS:
+        if opt.dest in ("jobs",):  # documented by its own issue
+            continue
+        assert f"`{opt.flags[0]}" in README, f"{opt.flags[0]} is not in the README"
+
+
+def test_fix_applicability_matches_what_rules_do() -> None:
+    """Over the rule fixtures: a rule declared without a fix never offers edits,
+    and a rule with one offers its declared applicability at least once."""
+    from rewriter.engine import fix_text
+    from rewriter.settings import Settings
+
+    seen: dict[str, set[Applicability | None]] = {}
+    for path in sorted((REPO / "tests" / "fixtures" / "rules").rglob("*.Dockerfile")):
+        for unsafe in (False, True):
+            try:
+                result = fix_text(path.read_text(encoding="utf-8"), Settings(unsafe_fixes=unsafe))
+            except Exception:  # noqa: BLE001 - fixtures of parse errors
+                continue
+            for f in result.findings:
+                fix = f.violation.fix
+                seen.setdefault(f.violation.code, set()).add(
+                    fix.applicability if fix is not None and fix.edits else None)
+    for rule in RULES:
+        if rule.CODE not in seen:
+            continue
+        if rule.FIX_APPLICABILITY is None:
+            assert seen[rule.CODE] == {None}, rule.CODE
+        else:
+            assert rule.FIX_APPLICABILITY in seen[rule.CODE], (rule.CODE, seen[rule.CODE])
