@@ -5,6 +5,7 @@
 #   make test      run the whole test suite
 #   make docs      regenerate docs/rules.md and the generated parts of README.md
 #   make bench     speed, memory and scaling, against hadolint (bench/speed.py)
+#   make data      remake rewriter/data/families.json after editing families.toml
 #   make fuzz      fuzz the parser and the engine for FUZZ_SECONDS (default 600)
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: example test docs bench fuzz venv clean
+.PHONY: example test docs bench data fuzz venv clean
 
 FUZZ_SECONDS ?= 600
 
@@ -25,6 +26,9 @@ test: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_docs.py
+
+data: $(STAMP)
+	$(BIN)/python -c "from rewriter import families; families.write_snapshot()"
 
 bench: $(STAMP)
 	$(BIN)/python bench/speed.py $(ARGS)

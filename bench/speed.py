@@ -174,6 +174,19 @@ def _heredocs(lines: int) -> list[str]:
     return out
 
 
+def _instructions(lines: int) -> list[str]:
+    """One stage of many short instructions, with findings on most of them."""
+    out = ["FROM debian:bookworm-slim", "RUN useradd -r -u 1000 app"]
+    i = 0
+    while len(out) < lines - 2:
+        out += [f"RUN sudo apt-get install -y pkg{i}", f"COPY src/{i} /srv/app/{i}",
+                f"RUN chown -R app:app /srv/app/{i}", f"ENV STEP={i}",
+                f"RUN mkdir -p /var/lib/app/data{i}", "EXPOSE 80"]
+        i += 1
+    out += ["VOLUME /var/lib/app", 'CMD ["/srv/app/run"]']
+    return out
+
+
 def _mixed(lines: int) -> list[str]:
     out = ["# syntax=docker/dockerfile:1", "ARG BASE=debian:bookworm-slim"]
     i = 0
@@ -192,8 +205,11 @@ def _mixed(lines: int) -> list[str]:
     return out
 
 
+#: ``mixed`` is the file the issue describes (long continuations, many stages and
+#: heredocs, in one); the others stress one thing each.
 SHAPES: dict[str, Callable[[int], list[str]]] = {
-    "continuations": _continuations, "stages": _stages, "heredocs": _heredocs, "mixed": _mixed,
+    "mixed": _mixed, "continuations": _continuations, "stages": _stages,
+    "heredocs": _heredocs, "instructions": _instructions,
 }
 
 
@@ -329,7 +345,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {'shape':14} {'lines':>7} {'MiB':>6} {'--check':>9} {'stdin':>9} "
                   f"{'peak RSS':>9} {'ms/kline':>9}")
             start_ms = rows2[3][1]
-            worst_100k = 0.0
             for shape in SHAPES:
                 per_line = []
                 for lines in sizes:
@@ -342,8 +357,9 @@ def main(argv: list[str] | None = None) -> int:
                         [*dockfix, "-"], stdin=p, cwd=work,
                         extra_env={"DOCKFIX_CACHE_DIR": str(cache)}))
                     slowest = max(check.wall, stdin.wall)
-                    if lines >= 100_000:
-                        worst_100k = max(worst_100k, slowest)
+                    if lines == 100_000:
+                        verdicts.append((f"100k lines under {TARGET_100K_S:.0f} s ({shape})",
+                                         slowest < TARGET_100K_S, f"{slowest:.2f} s"))
                     cost = (slowest * 1000 - start_ms) / (lines / 1000)
                     per_line.append(cost)
                     print(f"  {shape:14} {lines:7,} {path.stat().st_size / 2**20:6.1f} "
@@ -353,9 +369,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {'':14} per-line cost, largest / next: {growth:.2f} "
                       f"({'linear' if growth <= 1.5 else 'NOT linear'})")
                 verdicts.append((f"linear growth ({shape})", growth <= 1.5, f"{growth:.2f}"))
-            if max(sizes) >= 100_000:
-                verdicts.append((f"100k lines under {TARGET_100K_S:.0f} s",
-                                 worst_100k < TARGET_100K_S, f"{worst_100k:.2f} s (slowest)"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

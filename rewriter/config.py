@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from rewriter._records import dataclass
 from typing import Any
 
 from rewriter.settings import Settings

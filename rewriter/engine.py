@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from rewriter._records import dataclass, field
 
 from rewriter.context import Context
 from rewriter.edits import Applicability, Edit, apply_fixes, map_back

@@ -20,7 +20,7 @@ import functools
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from rewriter._records import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -129,18 +129,29 @@ def family_from_evidence(run_commands: Iterable[str]) -> Family | None:
     when there is nothing strong.  Contradicting evidence (``apk`` and ``apt-get``
     in one stage, as portable scripts do) gives None.
     """
+    return family_for_evidence(*evidence(run_commands))
+
+
+def evidence(run_commands: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The families the commands point to: (strong, weak); see ``family_from_evidence``.
+    The evidence of several stages is the union of theirs."""
     strong: set[str] = set()
     weak: set[str] = set()
     for text in run_commands:
         for words in _commands(re.sub(_RUN_PREFIX, "", text, count=1)):
             _evidence(words, strong, weak)
+    return frozenset(strong), frozenset(weak)
+
+
+def family_for_evidence(strong: frozenset[str], weak: frozenset[str]) -> Family | None:
+    """The family ``evidence`` points to, or None (nothing, or a contradiction)."""
     for found in (strong, weak):
         if "rhel-minimal" in found:  # microdnf present: dnf/yum/rpm were installed by it
-            found.discard("rhel")
+            found = found - {"rhel"}
         if not found:
             continue
         if len(found) == 1:
-            return family(found.pop())
+            return family(next(iter(found)))
         return None
     return None
 
@@ -319,14 +330,57 @@ def _keys(mappings: Sequence[str | Path]) -> tuple[str, ...]:
     return tuple(os.path.abspath(os.fspath(m)) for m in mappings)
 
 
+#: The data files sit in the package directory, installed or not (plain paths,
+#: not importlib.resources, which imports zipfile and more).
+_DATA = os.path.join(os.path.dirname(__file__), "data")
+_TOML = os.path.join(_DATA, "families.toml")
+#: ``families.toml`` already parsed, as JSON, with the size and CRC-32 of the
+#: TOML it was made from: reading it takes a fraction of parsing the TOML, which
+#: matters when an editor runs dockfix on every save.  It is used only while it
+#: matches the TOML byte for byte; ``write_snapshot()`` remakes it, and a test
+#: fails when it is stale.
+_SNAPSHOT = os.path.join(_DATA, "families.json")
+
+
 @functools.lru_cache(maxsize=None)
 def _builtin_doc() -> dict[str, Any]:
-    # A plain path, not importlib.resources (which imports zipfile and more):
-    # the data file sits in the package directory, installed or not.
-    with open(os.path.join(os.path.dirname(__file__), "data", "families.toml"),
-              encoding="utf-8") as f:
-        text = f.read()
-    return _loads(text, "rewriter/data/families.toml")
+    with open(_TOML, "rb") as f:
+        raw = f.read()
+    doc = _snapshot(raw)
+    if doc is not None:
+        return doc
+    return _loads(raw.decode("utf-8"), "rewriter/data/families.toml")
+
+
+def _snapshot(raw: bytes) -> dict[str, Any] | None:
+    """The parsed table from ``families.json``, if it was made from ``raw``."""
+    import json
+    import zlib
+
+    try:
+        with open(_SNAPSHOT, encoding="utf-8") as f:
+            snap = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(snap, dict) or snap.get("toml") != [len(raw), zlib.crc32(raw)]:
+        return None
+    doc = snap.get("doc")
+    return doc if isinstance(doc, dict) else None
+
+
+def write_snapshot() -> None:
+    """(Re)make ``families.json`` from ``families.toml``."""
+    import json
+    import zlib
+
+    with open(_TOML, "rb") as f:
+        raw = f.read()
+    doc = _loads(raw.decode("utf-8"), "rewriter/data/families.toml")
+    with open(_SNAPSHOT, "w", encoding="utf-8") as f:
+        json.dump({"generated": "from families.toml by rewriter.families.write_snapshot(); "
+                                "do not edit", "toml": [len(raw), zlib.crc32(raw)], "doc": doc},
+                  f, indent=1, sort_keys=True)
+        f.write("\n")
 
 
 def _loads(text: str, origin: str) -> dict[str, Any]:
@@ -548,6 +602,16 @@ def _commands(text: str) -> Iterable[list[str]]:
 
 
 def _evidence(words: list[str], strong: set[str], weak: set[str]) -> None:
+    while True:  # a loop, not recursion, into ``sh -c "..."``: it may nest a thousand times
+        inner = _evidence_of(words, strong, weak)
+        if inner is None:
+            return
+        words = inner
+
+
+def _evidence_of(words: list[str], strong: set[str], weak: set[str]) -> list[str] | None:
+    """Note what the command ``words`` points to; the words of the command it
+    runs through a shell (``sh -c ...``), if it does."""
     i, n = 0, len(words)
     while i < n:
         w = words[i]
@@ -559,20 +623,19 @@ def _evidence(words: list[str], strong: set[str], weak: set[str]) -> None:
                 i += 1
         elif w == "command":
             if i + 1 < n and words[i + 1].startswith("-"):
-                return  # command -v X: a test, not a run
+                return None  # command -v X: a test, not a run
             i += 1
         else:
             break
     if i >= n:
-        return
+        return None
     cmd = words[i].rsplit("/", 1)[-1]
     args = words[i + 1 :]
     if cmd in _SHELLS:
         for j, a in enumerate(args):
             if a.startswith("-") and "c" in a[1:] and not a.startswith("--"):
-                _evidence(args[j + 1 :], strong, weak)
-                return
-        return
+                return args[j + 1 :]
+        return None
     if cmd in _STRONG:
         strong.add(_STRONG[cmd])
     elif cmd in _WEAK:
@@ -581,3 +644,4 @@ def _evidence(words: list[str], strong: set[str], weak: set[str]) -> None:
         weak.add("alpine")
     elif cmd == "addgroup" and any(re.fullmatch(_BUSYBOX_ADDGROUP, a) for a in args):
         weak.add("alpine")
+    return None

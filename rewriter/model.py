@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from rewriter._records import dataclass, field
 from typing import TYPE_CHECKING
 
 from rewriter.settings import Settings
@@ -26,12 +26,33 @@ if TYPE_CHECKING:
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
+#: The most text ``expand`` puts in for variables in one call.  ``ENV A=$A$A``
+#: forty times over would otherwise ask for a terabyte; no real value comes near.
+MAX_EXPANSION = 64 * 1024
+
+
+class _TooLong(Exception):
+    pass
+
+
 def expand(text: str, env: dict[str, str]) -> tuple[str, bool]:
     """Substitute ``$X``, ``${X}``, ``${X:-d}``, ``${X-d}``, ``${X:+a}``, ``${X+a}``
-    from ``env``; the flag is False when a variable had no value."""
+    from ``env``; the flag is False when a variable had no value, or when the
+    values put in would come to more than ``MAX_EXPANSION`` characters (then
+    ``text`` comes back as it is).  String substitution only: nothing is ever
+    run or evaluated."""
     ok = True
+    size = 0  #: of what the variables were replaced with
 
     def sub(m: re.Match[str]) -> str:
+        nonlocal size
+        out = _sub(m)
+        size += len(out)
+        if size > MAX_EXPANSION:
+            raise _TooLong
+        return out
+
+    def _sub(m: re.Match[str]) -> str:
         nonlocal ok
         name = m.group(1) or m.group(4)
         op, word = m.group(2), m.group(3) or ""
@@ -51,7 +72,12 @@ def expand(text: str, env: dict[str, str]) -> tuple[str, bool]:
             return m.group(0)
         return val
 
-    return _VAR.sub(sub, text), ok
+    if "$" not in text:
+        return text, True
+    try:
+        return _VAR.sub(sub, text), ok
+    except _TooLong:
+        return text, False
 
 
 def _unquote(value: str) -> str:
@@ -111,6 +137,9 @@ class StageInfo:
     #: (USER instruction, expanded value, resolved)
     created: list[CreatedUser] = field(default_factory=list)  #: by this stage's RUNs
     groups: dict[str, int | None] = field(default_factory=dict)  #: created groups
+    #: (strong, weak) families the RUNs of this stage and its ancestors point to,
+    #: when the family had to be guessed from them
+    evidence: tuple[frozenset[str], frozenset[str]] | None = None
 
     @property
     def name(self) -> str:
@@ -341,10 +370,16 @@ def analyse(df: Dockerfile, settings: Settings, path: str | None = None) -> Mode
             elif ins.cmd == "RUN":
                 _collect_users(info, ins)
         if info.family.name == "unknown":
-            texts = [t for s in info.chain for i in s.stage.instructions for t in _script_texts(i)]
-            evidence = families.family_from_evidence(texts)
-            if evidence is not None:
-                info.family, info.family_source = evidence, "evidence"
+            # what this stage runs, with what its ancestors run: the parent's
+            # union is kept, so a long chain of stages costs no more per stage
+            strong, weak = families.evidence(
+                t for i in stage.instructions for t in _script_texts(i))
+            if parent is not None and parent.evidence is not None:
+                strong, weak = strong | parent.evidence[0], weak | parent.evidence[1]
+            info.evidence = (strong, weak)
+            found = families.family_for_evidence(strong, weak)
+            if found is not None:
+                info.family, info.family_source = found, "evidence"
         infos.append(info)
         if stage.alias:
             by_name[stage.alias.lower()] = info
@@ -367,12 +402,31 @@ def _target(infos: list[StageInfo], target: str | None) -> StageInfo | None:
 
 def workdir_path(stage: StageInfo, ins: Instruction, path: str) -> str:
     """``path`` made absolute against the WORKDIR in force at ``ins``."""
-    cwd = "/"
-    for s in reversed(stage.chain):
-        for i in s.stage.instructions:
-            if i is ins:
-                break
-            if i.cmd == "WORKDIR":
-                w = expand(_unquote(i.args.strip()), s.env)[0]
-                cwd = posixpath.join(cwd, w)
+    cwds = stage.__dict__.get("_cwds")
+    if cwds is None:  # once per stage: rules ask this for every instruction
+        cwds = stage.__dict__["_cwds"] = _workdirs(stage)
+    cwd = cwds.get(id(ins))
+    if cwd is None:  # not an instruction of this stage
+        cwd = "/"
+        for s in reversed(stage.chain):
+            for i in s.stage.instructions:
+                if i is ins:
+                    break
+                if i.cmd == "WORKDIR":
+                    cwd = posixpath.join(cwd, expand(_unquote(i.args.strip()), s.env)[0])
     return posixpath.normpath(posixpath.join(cwd, path))
+
+
+def _workdirs(stage: StageInfo) -> dict[int, str]:
+    """The WORKDIR in force at each instruction of ``stage`` (by ``id``)."""
+    cwd = "/"
+    for s in reversed(stage.chain[1:]):
+        for i in s.stage.instructions:
+            if i.cmd == "WORKDIR":
+                cwd = posixpath.join(cwd, expand(_unquote(i.args.strip()), s.env)[0])
+    out: dict[int, str] = {}
+    for i in stage.stage.instructions:
+        out[id(i)] = cwd
+        if i.cmd == "WORKDIR":
+            cwd = posixpath.join(cwd, expand(_unquote(i.args.strip()), stage.env)[0])
+    return out

@@ -17,7 +17,7 @@ break.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from rewriter._records import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ runner prints what it returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from rewriter._records import dataclass
 
 
 def _files(n: int) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass
+from rewriter._records import dataclass
 from types import ModuleType
 
 #: Where the generated rule reference lives in the repository.

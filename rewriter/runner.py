@@ -26,7 +26,7 @@ import os
 import stat
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from rewriter._records import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from rewriter import config as _config

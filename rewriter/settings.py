@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from rewriter._records import dataclass, field
 
 from rewriter.edits import Applicability
 

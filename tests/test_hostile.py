@@ -155,6 +155,33 @@ def test_stdin_over_the_size_limit(tmp_path):
     assert proc.stdout == b""
 
 
+def test_variable_expansion_bomb(project, fixed_df):
+    """``ENV A=$A$A`` sixty times: a value of 2**60 characters, if expanded."""
+    lines = ["FROM alpine:3.19", "ENV A=xxxxxxxx", *["ENV A=$A$A"] * 60,
+             "ENV B=" + "$A" * 5000, "USER $B", "RUN echo $A"]
+    bomb = project / "bomb" / "Dockerfile"
+    bomb.parent.mkdir()
+    bomb.write_text("\n".join(lines) + "\n")
+    started = time.monotonic()
+    proc = write_run(project, "bomb/Dockerfile")
+    assert time.monotonic() - started < 30
+    assert proc.returncode == 0, proc.stderr
+    assert b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr
+    assert_good_fixed(project, fixed_df)
+
+
+def test_deep_nesting_does_not_exhaust_the_stack(project, fixed_df):
+    deep = project / "deep" / "Dockerfile"
+    deep.parent.mkdir()
+    stages = "".join(f"FROM s{i} AS s{i + 1}\nRUN make\n" for i in range(3000))
+    deep.write_text("FROM ${UNSET} AS s0\n" + stages + "ONBUILD " * 3000 + "RUN true\n"
+                    + "RUN sh -c " * 2000 + "true\n" + 'LABEL x="' + "[" * 5000 + '"\n')
+    proc = write_run(project, "deep/Dockerfile")
+    assert b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert_good_fixed(project, fixed_df)
+
+
 # --- what the path is ------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from rewriter._records import dataclass
 
 from rewriter.edits import Fix
 from rewriter.syntax import Span

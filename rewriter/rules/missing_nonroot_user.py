@@ -70,7 +70,7 @@ DF004 rely on the ids this rule picks.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from rewriter._records import dataclass, field
 
 from rewriter.context import Context
 from rewriter.edits import Applicability, Edit, Fix

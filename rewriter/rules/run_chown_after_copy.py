@@ -66,6 +66,7 @@ step; numeric owners need no passwd entry, so the two fixes combine.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Iterator
@@ -73,7 +74,7 @@ from collections.abc import Iterator
 from rewriter.context import Context
 from rewriter.edits import Applicability, Edit, Fix
 from rewriter.model import StageInfo, expand, may_run, run_commands, workdir_path
-from rewriter.rules._types import Violation
+from rewriter.rules._types import Decline, Violation
 from rewriter.shell import Command, Word, run_script
 from rewriter.syntax import Instruction, Span
 
@@ -98,11 +99,19 @@ _FHS_FAMILIES = frozenset({"alpine", "debian", "ubuntu", "rhel", "rhel-minimal",
 _Step = tuple[StageInfo, Instruction]
 
 
-def check(ctx: Context) -> Iterator[Violation]:
+#: How many earlier instructions the rule looks back over, summed over all the
+#: ``RUN chown`` of a file (each is checked against everything before it).  Real
+#: files stay far below; a generated one with thousands of chowns would take
+#: minutes, so the rule leaves such a file alone, and says so.
+MAX_LOOKBACK = 50_000
+
+
+def check(ctx: Context) -> Iterator[Violation | Decline]:
     info = ctx.model.runtime
     if info is None or info.family.name == "windows":
         return
     steps = [(s, i) for s in reversed(info.chain) for i in s.stage.instructions]
+    chowns: list[tuple[int, list[Command], int]] = []  #: (step, its commands, command)
     foreign = False  # a SHELL before this step made RUN something other than a POSIX shell
     for n, (_, run) in enumerate(steps):
         if run.cmd == "SHELL" and run.values:
@@ -113,11 +122,18 @@ def check(ctx: Context) -> Iterator[Violation]:
         script = run_script(run)
         if script is None or script.opaque:
             continue
-        for k, cmd in enumerate(script.commands):
-            if cmd.words[0].text in ("chown", "/bin/chown", "/usr/bin/chown"):
-                v = _violation(ctx, steps, n, list(script.commands), k)
-                if v is not None:
-                    yield v
+        cmds = list(script.commands)
+        chowns += [(n, cmds, k) for k, cmd in enumerate(cmds)
+                   if cmd.words[0].text in ("chown", "/bin/chown", "/usr/bin/chown")]
+    if sum(n for n, _, _ in chowns) > MAX_LOOKBACK:
+        yield Decline("too-many-chowns",
+                      f"{len(chowns)} `RUN chown` in {len(steps)} instructions: too many for "
+                      f"{CODE} to check each against everything before it", None, info.name)
+        return
+    for n, cmds, k in chowns:
+        v = _violation(ctx, steps, n, cmds, k)
+        if v is not None:
+            yield v
 
 
 def _violation(ctx: Context, steps: list[_Step], n: int, cmds: list[Command],
@@ -212,14 +228,25 @@ def _below(path: str, top: str) -> bool:
 
 def _mentions(text: str, p: str, cwd: str) -> int:
     """2 if ``text`` names a path inside ``p``, 1 if it names ``p`` itself, else 0."""
-    rel = posixpath.relpath(p, cwd)
+    if posixpath.basename(p) not in text:  # every form of the path ends with it
+        return 0
     # Bare relative names from `/` are mostly user or package names, not paths.
-    forms = [p] + ([rel if cwd != "/" else f"./{rel}"] if _below(p, cwd) else [])
+    forms = [p]
+    if _below(p, cwd):
+        rel = posixpath.relpath(p, cwd)
+        forms.append(rel if cwd != "/" else f"./{rel}")
     best = 0
     for form in forms:
-        for m in re.finditer(rf"(?<![\w./$-]){re.escape(form)}(?![\w.-])(/[^\s'\";&|)]*)?", text):
+        if form not in text:  # what the expression needs, checked first: far cheaper
+            continue
+        for m in _mention(form).finditer(text):
             best = max(best, 1 if m.group(1) in (None, "/", "/.") else 2)
     return best
+
+
+@functools.lru_cache(maxsize=1024)
+def _mention(form: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w./$-]){re.escape(form)}(?![\w.-])(/[^\s'\";&|)]*)?")
 
 
 def _effect(s: StageInfo, ins: Instruction, p: str) -> int:
