@@ -27,6 +27,12 @@ CASES = [
         0, "declined (template-refused)", id="volume-control-characters",
     ),
     pytest.param(
+        # the runtime stage sets no USER, but its parent ends on an unresolved one:
+        # the message read the runtime stage's own (empty) USER list
+        (), b"FROM alpine AS base\nUSER ${NOPE}\nFROM base\nRUN true\n",
+        0, "declined (unresolved-user): `USER ${NOPE}`", id="unresolved-user-in-parent",
+    ),
+    pytest.param(
         # ONBUILD ONBUILD ... a few thousand times: the parser recursed into each
         (), b"FROM alpine\n" + b"ONBUILD " * 3000 + b"RUN true\nUSER 1000\n",
         0, "", id="onbuild-chain",

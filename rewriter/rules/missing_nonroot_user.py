@@ -159,8 +159,10 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         return None
     line = info.stage.from_.start_line
     if not info.final_user_resolved:
+        # the USER in force: this stage's last, or (none here) an ancestor's
+        user = next(s.users[-1][1] for s in info.chain if s.users)
         return Decline("unresolved-user",
-                       f"`USER {info.users[-1][1]}` uses a variable with no value; pass "
+                       f"`USER {user}` uses a variable with no value; pass "
                        "`--build-arg` so dockfix can tell who runs", line, info.name)
     if not is_root(info.final_user):
         if not info.users and all(not s.users for s in info.chain):
