@@ -28,7 +28,7 @@ docs: $(STAMP)
 	$(BIN)/python scripts/gen_docs.py
 
 data: $(STAMP)
-	$(BIN)/python -c "from rewriter import families; families.write_snapshot()"
+	$(BIN)/python -c "from rewriter.dockerfile import families; families.write_snapshot()"
 
 bench: $(STAMP)
 	$(BIN)/python bench/speed.py $(ARGS)

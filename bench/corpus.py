@@ -5,7 +5,7 @@
 DIR defaults to ``../shared/corpus`` beside the repository.  For every file:
 
 * parser: decodes as UTF-8?  parses (else the reason)?  ``render()`` gives the
-  input back?  reads like BuildKit's own parser (``rewriter.crosscheck``, when
+  input back?  reads like BuildKit's own parser (``rewriter.dockerfile.crosscheck``, when
   the PyPI package ``dockerfile`` is installed)?
 * remediation: ``fix_text`` changed it, declined it (declines and no change),
   or refused it (``result.error``); for a changed output, does BuildKit accept
@@ -40,8 +40,8 @@ DEFAULT_DIR = REPO.parent / "shared" / "corpus"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from rewriter.engine import Result, fix_text  # noqa: E402
-from rewriter.syntax import ParseError, parse  # noqa: E402
+from rewriter.core.engine import Result, fix_text  # noqa: E402
+from rewriter.dockerfile.syntax import ParseError, parse  # noqa: E402
 
 #: Files in a corpus directory that are not Dockerfiles.
 _SKIP_SUFFIXES = (".tsv", ".md", ".json", ".diff", ".patch", ".toml", ".sh", ".py", ".j2",
@@ -90,7 +90,7 @@ def _crash(report: FileReport, stage: str, exc: BaseException) -> None:
 
 def _output_rejected(text: str, oracle: bool) -> str | None:
     if oracle:
-        from rewriter.crosscheck import buildkit_parse
+        from rewriter.dockerfile.crosscheck import buildkit_parse
 
         theirs = buildkit_parse(text)
         return f"BuildKit: {theirs}" if isinstance(theirs, str) else None
@@ -130,7 +130,7 @@ def _examine(report: FileReport, path: Path, oracle: bool) -> None:
     if df is not None:
         report.roundtrip_ok = df.render() == text
     if oracle:
-        from rewriter.crosscheck import compare
+        from rewriter.dockerfile.crosscheck import compare
 
         try:
             diffs = compare(text)
@@ -177,8 +177,8 @@ def _examine(report: FileReport, path: Path, oracle: bool) -> None:
 
 def runtime_stage_facts(result: Result) -> dict[str, Any]:
     """Facts about the runtime stage of one file, before and after the fix."""
-    from rewriter.context import Context
-    from rewriter.model import is_root
+    from rewriter.dockerfile.analysis import Context
+    from rewriter.dockerfile.model import is_root
 
     ctx = result.context
     if ctx is None or ctx.model.runtime is None:

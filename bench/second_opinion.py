@@ -31,10 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rewriter.context import Context  # noqa: E402
-from rewriter.model import is_root  # noqa: E402
-from rewriter.settings import Settings  # noqa: E402
-from rewriter.syntax import ParseError, parse  # noqa: E402
+from rewriter.dockerfile.analysis import Context  # noqa: E402
+from rewriter.dockerfile.model import is_root  # noqa: E402
+from rewriter.core.settings import Settings  # noqa: E402
+from rewriter.dockerfile.syntax import ParseError, parse  # noqa: E402
 
 
 def runs_as_root(text: str) -> bool | None:

@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     hadolint = shutil.which("hadolint", path=f"{Path(sys.executable).parent}{os.pathsep}"
                             f"{os.environ.get('PATH', '')}")
     from rewriter import __version__
-    from rewriter.runner import PARALLEL_MIN_FILES, cpu_count
+    from rewriter.cli.runner import PARALLEL_MIN_FILES, cpu_count
 
     verdicts: list[tuple[str, bool | None, str]] = []
     print(f"dockfix {__version__} ({' '.join(dockfix)}), Python {sys.version.split()[0]}, "

@@ -31,17 +31,17 @@ os.environ.setdefault("DOCKFIX_CACHE_DIR", "")  # keep rendered templates in mem
 
 with atheris.instrument_imports(include=["rewriter"]):
     # everything the runner imports lazily too, so coverage guides into it
-    import rewriter.diffing
-    import rewriter.families
-    import rewriter.formats.text
-    import rewriter.model
-    import rewriter.outcome
-    import rewriter.pragmas
-    import rewriter.templates  # noqa: F401
-    from rewriter import runner
-    from rewriter.engine import fix_text
-    from rewriter.settings import Settings
-    from rewriter.syntax import ParseError, parse
+    import rewriter.report.diffing
+    import rewriter.dockerfile.families
+    import rewriter.report.formats.text
+    import rewriter.dockerfile.model
+    import rewriter.report.outcome
+    import rewriter.dockerfile.pragmas
+    import rewriter.dockerfile.templates  # noqa: F401
+    from rewriter.cli import runner
+    from rewriter.core.engine import fix_text
+    from rewriter.core.settings import Settings
+    from rewriter.dockerfile.syntax import ParseError, parse
 
 _SETTINGS = (
     Settings(),

@@ -12,16 +12,16 @@ __all__ = ["ParseError", "Result", "Settings", "fix_text", "parse"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from rewriter.engine import Result, fix_text
-    from rewriter.settings import Settings
-    from rewriter.syntax import ParseError, parse
+    from rewriter.core.engine import Result, fix_text
+    from rewriter.core.settings import Settings
+    from rewriter.dockerfile.syntax import ParseError, parse
 
 _WHERE = {
-    "Result": "rewriter.engine",
-    "fix_text": "rewriter.engine",
-    "Settings": "rewriter.settings",
-    "ParseError": "rewriter.syntax",
-    "parse": "rewriter.syntax",
+    "Result": "rewriter.core.engine",
+    "fix_text": "rewriter.core.engine",
+    "Settings": "rewriter.core.settings",
+    "ParseError": "rewriter.dockerfile.syntax",
+    "parse": "rewriter.dockerfile.syntax",
 }
 
 

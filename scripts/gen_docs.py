@@ -4,7 +4,7 @@
     python scripts/gen_docs.py --check  # exit 1 (and say which) if any is out of date
 
 * ``docs/rules.md``: every rule's documentation, from the rule modules'
-  docstrings (``rewriter.ruledocs.rules_markdown``);
+  docstrings (``rewriter.report.ruledocs.rules_markdown``);
 * README.md, between ``<!-- rules table: generated -->`` and
   ``<!-- end of rules table -->``: the rules table (``ruledocs.readme_table``);
 * README.md, between ``<!-- example: NAME -->`` and ``<!-- end of example -->``:
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from rewriter import ruledocs  # noqa: E402
+from rewriter.report import ruledocs  # noqa: E402
 
 EXAMPLE = "examples/Dockerfile"
 RULES_START, RULES_END = "<!-- rules table: generated -->", "<!-- end of rules table -->"

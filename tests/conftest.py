@@ -31,7 +31,7 @@ def run_dockfix(
     """Run the real command, ``python -m rewriter ARGS``, in ``cwd``.
 
     ``boot``: Python code run instead of ``-m rewriter`` (it must end by calling
-    ``rewriter.cli.main``); used to run the real CLI with a fake rule.
+    ``rewriter.cli.main.main``); used to run the real CLI with a fake rule.
     ``env``: variables to set, or to remove when the value is ``None``.
     """
     environ = dict(os.environ)

@@ -7,9 +7,9 @@ Two ways in:
   passing whatever the real rules do.
 * Tests that need a change use a fake rule, DF999, which adds
   ``USER <uid>:<gid>`` before the last instruction of a file with no ``USER``:
-  in-process through ``runner.run`` with ``rewriter.engine.RULES`` monkeypatched,
+  in-process through ``runner.run`` with ``rewriter.core.engine.RULES`` monkeypatched,
   or in a subprocess through ``BOOT``, which patches the engine and then calls
-  the real ``rewriter.cli.main``.
+  the real ``rewriter.cli.main.main``.
 """
 
 from __future__ import annotations
@@ -28,15 +28,16 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run_dockfix
 
-from rewriter import __version__, runner
-from rewriter.runner import Options
+from rewriter import __version__
+from rewriter.cli import runner
+from rewriter.cli.runner import Options
 
 NO_RULES = ("--select", "DF999")
 HAS_GIT = shutil.which("git") is not None
 
 FAKE_RULE = '''
-from rewriter.edits import Applicability, Edit, Fix
-from rewriter.rules._types import Decline, Violation
+from rewriter.core.edits import Applicability, Edit, Fix
+from rewriter.dockerfile.rules._types import Decline, Violation
 
 CODE = "DF999"
 NAME = "fake-runs-as-root"
@@ -63,11 +64,11 @@ def check(ctx):
 
 BOOT = f"""
 import sys, types
-import rewriter.engine
+import rewriter.core.engine
 rule = types.ModuleType("fake_rule")
 exec({FAKE_RULE!r}, rule.__dict__)
-rewriter.engine.RULES = (rule,)
-from rewriter.cli import main
+rewriter.core.engine.RULES = (rule,)
+from rewriter.cli.main import main
 raise SystemExit(main(sys.argv[1:]))
 """
 
@@ -95,7 +96,7 @@ def project(tmp_path, monkeypatch):
 @pytest.fixture
 def fake_rule(monkeypatch):
     rule = make_rule()
-    monkeypatch.setattr("rewriter.engine.RULES", (rule,))
+    monkeypatch.setattr("rewriter.core.engine.RULES", (rule,))
     return rule
 
 
@@ -461,17 +462,17 @@ def test_write_follows_a_symlink(project, fake_rule):
 
 
 def test_write_refuses_a_file_changed_meanwhile(project, fake_rule, monkeypatch):
-    import rewriter.engine
+    import rewriter.core.engine
 
     path = write(project / "Dockerfile", ROOT_DF)
-    real_fix_text = rewriter.engine.fix_text
+    real_fix_text = rewriter.core.engine.fix_text
 
     def racing_fix_text(text, settings=None, path_=None):
         result = real_fix_text(text, settings, path_)
         path.write_text(ROOT_DF + "# edited by someone else\n")
         return result
 
-    monkeypatch.setattr("rewriter.engine.fix_text", racing_fix_text)
+    monkeypatch.setattr("rewriter.core.engine.fix_text", racing_fix_text)
     r = run("Dockerfile", write=True)
     assert r.code == 2
     assert r.errors == [
@@ -511,8 +512,8 @@ def test_summary_with_write(project, fake_rule):
 
 
 UNSAFE_RULE = '''
-from rewriter.edits import Applicability, Edit, Fix
-from rewriter.rules._types import Violation
+from rewriter.core.edits import Applicability, Edit, Fix
+from rewriter.dockerfile.rules._types import Violation
 CODE, NAME, PRIORITY = "DF998", "fake-low-port", 10
 
 def check(ctx):
@@ -529,7 +530,7 @@ def check(ctx):
 
 
 def test_remaining_violations_are_listed_ruff_style(project, monkeypatch):
-    monkeypatch.setattr("rewriter.engine.RULES", (make_rule(), make_rule(UNSAFE_RULE, "unsafe")))
+    monkeypatch.setattr("rewriter.core.engine.RULES", (make_rule(), make_rule(UNSAFE_RULE, "unsafe")))
     write(project / "Dockerfile", "FROM alpine\nEXPOSE 80\nHEALTHCHECK NONE\nCMD x\n")
     r = run("Dockerfile")
     assert r.err.splitlines() == [
@@ -546,15 +547,15 @@ def test_remaining_violations_are_listed_ruff_style(project, monkeypatch):
 
 def test_remaining_positions_are_in_the_fixed_text(project, monkeypatch):
     """The fake rule inserts a line above, so EXPOSE moves from line 2 to 3."""
-    monkeypatch.setattr("rewriter.engine.RULES", (make_rule(), make_rule(UNSAFE_RULE, "unsafe")))
+    monkeypatch.setattr("rewriter.core.engine.RULES", (make_rule(), make_rule(UNSAFE_RULE, "unsafe")))
     write(project / "Dockerfile", "FROM alpine\nEXPOSE 80\n")
     r = run("Dockerfile")
     assert r.err.splitlines()[0].startswith("Dockerfile:3:8: DF998 port 80")
 
 
 BREAKING_RULE = '''
-from rewriter.edits import Edit, Fix
-from rewriter.rules._types import Violation
+from rewriter.core.edits import Edit, Fix
+from rewriter.dockerfile.rules._types import Violation
 CODE, NAME, PRIORITY = "DF997", "fake-breaker", 0
 
 def check(ctx):
@@ -565,7 +566,7 @@ def check(ctx):
 
 
 def test_a_fix_the_engine_refuses_is_declined_not_an_error(project, monkeypatch):
-    monkeypatch.setattr("rewriter.engine.RULES", (make_rule(BREAKING_RULE, "breaker"),))
+    monkeypatch.setattr("rewriter.core.engine.RULES", (make_rule(BREAKING_RULE, "breaker"),))
     path = write(project / "Dockerfile", ROOT_DF)
     r = run("Dockerfile", write=True)
     assert r.code == 0
@@ -582,7 +583,7 @@ def test_internal_error_is_one_line_and_others_go_on(project, monkeypatch):
                       '    if "boom" in ctx.df.text:\n'
                       '        raise RuntimeError("boom")\n'
                       '    return iter(())\n', "crash")
-    monkeypatch.setattr("rewriter.engine.RULES", (crash, make_rule()))
+    monkeypatch.setattr("rewriter.core.engine.RULES", (crash, make_rule()))
     write(project / "a" / "Dockerfile", "FROM alpine\nLABEL x=boom\n")
     write(project / "b" / "Dockerfile", ROOT_DF)
     r = run(".", check=True)
@@ -639,24 +640,24 @@ def _imports(module: str) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("module", ["runner", "report", "diffing", "config"])
+@pytest.mark.parametrize("module", ["cli/runner", "report/summary", "report/diffing", "io/config"])
 def test_only_cli_imports_typer(module):
     assert not _imports(module) & {"typer", "click", "jinja2", "libcst"}
 
 
 def test_cli_does_not_import_heavy_things():
-    assert not _imports("cli") & {"jinja2", "libcst"}
+    assert not _imports("cli/main") & {"jinja2", "libcst"}
 
 
 def test_runner_module_does_not_import_typer_when_loaded():
-    code = "import sys, rewriter.runner; print('typer' in sys.modules)"
+    code = "import sys, rewriter.cli.runner; print('typer' in sys.modules)"
     env = dict(os.environ, PYTHONPATH=str(REPO))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, text=True)
     assert out.stdout.strip() == "False", out.stderr
 
 
 def test_report_docstring_has_the_exit_code_table():
-    from rewriter.report import Report
+    from rewriter.report.summary import Report
 
     doc = Report.return_code.__doc__ or ""
     assert re.search(r"^\s*1\s+``--check`` only", doc, re.M)
@@ -664,6 +665,6 @@ def test_report_docstring_has_the_exit_code_table():
 
 
 def test_remaining_column_does_not_count_a_bom(project, monkeypatch):
-    monkeypatch.setattr("rewriter.engine.RULES", (make_rule(UNSAFE_RULE, "unsafe"),))
+    monkeypatch.setattr("rewriter.core.engine.RULES", (make_rule(UNSAFE_RULE, "unsafe"),))
     write(project / "Dockerfile", "\ufeffEXPOSE 80\n")
     assert run("Dockerfile").err.splitlines()[0].startswith("Dockerfile:1:8: DF998 port 80")

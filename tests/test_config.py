@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from rewriter import config, runner
-from rewriter.config import ConfigError, parse_config, settings_for
-from rewriter.settings import Settings
+from rewriter.cli import runner
+from rewriter.io import config
+from rewriter.io.config import ConfigError, parse_config, settings_for
+from rewriter.core.settings import Settings
 
 FULL = """\
 uid = 4242
@@ -231,8 +232,8 @@ def test_check_build_arg():
 # --- through the runner: per file, command line precedence, errors --------------
 
 RULE = """
-from rewriter.edits import Edit, Fix
-from rewriter.rules._types import Violation
+from rewriter.core.edits import Edit, Fix
+from rewriter.dockerfile.rules._types import Violation
 CODE, NAME, PRIORITY = "DF999", "fake-settings-echo", 0
 
 def check(ctx):
@@ -250,7 +251,7 @@ def check(ctx):
 def echo_rule(monkeypatch):
     rule = types.ModuleType("fake_settings_echo")
     exec(RULE, rule.__dict__)
-    monkeypatch.setattr("rewriter.engine.RULES", (rule,))
+    monkeypatch.setattr("rewriter.core.engine.RULES", (rule,))
     return rule
 
 

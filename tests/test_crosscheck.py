@@ -20,8 +20,8 @@ import pytest
 
 pytest.importorskip("dockerfile", reason="BuildKit's parser (PyPI `dockerfile`) not installed")
 
-from rewriter.crosscheck import available, buildkit_accepts, buildkit_parse, compare  # noqa: E402
-from rewriter.syntax import ParseError, parse  # noqa: E402
+from rewriter.dockerfile.crosscheck import available, buildkit_accepts, buildkit_parse, compare  # noqa: E402
+from rewriter.dockerfile.syntax import ParseError, parse  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"

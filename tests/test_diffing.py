@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from rewriter.diffing import NO_NEWLINE, color_diff, header_path, split_lines, unified_diff
+from rewriter.report.diffing import NO_NEWLINE, color_diff, header_path, split_lines, unified_diff
 
 BEFORE = "FROM python:3.12-slim\nRUN pip install app\nCMD [\"app\"]\n"
 AFTER = "FROM python:3.12-slim\nRUN pip install app\nUSER 10001:10001\nCMD [\"app\"]\n"

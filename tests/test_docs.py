@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run_dockfix
 
-from rewriter import config, ruledocs
-from rewriter.edits import Applicability
-from rewriter.rules import RULES
+from rewriter.io import config
+from rewriter.report import ruledocs
+from rewriter.core.edits import Applicability
+from rewriter.dockerfile.rules import RULES
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -73,7 +74,7 @@ def test_dockfix_rules(tmp_path: Path) -> None:
 
 
 def test_dockfix_rule(tmp_path: Path) -> None:
-    from rewriter.rules import run_chown_after_copy
+    from rewriter.dockerfile.rules import run_chown_after_copy
 
     proc = run_dockfix("rule", "df002", cwd=tmp_path)
     assert proc.returncode == 0
@@ -127,7 +128,7 @@ def test_readme_documents_every_config_key() -> None:
 
 
 def test_readme_documents_every_option() -> None:
-    from rewriter.cli import OPTIONS
+    from rewriter.cli.main import OPTIONS
 
     for opt in OPTIONS:
         if opt.dest in ("jobs",):  # documented by its own issue
@@ -138,8 +139,8 @@ def test_readme_documents_every_option() -> None:
 def test_fix_applicability_matches_what_rules_do() -> None:
     """Over the rule fixtures: a rule declared without a fix never offers edits,
     and a rule with one offers its declared applicability at least once."""
-    from rewriter.engine import fix_text
-    from rewriter.settings import Settings
+    from rewriter.core.engine import fix_text
+    from rewriter.core.settings import Settings
 
     seen: dict[str, set[Applicability | None]] = {}
     for path in sorted((REPO / "tests" / "fixtures" / "rules").rglob("*.Dockerfile")):

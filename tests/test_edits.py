@@ -1,10 +1,10 @@
-"""``rewriter.edits``: edits, fixes, applicability and ``apply_fixes``."""
+"""``rewriter.core.edits``: edits, fixes, applicability and ``apply_fixes``."""
 
 from __future__ import annotations
 
 import pytest
 
-from rewriter.edits import Applicability, Edit, Fix, apply_fixes
+from rewriter.core.edits import Applicability, Edit, Fix, apply_fixes
 
 TEXT = "0123456789"
 SAFE, UNSAFE, DISPLAY = Applicability.SAFE, Applicability.UNSAFE, Applicability.DISPLAY_ONLY

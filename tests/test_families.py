@@ -1,4 +1,4 @@
-"""Image families: the table in rewriter/data/families.toml, read by rewriter.families.
+"""Image families: the table in rewriter/data/families.toml, read by rewriter.dockerfile.families.
 
 Table-driven: each case is a real-world image reference (the kind found in FROM
 lines) and what dockfix must conclude about it.
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from rewriter import families, templates
-from rewriter.families import FAMILY_NAMES, Family, ImageInfo, family, family_from_evidence, lookup
-from rewriter.syntax import parse
+from rewriter.dockerfile import families, templates
+from rewriter.dockerfile.families import FAMILY_NAMES, Family, ImageInfo, family, family_from_evidence, lookup
+from rewriter.dockerfile.syntax import parse
 
 REPO = Path(__file__).resolve().parent.parent
 DIGEST = "@sha256:" + "0123456789abcdef" * 4
@@ -634,7 +634,7 @@ def test_evidence_accepts_any_iterable() -> None:
 
 def test_import_is_lazy() -> None:
     code = (
-        "import sys, rewriter.families as f\n"
+        "import sys, rewriter.dockerfile.families as f\n"
         "assert 'tomllib' not in sys.modules and 'tomli' not in sys.modules, 'toml imported early'\n"
         "assert f._table.cache_info().currsize == 0\n"
         "assert f.lookup('alpine').family.name == 'alpine'\n"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from rewriter import crosscheck
-from rewriter.engine import fix_text
-from rewriter.settings import Settings
+from rewriter.dockerfile import crosscheck
+from rewriter.core.engine import fix_text
+from rewriter.core.settings import Settings
 
 #: family -> (base image, has a POSIX shell, text the user block must contain)
 FAMILIES = {

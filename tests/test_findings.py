@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rewriter.edits import Edit, Fix, apply_fixes, map_back
-from rewriter.engine import fix_text
-from rewriter.settings import Settings
+from rewriter.core.edits import Edit, Fix, apply_fixes, map_back
+from rewriter.core.engine import fix_text
+from rewriter.core.settings import Settings
 
 CELERY = ('FROM python:3.12-slim\nENV C_FORCE_ROOT=1\nCOPY . /app\n'
           'RUN pip install --no-cache-dir /app\nCMD ["celery", "-A", "proj", "worker"]\n')
@@ -86,8 +86,8 @@ def test_unfixed_file_findings_are_all_remaining() -> None:
 def test_refused_fix_keeps_the_input_findings(monkeypatch: pytest.MonkeyPatch) -> None:
     import types
 
-    from rewriter.rules._types import Violation
-    from rewriter.syntax import Span
+    from rewriter.dockerfile.rules._types import Violation
+    from rewriter.dockerfile.syntax import Span
 
     rule = types.ModuleType("breaker")
     rule.CODE, rule.NAME, rule.PRIORITY = "DF997", "breaker", 0
@@ -97,7 +97,7 @@ def test_refused_fix_keeps_the_input_findings(monkeypatch: pytest.MonkeyPatch) -
                         Fix("Break it", (Edit.insert(0, "FROM a\n"),)))
 
     rule.check = check
-    monkeypatch.setattr("rewriter.engine.RULES", (rule,))
+    monkeypatch.setattr("rewriter.core.engine.RULES", (rule,))
     result = fix_text("FROM alpine\nCMD x\n")
     assert result.error and not result.changed
     assert [(f.violation.code, f.applied, f.remaining) for f in result.findings] == [

@@ -18,10 +18,10 @@ import jsonschema
 import pytest
 from conftest import REPO, run_dockfix
 
-from rewriter import runner
-from rewriter.engine import fix_text
-from rewriter.formats.json import schema
-from rewriter.runner import Options
+from rewriter.cli import runner
+from rewriter.core.engine import fix_text
+from rewriter.report.formats.json import schema
+from rewriter.cli.runner import Options
 
 SCHEMA = schema()  # the one the package ships
 SARIF_SCHEMA = json.loads((REPO / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
@@ -446,10 +446,10 @@ def test_formatters_import_nothing_heavy() -> None:
     import sys
 
     code = ("import sys\n"
-            "import rewriter.formats.json, rewriter.formats.sarif, rewriter.formats.github\n"
-            "import rewriter.formats.markdown, rewriter.formats.text\n"
-            "heavy = {'typer', 'click', 'jinja2', 'rewriter.runner', 'rewriter.engine',\n"
-            "         'rewriter.cli', 'rewriter.syntax'}\n"
+            "import rewriter.report.formats.json, rewriter.report.formats.sarif, rewriter.report.formats.github\n"
+            "import rewriter.report.formats.markdown, rewriter.report.formats.text\n"
+            "heavy = {'typer', 'click', 'jinja2', 'rewriter.cli.runner', 'rewriter.core.engine',\n"
+            "         'rewriter.cli.main', 'rewriter.dockerfile.syntax'}\n"
             "print(sorted(heavy & set(sys.modules)))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, check=True).stdout

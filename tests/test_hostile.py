@@ -132,7 +132,7 @@ def test_utf8_bom_is_accepted_and_kept(project, fixed_df):
 
 
 def test_file_over_the_size_limit(project, fixed_df):
-    from rewriter.runner import MAX_SIZE
+    from rewriter.cli.runner import MAX_SIZE
 
     big = project / "big" / "Dockerfile"
     big.parent.mkdir()
@@ -147,7 +147,7 @@ def test_file_over_the_size_limit(project, fixed_df):
 
 
 def test_stdin_over_the_size_limit(tmp_path):
-    from rewriter.runner import MAX_SIZE
+    from rewriter.cli.runner import MAX_SIZE
 
     data = b"FROM alpine\n" + b"# padding padding padding\n" * (MAX_SIZE // 26 + 1)
     proc = run_dockfix("-", cwd=tmp_path, input=data)
@@ -292,7 +292,7 @@ def _unprivileged() -> list[str] | None:
         if not python:
             continue
         probe = subprocess.run(
-            [*drop, python, "-c", "import os, sys, rewriter.runner; sys.exit(os.geteuid() == 0)"],
+            [*drop, python, "-c", "import os, sys, rewriter.cli.runner; sys.exit(os.geteuid() == 0)"],
             capture_output=True, env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=60,
         )
         if probe.returncode == 0:
@@ -374,7 +374,7 @@ def test_read_only_directory(shared_project):
 
 BOOT_CHANGE_MEANWHILE = """
 import sys
-import rewriter.runner as runner
+import rewriter.cli.runner as runner
 
 fix = runner._fix
 
@@ -386,7 +386,7 @@ def _fix(data, name, path, configs):
     return result
 
 runner._fix = _fix
-from rewriter.cli import main
+from rewriter.cli.main import main
 raise SystemExit(main(sys.argv[1:]))
 """
 
@@ -413,7 +413,7 @@ def full(fd):
     return fsync(fd)
 
 os.fsync = full
-from rewriter.cli import main
+from rewriter.cli.main import main
 raise SystemExit(main(sys.argv[1:]))
 """
 

@@ -15,9 +15,9 @@ from dockerfile_strategies import dockerfiles
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rewriter.engine import fix_text
-from rewriter.settings import Settings
-from rewriter.syntax import ParseError, parse
+from rewriter.core.engine import fix_text
+from rewriter.core.settings import Settings
+from rewriter.dockerfile.syntax import ParseError, parse
 
 settings.register_profile(
     "ci", max_examples=150, deadline=None,
@@ -94,7 +94,7 @@ def test_fixer_keeps_the_newline_style(text, s):
 
 @given(dockerfiles(), SETTINGS)
 def test_output_is_accepted_by_buildkit_when_the_input_is(text, s):
-    crosscheck = pytest.importorskip("rewriter.crosscheck")
+    crosscheck = pytest.importorskip("rewriter.dockerfile.crosscheck")
     if not crosscheck.available():
         pytest.skip("BuildKit's parser (PyPI `dockerfile`) is not installed")
     result = _fix(text, s)

@@ -118,8 +118,8 @@ def test_frozen_instances_pickle(i):
 
 
 def test_the_package_uses_it():
-    import rewriter.engine  # noqa: F401
-    import rewriter.outcome  # noqa: F401
-    import rewriter.runner  # noqa: F401
+    import rewriter.core.engine  # noqa: F401
+    import rewriter.report.outcome  # noqa: F401
+    import rewriter.cli.runner  # noqa: F401
 
-    assert not hasattr(rewriter.outcome.FileOutcome, "__dataclass_fields__")
+    assert not hasattr(rewriter.report.outcome.FileOutcome, "__dataclass_fields__")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rewriter.syntax import Dockerfile, Instruction, ParseError, parse
+from rewriter.dockerfile.syntax import Dockerfile, Instruction, ParseError, parse
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"

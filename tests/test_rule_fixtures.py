@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from rewriter import crosscheck
-from rewriter.engine import fix_text
-from rewriter.settings import Settings
+from rewriter.dockerfile import crosscheck
+from rewriter.core.engine import fix_text
+from rewriter.core.settings import Settings
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run_dockfix
 
-from rewriter import cli, runner, templates
-from rewriter.runner import Options
+from rewriter.cli import main as cli, runner
+from rewriter.dockerfile import templates
+from rewriter.cli.runner import Options
 
 # --- the quick reader and typer read the same options -------------------------------
 
@@ -89,7 +90,7 @@ def test_common_command_lines_do_not_import_typer_or_jinja2(tmp_path):
         'FROM python:3.12-slim\nRUN pip install app\nCMD ["app"]\n')
     env = dict(os.environ, PYTHONPATH=str(REPO), DOCKFIX_CACHE_DIR=str(tmp_path / "cache"))
     code = ("import sys, runpy; sys.argv = ['dockfix'] + sys.argv[1:]\n"
-            "from rewriter.cli import main\n"
+            "from rewriter.cli.main import main\n"
             "code = main()\n"
             "heavy = sorted(m for m in ('typer', 'click', 'jinja2', 'libcst', 'pydantic')"
             " if m in sys.modules)\n"
@@ -232,7 +233,7 @@ def test_cached_render_is_the_render(cache_dir):
 
 def test_a_cached_render_is_used_without_jinja2(cache_dir, tmp_path):
     templates.render("debian", **PARAMS)
-    code = ("import sys; from rewriter import templates\n"
+    code = ("import sys; from rewriter.dockerfile import templates\n"
             f"templates.render('debian', **{PARAMS!r})\n"
             "print('jinja2' in sys.modules)")
     env = dict(os.environ, PYTHONPATH=str(REPO), DOCKFIX_CACHE_DIR=str(cache_dir))
@@ -292,14 +293,14 @@ def test_family_snapshot_is_current():
     the TOML, run ``make data`` (``families.write_snapshot()``)."""
     import tomllib
 
-    from rewriter import families
+    from rewriter.dockerfile import families
 
     raw = Path(families._TOML).read_bytes()
     assert families._snapshot(raw) == tomllib.loads(raw.decode()), "run: make data"
 
 
 def test_a_stale_snapshot_is_not_used(tmp_path, monkeypatch):
-    from rewriter import families
+    from rewriter.dockerfile import families
 
     raw = Path(families._TOML).read_bytes()
     assert families._snapshot(raw + b"\n# edited\n") is None
@@ -316,8 +317,8 @@ def test_a_stale_snapshot_is_not_used(tmp_path, monkeypatch):
 def test_thousands_of_chowns_are_declined_not_analysed(tmp_path):
     """DF002 checks each RUN chown against everything before it; past a budget
     it leaves the file alone and says so, instead of taking minutes."""
-    from rewriter.engine import fix_text
-    from rewriter.rules.run_chown_after_copy import MAX_LOOKBACK
+    from rewriter.core.engine import fix_text
+    from rewriter.dockerfile.rules.run_chown_after_copy import MAX_LOOKBACK
 
     blocks = "".join(f"COPY src/{i} /srv/{i}\nRUN chown -R app:app /srv/{i}\n"
                      for i in range(400))

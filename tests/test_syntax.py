@@ -1,4 +1,4 @@
-"""Unit tests of the tree API in ``rewriter.syntax``: stages, flags, offsets
+"""Unit tests of the tree API in ``rewriter.dockerfile.syntax``: stages, flags, offsets
 from logical to source, heredocs, trivia and parse errors."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rewriter.syntax import Instruction, ParseError, Span, Trivia, parse
+from rewriter.dockerfile.syntax import Instruction, ParseError, Span, Trivia, parse
 
 
 def sl(text: str, span: Span) -> str:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from rewriter import templates
-from rewriter.syntax import parse
-from rewriter.templates import render
+from rewriter.dockerfile import templates
+from rewriter.dockerfile.syntax import parse
+from rewriter.dockerfile.templates import render
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "templates"
@@ -208,7 +208,7 @@ def test_busybox_id_limits(name: str, limit: int) -> None:
 
 def test_jinja2_is_imported_only_when_rendering() -> None:
     code = (
-        "import sys, rewriter.templates as t\n"
+        "import sys, rewriter.dockerfile.templates as t\n"
         "assert 'jinja2' not in sys.modules, 'imported at import time'\n"
         "t.render('debian', user='a', group='b', uid=1, gid=1)\n"
         "assert 'jinja2' in sys.modules\n"
@@ -218,7 +218,7 @@ def test_jinja2_is_imported_only_when_rendering() -> None:
 
 
 def test_every_family_template_renders() -> None:
-    from rewriter.families import FAMILY_NAMES, family
+    from rewriter.dockerfile.families import FAMILY_NAMES, family
 
     for name in FAMILY_NAMES:
         fam = family(name)

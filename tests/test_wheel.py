@@ -74,14 +74,14 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_contents(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "rewriter/__init__.py" in names
-    assert "rewriter/cli.py" in names
-    assert "rewriter/syntax.py" in names
+    assert "rewriter/cli/main.py" in names
+    assert "rewriter/dockerfile/syntax.py" in names
     assert "rewriter/py.typed" in names
     assert "rewriter/data/dockfix-output.schema.json" in names  # --output-format json's schema
-    assert "rewriter/formats/sarif.py" in names
+    assert "rewriter/report/formats/sarif.py" in names
     assert not any(n.startswith(("tests/", "bench/", ".venv/", "templates/")) for n in names)
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "dockfix = rewriter.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "dockfix = rewriter.cli.main:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
     # templates/ at the top of the repository ships as rewriter/templates/.
     shipped = sorted(n[len("rewriter/templates/"):] for n in names
                      if n.startswith("rewriter/templates/") and not n.endswith("/"))
@@ -125,7 +125,7 @@ def test_installed_dockfix_reads_stdin(venv: Path, tmp_path: Path) -> None:
 
 
 def test_installed_package_ships_the_json_schema(venv: Path, tmp_path: Path) -> None:
-    code = ("from rewriter.formats.json import schema\n"
+    code = ("from rewriter.report.formats.json import schema\n"
             "print(schema()['title'])\n")
     out = _ok(_run([str(venv / "python"), "-c", code], cwd=tmp_path), "loading the schema")
     assert out.strip() == "dockfix --output-format json"

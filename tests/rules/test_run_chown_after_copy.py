@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-import rewriter.engine
-from rewriter import crosscheck
-from rewriter.edits import Applicability
-from rewriter.engine import fix_text
-from rewriter.rules import run_chown_after_copy as rule
-from rewriter.rules._types import Violation
-from rewriter.settings import Settings
+import rewriter.core.engine
+from rewriter.dockerfile import crosscheck
+from rewriter.core.edits import Applicability
+from rewriter.core.engine import fix_text
+from rewriter.dockerfile.rules import run_chown_after_copy as rule
+from rewriter.dockerfile.rules._types import Violation
+from rewriter.core.settings import Settings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "rules" / "run_chown_after_copy"
 CASES = sorted(FIXTURES.glob("*.before.Dockerfile"))
@@ -21,7 +21,7 @@ UNSAFE = Settings(unsafe_fixes=True)
 
 @pytest.fixture(autouse=True)
 def only_this_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rewriter.engine, "RULES", (rule,))
+    monkeypatch.setattr(rewriter.core.engine, "RULES", (rule,))
 
 
 def _fix(text: str, settings: Settings | None = None) -> str:

@@ -1,0 +1,1 @@
+"""The pure core: source text, edits, the fix engine and settings."""

@@ -1,0 +1,30 @@
+"""Settings: what the user asked for, from flags and config files."""
+
+from __future__ import annotations
+
+from rewriter._records import dataclass, field
+
+from rewriter.core.edits import Applicability
+
+
+@dataclass(frozen=True)
+class Settings:
+    uid: int = 10001  #: uid of the user dockfix creates
+    gid: int = 10001  #: gid of the group dockfix creates
+    user: str = "appuser"
+    group: str = "appgroup"
+    unsafe_fixes: bool = False  #: also apply fixes marked unsafe
+    select: tuple[str, ...] = ()  #: only these rule codes (prefixes); empty: all
+    ignore: tuple[str, ...] = ()  #: never these rule codes (prefixes)
+    build_args: dict[str, str] = field(default_factory=dict)  #: ``--build-arg K=V``
+    target: str | None = None  #: ``--target STAGE``; default: the last stage
+    mappings: tuple[str, ...] = ()  #: extra family tables (TOML files)
+
+    @property
+    def threshold(self) -> Applicability:
+        return Applicability.UNSAFE if self.unsafe_fixes else Applicability.SAFE
+
+    def enabled(self, code: str) -> bool:
+        if self.select and not any(code.startswith(s) for s in self.select):
+            return False
+        return not any(code.startswith(i) for i in self.ignore)

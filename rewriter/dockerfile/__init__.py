@@ -1,0 +1,1 @@
+"""The Dockerfile language: syntax, shell reading, the stage model, image families, templates and the rules."""

@@ -1,0 +1,210 @@
+"""Helpers the rules share: where to insert, how to insert, who runs."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from rewriter.dockerfile.analysis import Context
+from rewriter.core.edits import Edit
+from rewriter.dockerfile.model import StageInfo, expand, is_root, may_run, numeric, run_commands
+from rewriter.dockerfile.syntax import Instruction
+
+#: Instructions whose effect on the image depends on, or is done by, the
+#: current user at build time; USER goes after the last of them (and after
+#: the last USER, so that nothing switches back to root behind it).
+BUILD_STEPS = frozenset({"RUN", "COPY", "ADD", "WORKDIR", "USER"})
+
+#: Programs (and patterns) of entrypoints that start as root and drop
+#: privileges themselves; adding USER breaks them.
+_PRIV_DROP = re.compile(
+    r"\b(gosu|su-exec|setpriv|runuser|s6-setuidgid|s6-applyuidgid|chpst\s+-u|"
+    r"chroot\s+--userspec|setuidgid|start-stop-daemon\s+.*--chuid|supervisord|"
+    r"exec\s+su\s|su\s+-c|su\s+-s|sudo\s+-u|sudo\s+-E\s+-u)\b"
+)
+_PRIV_TOOL = re.compile(r"\b(gosu|su-exec|setpriv|runuser|s6-overlay|s6-setuidgid|supervisord?|"
+                        r"chroot\s+--userspec|suexec)\b")
+_INDENT = re.compile(r"[ \t]*")
+_S6_INIT = re.compile(r"^/init$|s6-overlay|/command/with-contenv")
+
+
+def tail_anchor(info: StageInfo) -> Instruction:
+    """The last build step of the stage (USER and the user block go after it)."""
+    anchor = info.stage.from_
+    for ins in info.stage.instructions:
+        if ins.cmd in BUILD_STEPS:
+            anchor = ins
+        elif ins.cmd == "ONBUILD":
+            continue
+    return anchor
+
+
+def insert_after(ctx: Context, ins: Instruction, block: str) -> Edit:
+    """An edit inserting ``block`` (whole lines, ``\\n``-separated) after ``ins``,
+    in the file's newline style and with ``ins``'s indentation."""
+    text = ctx.df.text
+    nl = ctx.newline
+    indent = _INDENT.match(text, ins.span.start).group(0)  # type: ignore[union-attr]
+    lines = block.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    body = "".join(indent + ln + nl for ln in lines)
+    at = ins.span.end
+    if not text[:at].endswith("\n"):
+        # The file ends without a newline: start a new line, keep the missing one.
+        return Edit.insert(at, nl + body[: -len(nl)])
+    return Edit.insert(at, body)
+
+
+def uid_of(info: StageInfo, user: str) -> tuple[int | None, int | None]:
+    """Numeric uid and gid of ``user`` (``name``, ``uid``, ``uid:gid``, ``name:group``)
+    as far as the file and the family table tell."""
+    name, _, group = user.partition(":")
+    uid: int | None = int(name) if name.isdigit() else None
+    gid: int | None = int(group) if group.isdigit() else None
+    if uid is None:
+        created = info.known_users().get(name)
+        if created is not None:
+            uid = created.uid
+            if not group:
+                gid = created.gid
+        elif name in info.image_users():
+            uid = info.image_users()[name]
+            if not group:
+                gid = uid
+    if gid is None and group and not group.isdigit():
+        for s in info.chain:
+            if s.groups.get(group) is not None:
+                gid = s.groups[group]
+    return uid, gid
+
+
+def runs_as_root(info: StageInfo) -> bool:
+    return is_root(info.final_user)
+
+
+def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
+    """Why the runtime stage must start as root, or None."""
+    root = info.chain[-1]
+    if root.image is not None and root.image.privilege_drop:
+        overridden = any(i.cmd == "ENTRYPOINT" for s in info.chain for i in s.stage.instructions)
+        if not overridden:
+            return (f"the entrypoint of `{root.base}` starts as root and drops privileges "
+                    "itself (gosu, su-exec or its own worker user); a USER line would break it")
+    # A privilege-dropping tool named anywhere in the file (a builder stage may
+    # fetch gosu for the runtime stage to COPY) is reason enough to stay away.
+    for ins in ctx.df.instructions:
+        if ins.cmd in ("RUN", "COPY", "ADD") or (ins.cmd == "ONBUILD" and ins.sub):
+            m = _PRIV_TOOL.search(ins.logical) or next(
+                (m for h in ins.heredocs if (m := _PRIV_TOOL.search(h.content))), None)
+            if m:
+                return f"the file installs or copies `{m.group(1)}`, which drops privileges at start"
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd in ("ENTRYPOINT", "CMD"):
+                text = " ".join(ins.values) if ins.json else ins.args
+                m = _PRIV_DROP.search(text)
+                if m:
+                    return f"`{ins.cmd}` drops privileges itself with `{m.group(1)}`"
+                if ins.json and ins.values and _S6_INIT.search(ins.values[0]):
+                    return "the entrypoint is s6-overlay's /init, which manages users itself"
+    script = _entrypoint_script(ctx, info)
+    if script is not None:
+        name, body = script
+        m = _PRIV_DROP.search(body)
+        if m:
+            return f"the entrypoint script `{name}` drops privileges with `{m.group(1)}`"
+    return None
+
+
+def _entrypoint_script(ctx: Context, info: StageInfo) -> tuple[str, str] | None:
+    """The text of the entrypoint script the file copies from its build context."""
+    if not ctx.path or ctx.path == "-":
+        return None
+    context_dir = os.path.dirname(os.path.realpath(ctx.path))
+    program = None
+    for s in reversed(info.chain):
+        for ins in s.stage.instructions:
+            if ins.cmd == "ENTRYPOINT" or (ins.cmd == "CMD" and program is None):
+                words = list(ins.values) if ins.json else ins.args.split()
+                words = [w for w in words if w not in ("/bin/sh", "sh", "-c", "bash", "/bin/bash",
+                                                       "exec", "tini", "/sbin/tini", "--",
+                                                       "/usr/bin/tini", "dumb-init")]
+                if words:
+                    program = expand(words[0], s.env)[0]
+    if not program:
+        return None
+    base = os.path.basename(program)
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs:
+                continue
+            vals = list(ins.values)
+            if len(vals) < 2:
+                continue
+            for src in vals[:-1]:
+                candidate = os.path.realpath(os.path.join(context_dir, src))
+                if os.path.isdir(candidate):
+                    candidate = os.path.join(candidate, base)
+                if os.path.basename(candidate) != base or not os.path.isfile(candidate):
+                    continue
+                if os.path.commonpath([candidate, context_dir]) != context_dir:
+                    continue  # outside the build context
+                try:
+                    with open(candidate, "rb") as fh:
+                        body = fh.read(256 * 1024).decode("utf-8", "replace")
+                except OSError:
+                    continue
+                return src, body
+    return None
+
+
+_DATA_DIR = re.compile(r"(^|/)(logs?|data|cache|uploads|storage|state|tmp|run|media|sessions)(/|$)")
+_SYSTEM_DIRS = frozenset({"/", "/tmp", "/run", "/var/run", "/var/tmp", "/var/log", "/var/cache",
+                          "/var/lib", "/var", "/usr", "/etc", "/opt", "/home", "/root", "/srv",
+                          "/mnt", "/media"})
+
+
+def volume_paths(info: StageInfo) -> list[str]:
+    out: list[str] = []
+    for s in reversed(info.chain):
+        for ins in s.stage.instructions:
+            if ins.cmd == "VOLUME":
+                for v in ins.values:
+                    path, ok = expand(v, s.env)
+                    if ok and path.startswith("/") and path not in out:
+                        out.append(path.rstrip("/") or "/")
+    return out
+
+
+def writable_dirs(info: StageInfo) -> list[str]:
+    """Directories the runtime user must own: every VOLUME, and log/data dirs
+    the stage itself creates with ``mkdir``."""
+    import posixpath
+
+    dirs = [d for d in volume_paths(info) if d != "/"]
+    for ins in info.stage.instructions:
+        if not may_run(ins, ("mkdir",)):
+            continue
+        for cmd in run_commands(ins):
+            if cmd.name != "mkdir":
+                continue
+            for a in cmd.args_after_name():
+                path, ok = expand(a, info.env)
+                if not ok or a.startswith("-") or not path.startswith("/"):
+                    continue
+                path = posixpath.normpath(path)
+                if any(c in path for c in "*?[]{}$") or path in _SYSTEM_DIRS:
+                    continue
+                if _DATA_DIR.search(path) and path not in dirs:
+                    dirs.append(path)
+    return dirs
+
+
+def numeric_user(uid: int | None, gid: int | None, fallback: str) -> str:
+    if uid is None:
+        return fallback
+    return f"{uid}:{gid}" if gid is not None else str(uid)
+
+
+__all__ = ["insert_after", "numeric", "privilege_drop", "runs_as_root", "tail_anchor", "uid_of"]

@@ -1,0 +1,279 @@
+"""DF001 missing-nonroot-user
+
+## What it does
+Finds a runtime stage (the `--target`, default the last stage) whose container
+would run as root, and makes it run as a dedicated non-root user with a fixed,
+numeric UID/GID.
+
+## Why is this bad?
+A process running as root inside a container is root on the files it can reach
+and one kernel or runtime bug away from root on the host. Kubernetes'
+`runAsNonRoot` also needs a numeric `USER` to verify anything.
+
+## Example
+```dockerfile
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends curl
+COPY app /app
+CMD ["/app/run"]
+```
+
+Use instead:
+```dockerfile
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends curl
+COPY app /app
+RUN groupadd --system --gid 10001 appgroup \\
+    && useradd --system --no-log-init --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin appuser
+USER 10001:10001
+CMD ["/app/run"]
+```
+
+## What it writes, by family
+- alpine/busybox: `addgroup -S -g GID` / `adduser -S -D -H -u UID -G GROUP`
+  (BusyBox `-g` is the GECOS field, never the group);
+- debian/ubuntu: `groupadd --system` / `useradd --system --no-log-init`;
+- rhel-like and suse: `groupadd -r` / `useradd -r -l`; `-minimal` images get
+  `shadow-utils` from `microdnf` first;
+- distroless and chainguard: no `RUN` (no shell): `USER 65532:65532`, the
+  `nonroot` user they ship;
+- scratch: `USER UID:GID` only (numeric ids need no passwd entry);
+- a user the file already creates, or a dedicated user the base image ships
+  (`node`: 1000), is reused instead of creating a second one.
+
+The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
+`WORKDIR`) so every step still runs as it did; `USER` follows it, before
+`CMD`/`ENTRYPOINT`. `VOLUME` paths are created and given to the user in the
+same block; in a stage without a shell, the `COPY` that creates such a
+directory gets `--chown` instead (or the rule declines).
+
+## When it declines
+Windows stages; a runtime stage that is only `FROM image` (a re-tag); entrypoints that drop privileges themselves (gosu, su-exec,
+setpriv, runuser, s6-overlay, supervisord, and official images that do so);
+a `USER` whose value cannot be resolved; a UID the base image already uses;
+files with bare-CR line endings.
+
+## Fix safety
+Safe when the family is known (from the image table or from package-manager
+evidence in `RUN`). For an unknown family only a numeric `USER` is offered,
+as an unsafe fix: nothing checks that the image can run as that id.
+
+## Relationship to other rules
+DF003 handles stages that switched to a user and back to root. DF002 and
+DF004 rely on the ids this rule picks.
+
+## References
+- https://docs.docker.com/reference/dockerfile/#user
+- https://kubernetes.io/docs/concepts/security/pod-security-standards/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from rewriter._records import dataclass, field
+
+from rewriter.dockerfile.analysis import Context
+from rewriter.core.edits import Applicability, Edit, Fix
+from rewriter.dockerfile.model import StageInfo, expand, is_root, workdir_path
+from rewriter.dockerfile.rules._common import (
+    insert_after,
+    privilege_drop,
+    tail_anchor,
+    writable_dirs,
+)
+from rewriter.dockerfile.rules._types import Decline, Violation
+from rewriter.dockerfile.syntax import Instruction, Span
+
+CODE = "DF001"
+NAME = "missing-nonroot-user"
+PRIORITY = 10
+#: the applicability its fix usually has (``None``: it never offers an edit)
+FIX_APPLICABILITY: Applicability | None = Applicability.SAFE
+
+#: Users an image ships that are not dedicated to an application.
+_SHARED_USERS = frozenset({"nobody", "daemon", "bin", "sys", "ubuntu", "www-data", "games",
+                           "operator", "adm", "lp", "mail", "news", "sync", "halt", "shutdown"})
+
+
+@dataclass
+class Plan:
+    info: StageInfo
+    user: str  #: what goes after USER
+    block: str = ""  #: RUN instruction(s) to insert before USER ("" for none)
+    applicability: Applicability = Applicability.SAFE
+    why: str = ""  #: what the fix does, in words
+    dirs: list[str] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)  #: more edits (``COPY --chown``)
+
+
+def reverted_user(info: StageInfo) -> bool:
+    """The stage switched to a non-root user and later back to root (DF003)."""
+    seen_nonroot = False
+    for s in reversed(info.chain):
+        for _, value, _ in s.users:
+            if not is_root(value):
+                seen_nonroot = True
+    return seen_nonroot and is_root(info.final_user)
+
+
+def plan(ctx: Context) -> Plan | Decline | None:
+    """How to make the runtime stage non-root; None when there is nothing to do."""
+    p = _plan(ctx)
+    if not isinstance(p, Plan) or not p.dirs or p.info.family.shell:
+        return p
+    # No shell to mkdir/chown with: a writable dir must come from a COPY that
+    # can carry --chown, or the fixed image could not write its own data.
+    edits = _copy_chown_edits(ctx, p.info, p.user, p.dirs)
+    if edits is None:
+        return Decline("volume-needs-shell",
+                       f"`{', '.join(p.dirs)}` must be writable by {p.user}, but the stage has "
+                       "no shell to create it; copy it in with `COPY --chown` and add USER "
+                       "yourself", p.info.stage.from_.start_line, p.info.name)
+    p.edits = edits
+    return p
+
+
+def _copy_chown_edits(ctx: Context, info: StageInfo, spec: str,
+                      dirs: list[str]) -> list[Edit] | None:
+    """``--chown`` for the COPY/ADD that creates each of ``dirs``; None if one has none."""
+    chosen: dict[int, Instruction] = {}
+    for d in dirs:
+        found = None
+        for ins in info.stage.instructions:
+            if ins.cmd in ("COPY", "ADD") and not ins.json and len(ins.values) >= 2:
+                dest = workdir_path(info, ins, expand(ins.values[-1], info.env)[0])
+                if dest.rstrip("/") == d.rstrip("/"):
+                    found = ins
+        if found is None or found.flag("chown") is not None:
+            return None
+        chosen[id(found)] = found
+    return [Edit.insert(i.src(i.args_at), f"--chown={spec} ") for i in chosen.values()]
+
+
+def _plan(ctx: Context) -> Plan | Decline | None:
+    model = ctx.model
+    info = model.runtime
+    if info is None:
+        if ctx.settings.target and model.stages:
+            return Decline("unknown-target", f"no stage named `{ctx.settings.target}`")
+        return None
+    line = info.stage.from_.start_line
+    if not info.final_user_resolved:
+        # the USER in force: this stage's last, or (none here) an ancestor's
+        user = next(s.users[-1][1] for s in info.chain if s.users)
+        return Decline("unresolved-user",
+                       f"`USER {user}` uses a variable with no value; pass "
+                       "`--build-arg` so dockfix can tell who runs", line, info.name)
+    if not is_root(info.final_user):
+        if not info.users and all(not s.users for s in info.chain):
+            return Decline("already-nonroot",
+                           f"`{info.chain[-1].base}` already runs as `{info.final_user}`",
+                           line, info.name)
+        return None
+    fam = info.family
+    if not info.stage.instructions and info.parent is None:
+        return Decline("empty-stage",
+                       f"the runtime stage only names `{info.base}`: it re-tags an image and "
+                       "runs nothing of its own", line, info.name)
+    if fam.name == "windows":
+        return Decline("windows-stage",
+                       "Windows containers: set `USER ContainerUser` by hand if the app "
+                       "supports it; dockfix does not rewrite Windows stages", line, info.name)
+    if ctx.newline == "\r":
+        return Decline("cr-line-endings",
+                       "the file uses bare CR line endings, which BuildKit reads as one line",
+                       line, info.name)
+    why = privilege_drop(ctx, info)
+    if why:
+        return Decline("privilege-drop-entrypoint",
+                       f"{why}; leave the image starting as root, or drop the privilege "
+                       "switch and add USER yourself", line, info.name)
+    if reverted_user(info):
+        return None  # DF003's case: switch back to the user the file chose
+    s = ctx.settings
+    dirs = writable_dirs(info)
+    # Reuse a user the file creates.
+    created = [u for u in info.known_users().values() if u.name not in _SHARED_USERS
+               and u.name != "root" and u.uid != 0]
+    if created:
+        u = created[-1]
+        if u.uid is not None:
+            spec = f"{u.uid}:{u.gid}" if u.gid is not None else str(u.uid)
+        else:
+            spec = u.name
+        return Plan(info, spec, _dirs_block(ctx, info, spec, dirs),
+                    why=f"run as `{u.name}`, the user this file creates", dirs=dirs)
+    image_users = {k: v for k, v in info.image_users().items()
+                   if k not in _SHARED_USERS and k != "root" and v != 0}
+    if image_users and fam.shell:
+        name, uid = next(iter(image_users.items()))
+        spec = f"{uid}:{uid}"
+        return Plan(info, spec, _dirs_block(ctx, info, spec, dirs),
+                    why=f"run as `{name}` ({uid}), the user the base image ships", dirs=dirs)
+    root_image = info.chain[-1].image
+    # 0 is root's, in every image (and the templates cannot create it)
+    used = (root_image.used_uids if root_image else frozenset()) | {0}
+    if fam.template and fam.shell:
+        if s.uid in used or s.gid in used:
+            return Decline("uid-taken",
+                           f"uid/gid {s.uid}/{s.gid} is already used in `{info.chain[-1].base}`; "
+                           "pick another with --uid/--gid", line, info.name)
+        from rewriter.dockerfile.templates import render
+
+        try:
+            block = render(fam.template, user=s.user, group=s.group, uid=s.uid, gid=s.gid,
+                           dirs=dirs, escape=ctx.df.escape, newline="\n")
+        except ValueError as exc:  # e.g. a VOLUME path with control characters
+            return Decline("template-refused", f"cannot write the user block: {exc}",
+                           line, info.name)
+        return Plan(info, f"{s.uid}:{s.gid}", block,
+                    why=f"create `{s.user}` ({s.uid}:{s.gid}) with the {fam.name} tools",
+                    dirs=dirs)
+    if fam.name in ("distroless", "chainguard") and fam.default_nonroot_uid:
+        uid = fam.default_nonroot_uid
+        return Plan(info, f"{uid}:{uid}", why=f"run as `nonroot` ({uid}), which {fam.name} "
+                    "images ship", dirs=dirs)
+    if fam.name == "scratch":
+        return Plan(info, f"{s.uid}:{s.gid}",
+                    why=f"run as {s.uid}:{s.gid} (numeric ids need no passwd entry)", dirs=dirs)
+    return Plan(info, f"{s.uid}:{s.gid}", applicability=Applicability.UNSAFE,
+                why=f"run as {s.uid}:{s.gid}; the base image family is unknown, so nothing "
+                "checks that the image works as that id", dirs=dirs)
+
+
+def _dirs_block(ctx: Context, info: StageInfo, spec: str, dirs: list[str]) -> str:
+    if not dirs or not info.family.shell:
+        return ""
+    import shlex
+
+    paths = " ".join(shlex.quote(d) for d in dirs)
+    return f"RUN mkdir -p {paths} && chown {spec} {paths}\n"
+
+
+def check(ctx: Context) -> Iterator[Violation | Decline]:
+    p = plan(ctx)
+    if p is None:
+        return
+    if isinstance(p, Decline):
+        yield p
+        return
+    info = p.info
+    frm = info.stage.from_
+    anchor = tail_anchor(info)
+    block = p.block + f"USER {p.user}\n"
+    edits = [insert_after(ctx, anchor, block), *p.edits]
+    title = f"Add `USER {p.user}`: {p.why}"
+    if p.applicability is Applicability.UNSAFE:
+        yield Decline("unknown-family",
+                      f"the base image `{info.chain[-1].base}` is not in the family table; an "
+                      f"unsafe fix adds `USER {p.user}` (use --unsafe-fixes, or --mappings to "
+                      "describe the image)", frm.start_line, info.name)
+    last = info.stage.instructions[-1] if info.stage.instructions else frm
+    yield Violation(
+        CODE, NAME, Span(frm.span.start, last.span.end),
+        f"stage `{info.name}` runs as root",
+        Fix(title, tuple(edits), p.applicability),
+    )
+
+
+__all__ = ["CODE", "NAME", "PRIORITY", "Plan", "check", "plan"]

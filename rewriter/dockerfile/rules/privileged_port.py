@@ -1,0 +1,59 @@
+"""DF006 privileged-port
+
+## What it does
+Warns about `EXPOSE` of a port below 1024 in a runtime stage that runs as a
+non-root user. No edit.
+
+## Why is this bad?
+A non-root process cannot bind a port below 1024 unless the runtime allows it
+(Docker >= 20.10 sets `net.ipv4.ip_unprivileged_port_start=0`; other runtimes
+and Kubernetes nodes may not): `bind() to 0.0.0.0:80 failed (13: Permission
+denied)`.
+
+## Use instead
+Listen on a port >= 1024 (e.g. 8080) and map it, or grant the capability:
+`--cap-add=NET_BIND_SERVICE` / `securityContext.capabilities.add`.
+
+## Fix safety
+Display-only: the port is the application's configuration.
+
+## References
+- https://docs.docker.com/engine/security/#linux-kernel-capabilities
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from rewriter.dockerfile.analysis import Context
+from rewriter.core.edits import Applicability
+from rewriter.dockerfile.model import expand, is_root
+from rewriter.dockerfile.rules._types import Violation
+
+CODE = "DF006"
+NAME = "privileged-port"
+PRIORITY = 90
+#: the applicability its fix usually has (``None``: it never offers an edit)
+FIX_APPLICABILITY: Applicability | None = None
+
+
+def check(ctx: Context) -> Iterator[Violation]:
+    info = ctx.model.runtime
+    if info is None or is_root(info.final_user):
+        return
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "EXPOSE":
+                continue
+            seen: set[int] = set()
+            for v in ins.values:
+                port, ok = expand(v, s.env)
+                m = re.match(r"^(\d+)(?:-\d+)?(?:/\w+)?$", port)
+                if ok and m and 0 < int(m.group(1)) < 1024 and int(m.group(1)) not in seen:
+                    seen.add(int(m.group(1)))
+                    yield Violation(
+                        CODE, NAME, ins.span,
+                        f"port {m.group(1)} is below 1024: a non-root process may not bind it; "
+                        "listen on a port >= 1024 or grant NET_BIND_SERVICE",
+                    )

@@ -1,0 +1,1 @@
+"""What a run reports: outcomes, diffs, summaries, rule documentation and the output formats."""
