@@ -467,8 +467,8 @@ def test_write_refuses_a_file_changed_meanwhile(project, fake_rule, monkeypatch)
     path = write(project / "Dockerfile", ROOT_DF)
     real_fix_text = rewriter.core.engine.fix_text
 
-    def racing_fix_text(text, settings=None, path_=None):
-        result = real_fix_text(text, settings, path_)
+    def racing_fix_text(text, settings=None, path_=None, context=None):
+        result = real_fix_text(text, settings, path_, context)
         path.write_text(ROOT_DF + "# edited by someone else\n")
         return result
 

@@ -30,6 +30,7 @@ from rewriter._records import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from rewriter.io import config as _config
+from rewriter.io.context import EMPTY, DirectoryContext
 from rewriter.report.summary import Report
 
 if TYPE_CHECKING:
@@ -598,8 +599,9 @@ def _fix(data: bytes, name: str, path: str | None, configs: _Configs) -> tuple[R
 
     text = _decode(data, name)
     settings = configs.settings(path)
+    build = DirectoryContext.for_file(path) if path else EMPTY
     try:
-        result = fix_text(text, settings, path)
+        result = fix_text(text, settings, path, build)
     except ParseError as exc:
         raise _Failed(f"{name}: line {exc.line}: {exc.message}") from None
     df = result.dockerfile

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from rewriter._records import dataclass, field
 
 from rewriter.dockerfile.analysis import Context
@@ -21,7 +22,11 @@ from rewriter.core.edits import Applicability, Edit, apply_fixes, map_back
 from rewriter.dockerfile.rules import RULES
 from rewriter.dockerfile.rules._types import Decline, Violation
 from rewriter.core.settings import Settings
+
 from rewriter.dockerfile.syntax import KNOWN_INSTRUCTIONS, Dockerfile, ParseError, Span, parse
+
+if TYPE_CHECKING:
+    from rewriter.io.context import BuildContext
 
 MAX_PASSES = 10
 
@@ -109,11 +114,15 @@ def _breakage(before: Dockerfile, after: Dockerfile) -> str | None:
     return None
 
 
-def fix_text(text: str, settings: Settings | None = None, path: str | None = None) -> Result:
-    """Fix ``text``.  Raises ``ParseError`` only when the input does not parse."""
+def fix_text(text: str, settings: Settings | None = None, path: str | None = None,
+             context: BuildContext | None = None) -> Result:
+    """Fix ``text``.  Raises ``ParseError`` only when the input does not parse.
+
+    ``context`` is the build context (the files around the Dockerfile, read-only);
+    without one, rules judge from the text alone."""
     settings = settings or Settings()
     df0 = parse(text)
-    ctx0 = Context(df0, settings, path)
+    ctx0 = Context(df0, settings, path, context)
     violations, declines = check(ctx0)
     result = Result(text, text, declines=declines, dockerfile=df0, context=ctx0,
                     findings=[_unapplied(v) for v in violations])
@@ -138,7 +147,7 @@ def fix_text(text: str, settings: Settings | None = None, path: str | None = Non
         if why:
             return _refuse(result, f"{why}; nothing changed")
         current = new
-        ctx = Context(df, settings, path)
+        ctx = Context(df, settings, path, context)
         violations, _ = check(ctx)
     else:
         codes = sorted({v.code for v in violations if v.fix and v.fix.applies(threshold)})

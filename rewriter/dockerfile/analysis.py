@@ -9,15 +9,19 @@ from rewriter.core.settings import Settings
 from rewriter.dockerfile.syntax import Dockerfile
 
 if TYPE_CHECKING:
+    from rewriter.io.context import BuildContext
     from rewriter.dockerfile.model import Model
     from rewriter.dockerfile.pragmas import Pragmas
 
 
 class Context:
-    def __init__(self, df: Dockerfile, settings: Settings, path: str | None = None) -> None:
+    def __init__(self, df: Dockerfile, settings: Settings, path: str | None = None,
+                 build: BuildContext | None = None) -> None:
         self.df = df
         self.settings = settings
-        self.path = path  #: the Dockerfile's path, when it is a file (for its build context)
+        self.path = path  #: the Dockerfile's path, when it is a file
+        #: the files around the Dockerfile (read-only); None when there are none
+        self.build = build
 
     @cached_property
     def model(self) -> Model:

@@ -257,7 +257,7 @@ def _stages(result: Result, settings: Settings) -> tuple[tuple[StageFacts, ...],
     if result.changed and result.final is not None:
         from rewriter.dockerfile.analysis import Context
 
-        after = Context(result.final, settings, result.context.path).model
+        after = Context(result.final, settings, result.context.path, result.context.build).model
     stages = []
     for i, info in enumerate(model.stages):
         later = after.stages[i] if i < len(after.stages) else info

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import posixpath
 import re
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Edit
 from rewriter.dockerfile.model import StageInfo, expand, is_root, may_run, numeric, run_commands
 from rewriter.dockerfile.syntax import Instruction
+from rewriter.io.context import dockerfile_dir
 
 #: Instructions whose effect on the image depends on, or is done by, the
 #: current user at build time; USER goes after the last of them (and after
@@ -119,9 +120,9 @@ def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
 
 def _entrypoint_script(ctx: Context, info: StageInfo) -> tuple[str, str] | None:
     """The text of the entrypoint script the file copies from its build context."""
-    if not ctx.path or ctx.path == "-":
+    build = ctx.build
+    if build is None:
         return None
-    context_dir = os.path.dirname(os.path.realpath(ctx.path))
     program = None
     for s in reversed(info.chain):
         for ins in s.stage.instructions:
@@ -134,7 +135,8 @@ def _entrypoint_script(ctx: Context, info: StageInfo) -> tuple[str, str] | None:
                     program = expand(words[0], s.env)[0]
     if not program:
         return None
-    base = os.path.basename(program)
+    base = posixpath.basename(program)
+    here = dockerfile_dir(build)
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins.cmd not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs:
@@ -143,19 +145,14 @@ def _entrypoint_script(ctx: Context, info: StageInfo) -> tuple[str, str] | None:
             if len(vals) < 2:
                 continue
             for src in vals[:-1]:
-                candidate = os.path.realpath(os.path.join(context_dir, src))
-                if os.path.isdir(candidate):
-                    candidate = os.path.join(candidate, base)
-                if os.path.basename(candidate) != base or not os.path.isfile(candidate):
+                candidate = posixpath.join(here, src)
+                if build.is_dir(candidate):
+                    candidate = posixpath.join(candidate, base)
+                if posixpath.basename(candidate) != base:
                     continue
-                if os.path.commonpath([candidate, context_dir]) != context_dir:
-                    continue  # outside the build context
-                try:
-                    with open(candidate, "rb") as fh:
-                        body = fh.read(256 * 1024).decode("utf-8", "replace")
-                except OSError:
-                    continue
-                return src, body
+                body = build.read_text(candidate)
+                if body is not None:
+                    return src, body
     return None
 
 
