@@ -386,6 +386,8 @@ def test_diff_is_git_applyable_and_equals_write(project):
 
 def test_stdin_with_a_change_subprocess(tmp_path):
     proc = run_dockfix("-", cwd=tmp_path, input=ROOT_DF.encode(), boot=BOOT)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, FIXED_DF.encode(), b"")
+    proc = run_dockfix("--verbose", "-", cwd=tmp_path, input=ROOT_DF.encode(), boot=BOOT)
     assert (proc.returncode, proc.stdout) == (0, FIXED_DF.encode())
     assert proc.stderr.decode().splitlines() == ["Fixed - (1 fix)"]
 
@@ -605,6 +607,8 @@ def test_stdin_in_process(project, fake_rule):
     assert r.code == 0
     assert r.out.decode().splitlines()[:2] == ["--- a/svc/Dockerfile", "+++ b/svc/Dockerfile"]
     r = run("-", stdin=GOSU_DF.encode())
+    assert (r.code, r.out, r.err) == (0, GOSU_DF.encode(), "")  # a filter: nothing else
+    r = run("-", stdin=GOSU_DF.encode(), verbose=True)
     assert (r.code, r.out) == (0, GOSU_DF.encode())
     assert r.err.splitlines()[0] == (
         "-:2: declined (privilege-drop-entrypoint): the entrypoint drops privileges with gosu"

@@ -42,7 +42,7 @@ CASES = [
 
 @pytest.mark.parametrize(("args", "data", "code", "says"), CASES)
 def test_fuzz_finding(tmp_path, args, data, code, says):
-    proc = run_dockfix(*args, "-", cwd=tmp_path, input=data)
+    proc = run_dockfix("--verbose", *args, "-", cwd=tmp_path, input=data)
     err = proc.stderr.decode()
     assert proc.returncode == code, err
     assert "internal error" not in err and "Traceback" not in err

@@ -97,13 +97,18 @@ OPTIONS: tuple[Opt, ...] = (
         "text: diffs on stdout, messages on stderr (the default); or one "
         "document for the whole run on stdout: json, sarif (GitHub code "
         "scanning), github (workflow annotations), markdown (a pull-request "
-        "body). Exit codes are the same for every format.", str, "FORMAT", "text"),
+        "body). Exit codes are the same for every format. Given with '-', it also "
+        "asks for the findings, as --verbose does.", str, "FORMAT"),
     Opt("output_file", ("--output-file", "-o"), VALUE,
         "Write what would go to stdout to FILE instead.", str, "FILE"),
     Opt("jobs", ("--jobs", "-j"), VALUE,
         "Fix files in N processes at once [default: one per CPU]; 1 for no extra "
         "processes. Output is the same, in the same order, whatever N is.", int, "N"),
     Opt("quiet", ("--quiet", "-q"), FLAG, "Print only errors on stderr."),
+    Opt("verbose", ("--verbose", "-v"), FLAG,
+        "With '-': also print the findings, declines and summary on stderr (by "
+        "default a successful '-' prints only the fixed file, so that an editor's "
+        "filter gets nothing else)."),
     Opt("color", ("--color", "--no-color"), SWITCH,
         "Color the diff [default: when stdout is a terminal and NO_COLOR is unset]."),
     Opt("version", ("--version",), VERSION, "Print the version and exit."),
@@ -155,7 +160,8 @@ def _options(values: dict[str, Any]) -> tuple[list[str], Any]:
     options = Options(
         write=v["write"], check=v["check"], diff=v["diff"], quiet=v["quiet"], color=v["color"],
         stdin_filename=v["stdin_filename"], overrides=overrides,
-        output_format=v["output_format"].strip().lower(), output_file=v["output_file"],
+        output_format=(v["output_format"] or "text").strip().lower(),
+        output_file=v["output_file"], verbose=v["verbose"] or v["output_format"] is not None,
         jobs=v["jobs"],
     )
     return list(v["paths"] or []), options

@@ -60,6 +60,9 @@ class Options:
     check: bool = False  #: ``--check``: exit 1 when a file would change
     diff: bool = False  #: ``--diff``: print the diff (the default unless --write/--check)
     quiet: bool = False  #: ``-q``: print only errors on stderr
+    #: ``-v`` (or an explicit ``--output-format``): with stdin echoed to stdout,
+    #: still print the messages; by default a filter prints only the fixed file
+    verbose: bool = False
     color: bool | None = None  #: ``None``: when stdout is a TTY and NO_COLOR is unset
     stdin_filename: str | None = None  #: the name of ``-`` in messages and for configuration
     #: ``--output-format``: ``text`` (diffs and messages) or one document for the
@@ -776,6 +779,7 @@ class _Runner:
         self.outcomes: list[FileOutcome] = []
         self.errors: set[str] = set()  #: printed already (a bad config: once)
         self.show_diff = options.show_diff  #: stdin: only with ``--diff``
+        self.messages = True  #: print the text format's messages (not a quiet filter)
 
     def fix_file(self, path: str) -> None:
         self.emit(process_file(path, self.options, self.configs, self.debug))
@@ -849,6 +853,9 @@ class _Runner:
         self.show_diff = self.options.diff
         if echo is not None:
             self.out.data(echo)
+            # A filter (``:%!dockfix -``): editors often read stderr with stdout,
+            # so a success prints nothing else unless asked; errors always.
+            self.messages = self.options.verbose
         self.emit(outcome)
 
     def emit(self, outcome: FileOutcome) -> None:
@@ -870,7 +877,7 @@ class _Runner:
 
                 if outcome.diff and self.show_diff:
                     self.out.diff(outcome.diff)
-                for line in text_format.messages(outcome):
+                for line in text_format.messages(outcome) if self.messages else ():
                     self.out.info(line)
         if not text:
             self.outcomes.append(outcome)
