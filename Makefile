@@ -2,7 +2,7 @@
 # installed into .venv, which is (re)built whenever pyproject.toml changes.
 #
 #   make example   show what dockfix would change in examples/Dockerfile
-#   make test      run the whole test suite
+#   make test      run the whole test suite (as root: installs APT_PACKAGES first)
 #   make docs      regenerate docs/rules.md and the generated parts of README.md
 #   make bench     speed, memory and scaling, against hadolint (bench/speed.py)
 #   make data      remake rewriter/data/families.json after editing families.toml
@@ -14,14 +14,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: example test docs bench data fuzz venv clean
+.PHONY: example test docs bench data fuzz venv clean system-packages
 
 FUZZ_SECONDS ?= 600
 
 example: $(STAMP)
 	$(BIN)/dockfix examples/Dockerfile
 
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest -q $(ARGS)
 
 docs: $(STAMP)
@@ -41,6 +41,27 @@ fuzz: $(STAMP)
 	  .fuzz-corpus fuzz/seeds tests/fixtures $(ARGS)
 
 venv: $(STAMP)
+
+# Debian packages that tests drive for real (editors, servers): one list,
+# one package a line; append yours.  `make test` as root (CI) installs the
+# missing ones; elsewhere it names them, and the tests that need them skip
+# (under CI=true they fail instead).
+APT_PACKAGES := \
+	tmux \
+	vim
+
+system-packages:
+	@command -v dpkg-query >/dev/null || exit 0; \
+	missing=$$(for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	[ -n "$$missing" ] || exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "make: installing" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+	  echo "make: not installed (their tests skip):" $$missing >&2; \
+	fi
 
 # Debian's python3 has no venv module until python3-venv is installed: as
 # root (CI), install it; otherwise say what is missing.
