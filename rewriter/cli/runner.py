@@ -614,7 +614,26 @@ def _fix(data: bytes, name: str, path: str | None, configs: _Configs) -> tuple[R
     if df is not None and df.dangling_continuation:
         raise _Failed(f"{name}: line {df.dangling_continuation}: the file ends inside this "
                       "instruction (its last line continues); it looks cut short")
+    unknown = _unknown_instruction(df)
+    if unknown is not None:
+        # ``docker build`` refuses it too; most often the file is not a
+        # Dockerfile at all (Python's ``from celery import Celery`` reads as FROM)
+        raise _Failed(f"{name}: line {unknown.start_line}: unknown instruction "
+                      f"`{unknown.keyword}` (BuildKit refuses it); not a Dockerfile? "
+                      "nothing changed")
     return result, settings
+
+
+def _unknown_instruction(df: Any) -> Any:
+    """The first instruction BuildKit does not know, if any."""
+    from rewriter.dockerfile.syntax import KNOWN_INSTRUCTIONS
+
+    if df is None:
+        return None
+    for ins in df.instructions:
+        if ins.keyword.lower() not in KNOWN_INSTRUCTIONS:
+            return ins
+    return None
 
 
 def _failure(name: str, exc: BaseException, debug: bool) -> FileOutcome:
