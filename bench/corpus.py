@@ -177,7 +177,6 @@ def _examine(report: FileReport, path: Path, oracle: bool) -> None:
 
 def runtime_stage_facts(result: Result) -> dict[str, Any]:
     """Facts about the runtime stage of one file, before and after the fix."""
-    from rewriter.dockerfile.analysis import Context
     from rewriter.dockerfile.model import is_root
 
     ctx = result.context
@@ -189,8 +188,8 @@ def runtime_stage_facts(result: Result) -> dict[str, Any]:
         "root_before": is_root(before.final_user) and before.final_user_resolved,
         "declines": sorted({d.reason for d in result.declines if not d.informational}),
     }
-    if result.final is not None and result.changed:
-        after = Context(result.final, ctx.settings, ctx.path).model.runtime
+    if result.final_context is not None and result.changed:
+        after = result.final_context.model.runtime
         facts["root_after"] = after is None or is_root(after.final_user)
         facts["numeric_after"] = bool(after and after.final_user
                                       and after.final_user.split(":")[0].isdigit())

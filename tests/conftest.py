@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from rewriter.core.rules import Rule
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -19,6 +21,15 @@ def _template_cache(tmp_path_factory):
     subprocesses the tests start inherit the variable)."""
     os.environ["DOCKFIX_CACHE_DIR"] = str(tmp_path_factory.mktemp("dockfix-cache"))
     yield
+
+
+def make_rule(source: str) -> Rule:
+    """A Dockerfile rule from the source of a rule module (``CODE``, ``NAME``,
+    ``PRIORITY``, ``check``), to hand to the engine or the runner."""
+    ns: dict = {}
+    exec(source, ns)
+    return Rule(ns["CODE"], ns["NAME"], "dockerfile", ns["PRIORITY"],
+                ns.get("FIX_APPLICABILITY"), ns.get("__doc__") or "", ns["check"])
 
 
 def run_dockfix(
@@ -31,7 +42,8 @@ def run_dockfix(
     """Run the real command, ``python -m rewriter ARGS``, in ``cwd``.
 
     ``boot``: Python code run instead of ``-m rewriter`` (it must end by calling
-    ``rewriter.cli.main.main``); used to run the real CLI with a fake rule.
+    ``rewriter.cli.main.main``); used to run the real CLI with a fake rule
+    (``main(argv, rules=...)``).
     ``env``: variables to set, or to remove when the value is ``None``.
     """
     environ = dict(os.environ)

@@ -7,9 +7,9 @@ Two ways in:
   passing whatever the real rules do.
 * Tests that need a change use a fake rule, DF999, which adds
   ``USER <uid>:<gid>`` before the last instruction of a file with no ``USER``:
-  in-process through ``runner.run`` with ``rewriter.core.engine.RULES`` monkeypatched,
-  or in a subprocess through ``BOOT``, which patches the engine and then calls
-  the real ``rewriter.cli.main.main``.
+  in-process through ``runner.run`` with the rule in ``Options.rules``, or in a
+  subprocess through ``BOOT``, which hands it to the real
+  ``rewriter.cli.main.main``.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ import shutil
 import stat
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_dockfix
+from conftest import REPO, make_rule, run_dockfix
 
 from rewriter import __version__
 from rewriter.cli import runner
@@ -63,13 +62,13 @@ def check(ctx):
 '''
 
 BOOT = f"""
-import sys, types
-import rewriter.core.engine
-rule = types.ModuleType("fake_rule")
-exec({FAKE_RULE!r}, rule.__dict__)
-rewriter.core.engine.RULES = (rule,)
+import sys
 from rewriter.cli.main import main
-raise SystemExit(main(sys.argv[1:]))
+from rewriter.core.rules import Rule
+ns = {{}}
+exec({FAKE_RULE!r}, ns)
+rule = Rule(ns["CODE"], ns["NAME"], "dockerfile", ns["PRIORITY"], None, "", ns["check"])
+raise SystemExit(main(sys.argv[1:], rules=(rule,)))
 """
 
 ROOT_DF = 'FROM python:3.12-slim\nRUN pip install app\nCMD ["app"]\n'
@@ -79,10 +78,7 @@ GOSU_DF = 'FROM postgres:16\nENTRYPOINT ["gosu", "postgres"]\n'
 UNTERMINATED = "FROM alpine\nRUN <<EOF\necho hi\n"
 
 
-def make_rule(source: str = FAKE_RULE, name: str = "fake_rule") -> types.ModuleType:
-    rule = types.ModuleType(name)
-    exec(source, rule.__dict__)
-    return rule
+FAKE = make_rule(FAKE_RULE)
 
 
 @pytest.fixture
@@ -91,13 +87,6 @@ def project(tmp_path, monkeypatch):
     (tmp_path / ".git").mkdir()
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-@pytest.fixture
-def fake_rule(monkeypatch):
-    rule = make_rule()
-    monkeypatch.setattr("rewriter.core.engine.RULES", (rule,))
-    return rule
 
 
 class Run:
@@ -114,11 +103,12 @@ class TTY(io.BytesIO):
         return True
 
 
-def run(*paths: str, stdin: bytes = b"", environ=None, tty=False, **options) -> Run:
-    """``runner.run`` in-process, with captured streams."""
+def run(*paths: str, stdin: bytes = b"", environ=None, tty=False, rules=(FAKE,),
+        **options) -> Run:
+    """``runner.run`` in-process with ``rules`` (the fake rule), with captured streams."""
     out = TTY() if tty else io.BytesIO()
     err = io.StringIO()
-    code = runner.run(list(paths), Options(**options), stdin=io.BytesIO(stdin), stdout=out,
+    code = runner.run(list(paths), Options(rules=tuple(rules), **options), stdin=io.BytesIO(stdin), stdout=out,
                       stderr=err, environ=environ or {})
     return Run(code, out.getvalue(), err.getvalue())
 
@@ -402,7 +392,7 @@ def test_color(project):
     assert b"\x1b[" not in off.stdout and b"+USER 10001:10001" in off.stdout
 
 
-def test_color_default_follows_tty_and_no_color(project, fake_rule):
+def test_color_default_follows_tty_and_no_color(project):
     write(project / "Dockerfile", ROOT_DF)
     assert b"\x1b[32m" in run("Dockerfile", tty=True).out
     assert b"\x1b[" not in run("Dockerfile", tty=True, environ={"NO_COLOR": "1"}).out
@@ -414,7 +404,7 @@ def test_color_default_follows_tty_and_no_color(project, fake_rule):
 # --- in-process, with the fake rule ---------------------------------------------
 
 
-def test_default_prints_diff_and_writes_nothing(project, fake_rule):
+def test_default_prints_diff_and_writes_nothing(project):
     path = write(project / "svc" / "Dockerfile", ROOT_DF)
     r = run("svc/Dockerfile")
     assert r.code == 0
@@ -426,14 +416,14 @@ def test_default_prints_diff_and_writes_nothing(project, fake_rule):
     assert path.read_text() == ROOT_DF
 
 
-def test_diff_path_is_as_given(project, fake_rule):
+def test_diff_path_is_as_given(project):
     write(project / "svc" / "Dockerfile", ROOT_DF)
     assert run("./svc/Dockerfile", diff=True).out.startswith(b"--- a/svc/Dockerfile\n")
     assert run("svc", diff=True).out.startswith(b"--- a/svc/Dockerfile\n")
     assert run("./svc/", diff=True).out.startswith(b"--- a/svc/Dockerfile\n")
 
 
-def test_check_sets_exit_1_and_prints_no_diff(project, fake_rule):
+def test_check_sets_exit_1_and_prints_no_diff(project):
     write(project / "Dockerfile", ROOT_DF)
     r = run("Dockerfile", check=True)
     assert (r.code, r.out) == (1, b"")
@@ -442,7 +432,7 @@ def test_check_sets_exit_1_and_prints_no_diff(project, fake_rule):
     assert r.code == 1 and r.out.startswith(b"--- a/Dockerfile\n+++ b/Dockerfile\n")
 
 
-def test_write_is_atomic_and_keeps_mode_and_line_endings(project, fake_rule):
+def test_write_is_atomic_and_keeps_mode_and_line_endings(project):
     path = write(project / "Dockerfile", "\ufeff" + ROOT_DF.replace("\n", "\r\n"))
     path.chmod(0o751)
     r = run("Dockerfile", write=True)
@@ -455,7 +445,7 @@ def test_write_is_atomic_and_keeps_mode_and_line_endings(project, fake_rule):
     assert again.err.splitlines() == ["1 file left unchanged"]
 
 
-def test_write_follows_a_symlink(project, fake_rule):
+def test_write_follows_a_symlink(project):
     real = write(project / "real" / "Dockerfile", ROOT_DF)
     (project / "Dockerfile").symlink_to(real)
     assert run("Dockerfile", write=True).code == 0
@@ -463,14 +453,14 @@ def test_write_follows_a_symlink(project, fake_rule):
     assert real.read_text() == FIXED_DF
 
 
-def test_write_refuses_a_file_changed_meanwhile(project, fake_rule, monkeypatch):
+def test_write_refuses_a_file_changed_meanwhile(project, monkeypatch):
     import rewriter.core.engine
 
     path = write(project / "Dockerfile", ROOT_DF)
     real_fix_text = rewriter.core.engine.fix_text
 
-    def racing_fix_text(text, settings=None, path_=None, context=None):
-        result = real_fix_text(text, settings, path_, context)
+    def racing_fix_text(*args, **kw):
+        result = real_fix_text(*args, **kw)
         path.write_text(ROOT_DF + "# edited by someone else\n")
         return result
 
@@ -484,7 +474,7 @@ def test_write_refuses_a_file_changed_meanwhile(project, fake_rule, monkeypatch)
     assert sorted(p.name for p in project.iterdir()) == [".git", "Dockerfile"]
 
 
-def test_declines_are_reported(project, fake_rule):
+def test_declines_are_reported(project):
     write(project / "db" / "Dockerfile", GOSU_DF)
     write(project / "app" / "Dockerfile", ROOT_DF)
     write(project / "ok" / "Dockerfile", NONROOT_DF)
@@ -502,7 +492,7 @@ def test_declines_are_reported(project, fake_rule):
     assert (r.code, r.err.splitlines()[-1]) == (0, "1 file declined")
 
 
-def test_summary_with_write(project, fake_rule):
+def test_summary_with_write(project):
     write(project / "a" / "Dockerfile", ROOT_DF)
     write(project / "b" / "Dockerfile", ROOT_DF)
     write(project / "c" / "Dockerfile", NONROOT_DF)
@@ -531,10 +521,10 @@ def check(ctx):
 '''
 
 
-def test_remaining_violations_are_listed_ruff_style(project, monkeypatch):
-    monkeypatch.setattr("rewriter.core.engine.RULES", (make_rule(), make_rule(UNSAFE_RULE, "unsafe")))
+def test_remaining_violations_are_listed_ruff_style(project):
+    rules = (FAKE, make_rule(UNSAFE_RULE))
     write(project / "Dockerfile", "FROM alpine\nEXPOSE 80\nHEALTHCHECK NONE\nCMD x\n")
-    r = run("Dockerfile")
+    r = run("Dockerfile", rules=rules)
     assert r.err.splitlines() == [
         "Dockerfile:2:8: DF998 port 80 needs root to bind "
         "(unsafe fix, apply with --unsafe-fixes: Use port 8080)",
@@ -542,16 +532,15 @@ def test_remaining_violations_are_listed_ruff_style(project, monkeypatch):
         "Would fix Dockerfile (1 fix)",
         "1 file would be fixed",
     ]
-    r = run("Dockerfile", overrides={"unsafe_fixes": True})
+    r = run("Dockerfile", rules=rules, overrides={"unsafe_fixes": True})
     assert "+EXPOSE 8080\n" in r.out.decode()
     assert r.err.splitlines()[-2:] == ["Would fix Dockerfile (2 fixes)", "1 file would be fixed"]
 
 
-def test_remaining_positions_are_in_the_fixed_text(project, monkeypatch):
+def test_remaining_positions_are_in_the_fixed_text(project):
     """The fake rule inserts a line above, so EXPOSE moves from line 2 to 3."""
-    monkeypatch.setattr("rewriter.core.engine.RULES", (make_rule(), make_rule(UNSAFE_RULE, "unsafe")))
     write(project / "Dockerfile", "FROM alpine\nEXPOSE 80\n")
-    r = run("Dockerfile")
+    r = run("Dockerfile", rules=(FAKE, make_rule(UNSAFE_RULE)))
     assert r.err.splitlines()[0].startswith("Dockerfile:3:8: DF998 port 80")
 
 
@@ -567,10 +556,9 @@ def check(ctx):
 '''
 
 
-def test_a_fix_the_engine_refuses_is_declined_not_an_error(project, monkeypatch):
-    monkeypatch.setattr("rewriter.core.engine.RULES", (make_rule(BREAKING_RULE, "breaker"),))
+def test_a_fix_the_engine_refuses_is_declined_not_an_error(project):
     path = write(project / "Dockerfile", ROOT_DF)
-    r = run("Dockerfile", write=True)
+    r = run("Dockerfile", write=True, rules=(make_rule(BREAKING_RULE),))
     assert r.code == 0
     assert r.errors == []
     lines = r.err.splitlines()
@@ -579,23 +567,22 @@ def test_a_fix_the_engine_refuses_is_declined_not_an_error(project, monkeypatch)
     assert path.read_text() == ROOT_DF
 
 
-def test_internal_error_is_one_line_and_others_go_on(project, monkeypatch):
+def test_internal_error_is_one_line_and_others_go_on(project):
     crash = make_rule('CODE, NAME, PRIORITY = "DF996", "crash", 0\n'
                       'def check(ctx):\n'
                       '    if "boom" in ctx.df.text:\n'
                       '        raise RuntimeError("boom")\n'
-                      '    return iter(())\n', "crash")
-    monkeypatch.setattr("rewriter.core.engine.RULES", (crash, make_rule()))
+                      '    return iter(())\n')
     write(project / "a" / "Dockerfile", "FROM alpine\nLABEL x=boom\n")
     write(project / "b" / "Dockerfile", ROOT_DF)
-    r = run(".", check=True)
+    r = run(".", check=True, rules=(crash, FAKE))
     assert r.code == 2
     assert r.errors == ["dockfix: error: a/Dockerfile: internal error: RuntimeError: boom"]
     assert "Traceback" not in r.err
     assert r.err.splitlines()[-1] == "1 file would be fixed, 1 file failed"
 
 
-def test_stdin_in_process(project, fake_rule):
+def test_stdin_in_process(project):
     r = run("-", stdin=ROOT_DF.encode())
     assert (r.code, r.out) == (0, FIXED_DF.encode())
     r = run("-", stdin=ROOT_DF.encode(), write=True)  # --write with stdin: still stdout
@@ -615,7 +602,7 @@ def test_stdin_in_process(project, fake_rule):
     )
 
 
-def test_stdin_filename_finds_the_config(project, fake_rule):
+def test_stdin_filename_finds_the_config(project):
     write(project / "svc" / ".dockfix.toml", "uid = 4242\n")
     r = run("-", stdin=ROOT_DF.encode(), stdin_filename="svc/Dockerfile")
     assert b"USER 4242:10001" in r.out
@@ -623,7 +610,7 @@ def test_stdin_filename_finds_the_config(project, fake_rule):
     assert b"USER 10001:10001" in r.out
 
 
-def test_quiet_in_process(project, fake_rule):
+def test_quiet_in_process(project):
     write(project / "Dockerfile", ROOT_DF)
     write(project / "db.Dockerfile", GOSU_DF)
     r = run(".", quiet=True, check=True, diff=True)
@@ -668,7 +655,6 @@ def test_report_docstring_has_the_exit_code_table():
     assert re.search(r"^\s*2\s+an error", doc, re.M)
 
 
-def test_remaining_column_does_not_count_a_bom(project, monkeypatch):
-    monkeypatch.setattr("rewriter.core.engine.RULES", (make_rule(UNSAFE_RULE, "unsafe"),))
+def test_remaining_column_does_not_count_a_bom(project):
     write(project / "Dockerfile", "\ufeffEXPOSE 80\n")
-    assert run("Dockerfile").err.splitlines()[0].startswith("Dockerfile:1:8: DF998 port 80")
+    assert run("Dockerfile", rules=(make_rule(UNSAFE_RULE),)).err.splitlines()[0].startswith("Dockerfile:1:8: DF998 port 80")

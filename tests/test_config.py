@@ -3,10 +3,10 @@ from __future__ import annotations
 import io
 import os
 import textwrap
-import types
 from pathlib import Path
 
 import pytest
+from conftest import make_rule
 
 from rewriter.cli import runner
 from rewriter.io import config
@@ -247,27 +247,23 @@ def check(ctx):
 """
 
 
-@pytest.fixture
-def echo_rule(monkeypatch):
-    rule = types.ModuleType("fake_settings_echo")
-    exec(RULE, rule.__dict__)
-    monkeypatch.setattr("rewriter.core.engine.RULES", (rule,))
-    return rule
+ECHO = make_rule(RULE)
 
 
 def run(paths, cwd, **options):
+    """``runner.run`` in ``cwd`` with the settings-echo rule."""
     out, err = io.BytesIO(), io.StringIO()
     old = os.getcwd()
     os.chdir(cwd)
     try:
-        code = runner.run(paths, runner.Options(**options), stdin=io.BytesIO(b""),
+        code = runner.run(paths, runner.Options(rules=(ECHO,), **options), stdin=io.BytesIO(b""),
                           stdout=out, stderr=err, environ={})
     finally:
         os.chdir(old)
     return code, out.getvalue().decode(), err.getvalue()
 
 
-def test_each_file_finds_its_own_config(project, echo_rule):
+def test_each_file_finds_its_own_config(project):
     write(project / "a" / ".dockfix.toml", "uid = 1111\nselect = ['DF9']\n")
     write(project / "b" / "pyproject.toml", "[tool.dockfix]\nuid = 2222\n")
     write(project / "a" / "Dockerfile", "FROM x\nCMD y\n")
@@ -280,7 +276,7 @@ def test_each_file_finds_its_own_config(project, echo_rule):
     assert "+USER 10001:10001 # appuser  {} ()" in out
 
 
-def test_command_line_wins_through_the_runner(project, echo_rule):
+def test_command_line_wins_through_the_runner(project):
     write(project / ".dockfix.toml", """\
         uid = 1111
         user = "svc"
@@ -298,7 +294,7 @@ def test_command_line_wins_through_the_runner(project, echo_rule):
     assert f"+USER 3333:10001 # svc  {{'A': '1', 'B': '9'}} ('{mapping}',)" in out
 
 
-def test_invalid_config_is_one_error_and_exit_2(project, echo_rule):
+def test_invalid_config_is_one_error_and_exit_2(project):
     write(project / "bad" / ".dockfix.toml", "uid = 'x'\n")
     write(project / "bad" / "Dockerfile", "FROM x\nCMD y\n")
     write(project / "bad" / "Dockerfile.dev", "FROM x\nCMD y\n")
@@ -312,7 +308,7 @@ def test_invalid_config_is_one_error_and_exit_2(project, echo_rule):
     assert err.splitlines()[-1] == "1 file would be fixed, 2 files failed"
 
 
-def test_missing_mappings_file_in_config(project, echo_rule):
+def test_missing_mappings_file_in_config(project):
     write(project / ".dockfix.toml", "mappings = ['nope.toml']\n")
     write(project / "Dockerfile", "FROM x\nCMD y\n")
     code, out, err = run(["Dockerfile"], project)

@@ -44,17 +44,16 @@ def test_readme_shows_every_format() -> None:
     assert "<!-- rules table: generated -->\n| code | name |" in README
 
 
-@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.CODE)
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
 def test_every_rule_is_documented(rule) -> None:  # type: ignore[no-untyped-def]
-    doc = ruledocs.from_module(rule)
-    assert rule.__doc__.splitlines()[0] == f"{rule.CODE} {rule.NAME}"
+    doc = ruledocs.from_rule(rule)
+    assert rule.doc.splitlines()[0] == f"{rule.code} {rule.name}"
     parts = ruledocs.sections(doc.body)
     for section in ("What it does", "Why is this bad?", "Fix safety"):
-        assert parts.get(section), f"{rule.CODE}: no '## {section}'"
+        assert parts.get(section), f"{rule.code}: no '## {section}'"
     assert doc.summary and doc.why and doc.fix_safety
-    assert hasattr(rule, "FIX_APPLICABILITY")
-    assert rule.FIX_APPLICABILITY is None or isinstance(rule.FIX_APPLICABILITY, Applicability)
-    assert f"## {rule.CODE} {rule.NAME}\n" in (REPO / ruledocs.DOCS_PATH).read_text()
+    assert rule.applicability is None or isinstance(rule.applicability, Applicability)
+    assert f"## {rule.code} {rule.name}\n" in (REPO / ruledocs.DOCS_PATH).read_text()
 
 
 def test_dockfix_rules(tmp_path: Path) -> None:
@@ -63,12 +62,12 @@ def test_dockfix_rules(tmp_path: Path) -> None:
     lines = proc.stdout.decode().splitlines()
     assert lines[0].split() == ["CODE", "NAME", "FIXABLE", "APPLICABILITY"]
     rows = {ln.split()[0]: ln.split()[1:] for ln in lines[1:]}
-    assert set(rows) == {r.CODE for r in RULES}
+    assert set(rows) == {r.code for r in RULES}
     assert rows["DF001"] == ["missing-nonroot-user", "yes", "safe"]
     assert rows["DF006"] == ["privileged-port", "no", "-"]
     assert rows["DF007"] == ["named-user", "yes", "unsafe"]
     data = json.loads(run_dockfix("rules", "--output-format", "json", cwd=tmp_path).stdout)
-    assert [d["code"] for d in data] == sorted(r.CODE for r in RULES)
+    assert [d["code"] for d in data] == sorted(r.code for r in RULES)
     assert data[0] == {"code": "DF001", "name": "missing-nonroot-user", "fixable": True,
                        "applicability": "safe", "summary": ruledocs.find("DF001").summary}
 
@@ -154,9 +153,9 @@ def test_fix_applicability_matches_what_rules_do() -> None:
                 seen.setdefault(f.violation.code, set()).add(
                     fix.applicability if fix is not None and fix.edits else None)
     for rule in RULES:
-        if rule.CODE not in seen:
+        if rule.code not in seen:
             continue
-        if rule.FIX_APPLICABILITY is None:
-            assert seen[rule.CODE] == {None}, rule.CODE
+        if rule.applicability is None:
+            assert seen[rule.code] == {None}, rule.code
         else:
-            assert rule.FIX_APPLICABILITY in seen[rule.CODE], (rule.CODE, seen[rule.CODE])
+            assert rule.applicability in seen[rule.code], (rule.code, seen[rule.code])

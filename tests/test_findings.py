@@ -83,22 +83,16 @@ def test_unfixed_file_findings_are_all_remaining() -> None:
     assert [(f.violation.code, f.applied) for f in fixed.findings] == [("DF007", True)]
 
 
-def test_refused_fix_keeps_the_input_findings(monkeypatch: pytest.MonkeyPatch) -> None:
-    import types
-
-    from rewriter.dockerfile.rules._types import Violation
-    from rewriter.dockerfile.syntax import Span
-
-    rule = types.ModuleType("breaker")
-    rule.CODE, rule.NAME, rule.PRIORITY = "DF997", "breaker", 0
+def test_refused_fix_keeps_the_input_findings() -> None:
+    from rewriter.core.rules import Rule, Violation
+    from rewriter.core.source import Span
 
     def check(ctx):  # type: ignore[no-untyped-def]
         yield Violation("DF997", "breaker", Span(0, 4), "adds a stage",
                         Fix("Break it", (Edit.insert(0, "FROM a\n"),)))
 
-    rule.check = check
-    monkeypatch.setattr("rewriter.core.engine.RULES", (rule,))
-    result = fix_text("FROM alpine\nCMD x\n")
+    rule = Rule("DF997", "breaker", "dockerfile", 0, None, "", check)
+    result = fix_text("FROM alpine\nCMD x\n", rules=(rule,))
     assert result.error and not result.changed
     assert [(f.violation.code, f.applied, f.remaining) for f in result.findings] == [
         ("DF997", False, True)]

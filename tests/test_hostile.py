@@ -378,8 +378,8 @@ import rewriter.cli.runner as runner
 
 fix = runner._fix
 
-def _fix(data, name, path, configs):
-    result = fix(data, name, path, configs)
+def _fix(data, name, path, *rest):
+    result = fix(data, name, path, *rest)
     if path == "victim/Dockerfile":  # someone saves the file while dockfix works
         with open(path, "ab") as f:
             f.write(b"# edited meanwhile\\n")

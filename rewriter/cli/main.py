@@ -126,7 +126,7 @@ def _checked(check: Any, value: Any, flag: str) -> Any:
         raise _UsageError(f"{flag}: {exc}") from None
 
 
-def _options(values: dict[str, Any]) -> tuple[list[str], Any]:
+def _options(values: dict[str, Any], rules: Any = None) -> tuple[list[str], Any]:
     """The paths and ``runner.Options`` of the values of ``OPTIONS`` (and ``paths``)."""
     from rewriter.io import config
     from rewriter.cli.runner import Options
@@ -162,7 +162,7 @@ def _options(values: dict[str, Any]) -> tuple[list[str], Any]:
         stdin_filename=v["stdin_filename"], overrides=overrides,
         output_format=(v["output_format"] or "text").strip().lower(),
         output_file=v["output_file"], verbose=v["verbose"] or v["output_format"] is not None,
-        jobs=v["jobs"],
+        jobs=v["jobs"], rules=rules,
     )
     return list(v["paths"] or []), options
 
@@ -331,8 +331,11 @@ def _subcommand(args: list[str]) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The console entry point; returns the exit code."""
+def main(argv: list[str] | None = None, rules: Any = None) -> int:
+    """The console entry point; returns the exit code.
+
+    ``rules``: the rules to run instead of the registered ones (a tuple of
+    ``rewriter.core.rules.Rule``; for tests and embedding)."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args[:1] and args[0] in SUBCOMMANDS:
@@ -357,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from rewriter.cli.runner import run, tune_gc
 
-        paths, options = _options(values)
+        paths, options = _options(values, rules)
         tune_gc()
         return run(paths, options)
     except _UsageError as exc:

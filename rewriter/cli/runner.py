@@ -35,6 +35,7 @@ from rewriter.report.summary import Report
 
 if TYPE_CHECKING:
     from rewriter.core.engine import Result
+    from rewriter.core.rules import Rule
     from rewriter.report.outcome import FileOutcome
     from rewriter.core.settings import Settings
 
@@ -73,6 +74,8 @@ class Options:
     jobs: int | None = None
     #: ``Settings`` fields given on the command line; they win over config files
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    #: the rules to run (``None``: the registered rules of each file's language)
+    rules: tuple[Rule, ...] | None = None
 
     @property
     def show_diff(self) -> bool:
@@ -596,7 +599,8 @@ def _shown(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def _fix(data: bytes, name: str, path: str | None, configs: _Configs) -> tuple[Result, Settings]:
+def _fix(data: bytes, name: str, path: str | None, configs: _Configs,
+         rules: tuple[Rule, ...] | None) -> tuple[Result, Settings]:
     from rewriter.core.engine import fix_text
     from rewriter.dockerfile.syntax import ParseError
 
@@ -604,10 +608,10 @@ def _fix(data: bytes, name: str, path: str | None, configs: _Configs) -> tuple[R
     settings = configs.settings(path)
     build = DirectoryContext.for_file(path) if path else EMPTY
     try:
-        result = fix_text(text, settings, path, build)
+        result = fix_text(text, settings, path, build, rules=rules)
     except ParseError as exc:
         raise _Failed(f"{name}: line {exc.line}: {exc.message}") from None
-    df = result.dockerfile
+    df = result.tree
     if df is not None and not df.instructions:
         # BuildKit's own words; our parser reads such a file so it round-trips
         raise _Failed(f"{name}: file with no instructions (BuildKit refuses it)")
@@ -664,7 +668,7 @@ def process_file(path: str, options: Options, configs: _Configs, debug: bool = F
     name = path.replace(os.sep, "/")
     try:
         data, before = _read(path)
-        result, settings = _fix(data, path, path, configs)
+        result, settings = _fix(data, path, path, configs, options.rules)
         if result.changed and options.write:
             write_atomic(path, result.fixed.encode("utf-8"), before, data)
         diff = unified_diff(result.original, result.fixed, name) if result.changed else ""
@@ -685,7 +689,7 @@ def process_stdin(
 
     name = options.stdin_filename or STDIN
     try:
-        result, settings = _fix(data, name, options.stdin_filename, configs)
+        result, settings = _fix(data, name, options.stdin_filename, configs, options.rules)
         echo = options.output_format == "text" and not (options.check or options.diff)
         diff = unified_diff(result.original, result.fixed, name) if result.changed else ""
         outcome = build(name, result, settings, written=echo, diff=diff,

@@ -1,8 +1,11 @@
 """The fix loop: parse → rules → apply fixes → re-parse, to a fixed point.
 
-The engine never reads or writes files and never raises for a file it could
-parse: a fix that breaks the file, or a loop that does not settle, gives back
-the original text with ``Result.error`` set.
+The engine knows no language: it is handed one (``rewriter.core.language``:
+a parser, the analysis context of its rules, a breakage check) and the rules
+to run (``rewriter.core.rules.Rule`` values; by default the registered rules
+of the language).  It never reads or writes files and never raises for a
+file it could parse: a fix that breaks the file, or a loop that does not
+settle, gives back the original text with ``Result.error`` set.
 
 ``Result.findings`` has every violation of every pass once, placed in the
 input text (``edits.map_back`` undoes the edits of earlier passes), with what
@@ -13,25 +16,22 @@ formats report from it.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-from rewriter._records import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, apply_fixes, map_back
-from rewriter.dockerfile.rules import RULES
-from rewriter.dockerfile.rules._types import Decline, Violation
+from rewriter.core.language import Analysis, Language, ParseError
+from rewriter.core.rules import REGISTRY, Decline, Rule, Violation
 from rewriter.core.settings import Settings
+from rewriter.core.source import Span
 
-from rewriter.dockerfile.syntax import KNOWN_INSTRUCTIONS, Dockerfile, ParseError, Span, parse
-
-if TYPE_CHECKING:
-    from rewriter.io.context import BuildContext
-
+#: The language of ``fix_text`` when none is named.
+DEFAULT_LANGUAGE = "dockerfile"
 MAX_PASSES = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A violation placed in the input text, and what became of it."""
 
@@ -45,7 +45,7 @@ class Finding:
     round: int = 0  #: the pass whose text ``violation`` is in (0: the input)
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     original: str
     fixed: str
@@ -53,9 +53,10 @@ class Result:
     remaining: list[Violation] = field(default_factory=list)  #: found in the output
     declines: list[Decline] = field(default_factory=list)
     error: str | None = None  #: the fix was refused (output kept as the input)
-    dockerfile: Dockerfile | None = None  #: the parsed input
-    context: Context | None = None  #: the analysis of the input
-    final: Dockerfile | None = None  #: the parsed output (``remaining`` spans point here)
+    tree: Any = None  #: the parsed input
+    context: Any = None  #: the analysis context of the input
+    final: Any = None  #: the parsed output (``remaining`` spans point here)
+    final_context: Any = None  #: the analysis context of the output
     #: every violation found, once, in input positions: applied, remaining, or
     #: gone because another fix made it moot; in the order first found
     findings: list[Finding] = field(default_factory=list)
@@ -65,22 +66,21 @@ class Result:
         return self.fixed != self.original
 
 
-def check(ctx: Context) -> tuple[list[Violation], list[Decline]]:
-    """Run every enabled rule; violations in rule priority order."""
+def check(ctx: Analysis, rules: Sequence[Rule]) -> tuple[list[Violation], list[Decline]]:
+    """Run every enabled rule of ``rules``, in their order."""
     violations: list[Violation] = []
     declines: list[Decline] = []
-    ins = list(ctx.df.instructions)
-    for rule in RULES:
-        if not ctx.settings.enabled(rule.CODE):
+    for rule in rules:
+        if not ctx.settings.enabled(rule.code):
             continue
         for item in rule.check(ctx):
             if isinstance(item, Decline):
                 declines.append(item)
-            elif ctx.pragmas.ignored(item.code, item.span, ins):
-                line = ctx.df.source.line_col(item.span.start)[0]
+            elif ctx.ignored(item.code, item.span):
                 declines.append(
                     Decline("ignored-by-pragma",
-                            f"{item.code} is turned off by a `# dockfix: ignore` comment", line)
+                            f"{item.code} is turned off by a `# dockfix: ignore` comment",
+                            ctx.line(item.span.start))
                 )
             else:
                 violations.append(item)
@@ -89,7 +89,7 @@ def check(ctx: Context) -> tuple[list[Violation], list[Decline]]:
 
 def _unique(declines: list[Decline]) -> list[Decline]:
     seen: set[tuple[str, str, int | None]] = set()
-    out = []
+    out: list[Decline] = []
     for d in declines:
         key = (d.reason, d.message, d.line)
         if key not in seen:
@@ -98,35 +98,35 @@ def _unique(declines: list[Decline]) -> list[Decline]:
     return out
 
 
-def _breakage(before: Dockerfile, after: Dockerfile) -> str | None:
-    """Why BuildKit would reject ``after`` when it accepted ``before``."""
-
-    def unknown(df: Dockerfile) -> int:
-        return sum(1 for i in df.instructions if i.keyword.lower() not in KNOWN_INSTRUCTIONS)
-
-    if unknown(after) > unknown(before):
-        return "the fix produced an unknown instruction"
-    if len(after.stages) != len(before.stages):
-        return "the fix changed the number of build stages"
-    for i in after.instructions:
-        if i.cmd == "USER" and not i.args:
-            return "the fix produced a USER without a user"
-    return None
-
-
-def fix_text(text: str, settings: Settings | None = None, path: str | None = None,
-             context: BuildContext | None = None) -> Result:
+def fix_text(
+    text: str,
+    settings: Settings | None = None,
+    path: str | None = None,
+    context: object | None = None,
+    *,
+    rules: Sequence[Rule] | None = None,
+    language: Language | str = DEFAULT_LANGUAGE,
+) -> Result:
     """Fix ``text``.  Raises ``ParseError`` only when the input does not parse.
 
-    ``context`` is the build context (the files around the Dockerfile, read-only);
-    without one, rules judge from the text alone."""
+    ``context``: the build context (the files around the file, read-only,
+    ``rewriter.io.context.BuildContext``), handed to the rules' analysis
+    context untouched; without one, rules judge from the text alone.
+    ``rules``: the rules to run, in order (default: the registered rules of
+    ``language``, by priority).  ``path``: where the file is, for messages.
+    """
     settings = settings or Settings()
-    df0 = parse(text)
-    ctx0 = Context(df0, settings, path, context)
-    violations, declines = check(ctx0)
-    result = Result(text, text, declines=declines, dockerfile=df0, context=ctx0,
+    lang = REGISTRY.language(language) if isinstance(language, str) else language
+    chosen = tuple(rules) if rules is not None else REGISTRY.rules(lang.name)
+    strangers = [r.code for r in chosen if r.language != lang.name]
+    if strangers:
+        raise ValueError(f"rules of another language than {lang.name}: {', '.join(strangers)}")
+    tree0 = lang.parse(text)
+    ctx0 = lang.analyse(tree0, settings, path, context)
+    violations, declines = check(ctx0, chosen)
+    result = Result(text, text, declines=declines, tree=tree0, context=ctx0,
                     findings=[_unapplied(v) for v in violations])
-    current, df, ctx = text, df0, ctx0
+    current, tree, ctx = text, tree0, ctx0
     threshold = settings.threshold
     history: list[tuple[list[Violation], set[int]]] = []  #: each pass: found, fixes taken
     passes: list[tuple[Edit, ...]] = []  #: each pass: the edits applied
@@ -140,21 +140,22 @@ def fix_text(text: str, settings: Settings | None = None, path: str | None = Non
         passes.append(tuple(e for f in applied for e in f.edits))
         result.applied.extend(v for v in violations if v.fix is not None and id(v.fix) in taken)
         try:
-            df = parse(new)
+            tree = lang.parse(new)
         except ParseError as exc:
             return _refuse(result, f"a fix would make the file unparsable ({exc}); nothing changed")
-        why = _breakage(df0, df)
+        why = lang.breakage(tree0, tree)
         if why:
             return _refuse(result, f"{why}; nothing changed")
         current = new
-        ctx = Context(df, settings, path, context)
-        violations, _ = check(ctx)
+        ctx = lang.analyse(tree, settings, path, context)
+        violations, _ = check(ctx, chosen)
     else:
         codes = sorted({v.code for v in violations if v.fix and v.fix.applies(threshold)})
         return _refuse(result, f"fixes did not settle after {MAX_PASSES} passes ({', '.join(codes)})")
     result.fixed = current
     result.remaining = violations
-    result.final = df
+    result.final = tree
+    result.final_context = ctx
     result.findings = _findings(history, passes)
     return result
 
@@ -237,10 +238,12 @@ def _unapplied(v: Violation) -> Finding:
 
 def _refuse(result: Result, why: str) -> Result:
     result.fixed = result.original
-    result.final = result.dockerfile
+    result.final = result.tree
+    result.final_context = result.context
     result.applied = []
     result.error = why
     return result
 
 
-__all__ = ["Applicability", "Finding", "MAX_PASSES", "Result", "check", "fix_text"]
+__all__ = ["Applicability", "DEFAULT_LANGUAGE", "Finding", "MAX_PASSES", "Result", "check",
+           "fix_text"]

@@ -16,6 +16,13 @@ from typing import NamedTuple
 BOM = "\ufeff"
 
 
+class Span(NamedTuple):
+    """``[start, end)``: offsets into a text."""
+
+    start: int
+    end: int
+
+
 class Line(NamedTuple):
     """One physical line: ``[start, content_end)`` is its content (no trailing
     ``\\r``/``\\n``), ``[start, end)`` includes its line terminator.  (A named

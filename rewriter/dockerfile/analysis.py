@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from rewriter.core.settings import Settings
-from rewriter.dockerfile.syntax import Dockerfile
-
-if TYPE_CHECKING:
-    from rewriter.io.context import BuildContext
-    from rewriter.dockerfile.model import Model
-    from rewriter.dockerfile.pragmas import Pragmas
+from rewriter.core.source import Span
+from rewriter.dockerfile import pragmas
+from rewriter.dockerfile.model import Model, analyse
+from rewriter.dockerfile.pragmas import Pragmas
+from rewriter.dockerfile.syntax import Dockerfile, Instruction
+from rewriter.io.context import BuildContext
 
 
 class Context:
+    """The analysis context of the Dockerfile rules (``rewriter.core.language.Analysis``)."""
+
     def __init__(self, df: Dockerfile, settings: Settings, path: str | None = None,
                  build: BuildContext | None = None) -> None:
         self.df = df
@@ -25,16 +26,22 @@ class Context:
 
     @cached_property
     def model(self) -> Model:
-        from rewriter.dockerfile.model import analyse
-
         return analyse(self.df, self.settings, self.path)
 
     @cached_property
     def pragmas(self) -> Pragmas:
-        from rewriter.dockerfile import pragmas
-
         return pragmas.read(self.df)
+
+    @cached_property
+    def _instructions(self) -> list[Instruction]:
+        return list(self.df.instructions)
 
     @property
     def newline(self) -> str:
         return self.df.source.newline
+
+    def ignored(self, code: str, span: Span) -> bool:
+        return self.pragmas.ignored(code, span, self._instructions)
+
+    def line(self, offset: int) -> int:
+        return self.df.source.line_col(offset)[0]

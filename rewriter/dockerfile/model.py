@@ -14,6 +14,7 @@ from __future__ import annotations
 import posixpath
 import re
 from rewriter._records import dataclass, field
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from rewriter.core.settings import Settings
@@ -102,6 +103,16 @@ def _pairs(ins: Instruction, escape: str) -> list[tuple[str, str | None]]:
     return out
 
 
+#: An ``EXPOSE`` value: ``PORT``, ``PORT/PROTO`` or ``FROM-TO[/PROTO]``.
+PORT = re.compile(r"^(\d+)(?:-\d+)?(?:/\w+)?$")
+
+
+def port_number(value: str) -> int | None:
+    """The (first) port of an expanded ``EXPOSE`` value, if it is one."""
+    m = PORT.match(value)
+    return int(m.group(1)) if m else None
+
+
 def is_root(user: str | None) -> bool:
     """``None`` (no USER anywhere), ``root``, ``0`` and ``root:*`` / ``0:*`` are root."""
     if user is None:
@@ -181,6 +192,17 @@ class StageInfo:
             out.append(s)
             s = s.parent
         return out
+
+    def chain_instructions(self, *cmds: str,
+                           oldest_first: bool = False) -> Iterator[tuple[StageInfo, Instruction]]:
+        """The instructions of this stage and its ancestors (of ``cmds`` only,
+        when given), each with its stage: nearest stage first, or
+        ``oldest_first``; in file order within a stage."""
+        chain = reversed(self.chain) if oldest_first else self.chain
+        for s in chain:
+            for ins in s.stage.instructions:
+                if not cmds or ins.cmd in cmds:
+                    yield s, ins
 
     def known_users(self) -> dict[str, CreatedUser]:
         """Users created by this stage or its ancestors, by name."""

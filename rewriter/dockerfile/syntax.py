@@ -30,7 +30,8 @@ import json
 import re
 from typing import NamedTuple
 
-from rewriter.core.source import BOM, Source
+from rewriter.core import language
+from rewriter.core.source import BOM, Source, Span
 
 __all__ = [
     "Dockerfile",
@@ -45,24 +46,14 @@ __all__ = [
 ]
 
 
-class ParseError(ValueError):
+class ParseError(language.ParseError):
     """The text is not a Dockerfile BuildKit's parser would accept."""
-
-    def __init__(self, message: str, line: int) -> None:
-        super().__init__(f"line {line}: {message}")
-        self.message = message
-        self.line = line
 
 
 # The value types are named tuples and the tree nodes plain classes with
 # slots, not dataclasses: a long file has hundreds of thousands of them, and
 # building dataclasses (at import, and each instance) cost more than parsing.
 # The tree is read-only by convention: nothing changes a node once it is made.
-
-
-class Span(NamedTuple):
-    start: int
-    end: int
 
 
 class Flag(NamedTuple):

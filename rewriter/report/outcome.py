@@ -16,7 +16,6 @@ break.
 
 from __future__ import annotations
 
-import re
 from rewriter._records import dataclass
 from typing import TYPE_CHECKING
 
@@ -151,7 +150,7 @@ def build(path: str, result: Result, settings: Settings, *, written: bool,
     ``detail``: also the stages and the runtime stage's ports, volumes and
     commands (the text format needs neither; they cost an analysis of the output).
     """
-    df = result.dockerfile
+    df = result.tree
     assert df is not None
     if result.changed:
         status = FIXED if written else WOULD_FIX
@@ -165,7 +164,7 @@ def build(path: str, result: Result, settings: Settings, *, written: bool,
     final = result.final if result.final is not None else df
     counts: dict[str, int] = {}
     findings = tuple(_finding(path, f, df, final.source, counts) for f in result.findings)
-    stages, runtime = _stages(result, settings) if detail else ((), None)
+    stages, runtime = _stages(result) if detail else ((), None)
     return FileOutcome(
         path, status, stages=stages, runtime=runtime, findings=findings,
         declines=tuple(declines), diff=diff, applied=len(result.applied),
@@ -249,15 +248,13 @@ def _finding(path: str, f: Finding, df: Dockerfile, final: Source,
 # --- stages -------------------------------------------------------------------
 
 
-def _stages(result: Result, settings: Settings) -> tuple[tuple[StageFacts, ...], Runtime | None]:
+def _stages(result: Result) -> tuple[tuple[StageFacts, ...], Runtime | None]:
     if result.context is None:
         return (), None
     model = result.context.model
     after = model
-    if result.changed and result.final is not None:
-        from rewriter.dockerfile.analysis import Context
-
-        after = Context(result.final, settings, result.context.path, result.context.build).model
+    if result.changed and result.final_context is not None:
+        after = result.final_context.model
     stages = []
     for i, info in enumerate(model.stages):
         later = after.stages[i] if i < len(after.stages) else info
@@ -270,28 +267,24 @@ def _stages(result: Result, settings: Settings) -> tuple[tuple[StageFacts, ...],
     return tuple(stages), runtime
 
 
-_PORT = re.compile(r"^(\d+)(?:-\d+)?(?:/\w+)?$")
-
-
 def _runtime(info: StageInfo) -> Runtime:
-    from rewriter.dockerfile.model import expand
+    from rewriter.dockerfile.model import expand, port_number
 
     ports: list[Port] = []
     volumes: list[tuple[str, int]] = []
     commands: dict[str, tuple[Command, StageInfo]] = {}
-    for s in reversed(info.chain):
-        for ins in s.stage.instructions:
-            if ins.cmd == "EXPOSE":
-                for value in ins.values:
-                    port = expand(value, s.env)[0]
-                    m = _PORT.match(port)
-                    ports.append(Port(port, int(m.group(1)) if m else None, ins.start_line))
-            elif ins.cmd == "VOLUME":
-                volumes.extend((expand(v, s.env)[0], ins.start_line) for v in ins.values)
-            elif ins.cmd in ("ENTRYPOINT", "CMD"):
-                if ins.cmd == "ENTRYPOINT" and commands.get("CMD", (None, s))[1] is not s:
-                    del commands["CMD"]  # ENTRYPOINT resets the CMD of the base image
-                command = Command(ins.cmd, " ".join(ins.args.split()), ins.start_line)
-                commands[ins.cmd] = (command, s)
+    for s, ins in info.chain_instructions("EXPOSE", "VOLUME", "ENTRYPOINT", "CMD",
+                                          oldest_first=True):
+        if ins.cmd == "EXPOSE":
+            for value in ins.values:
+                port = expand(value, s.env)[0]
+                ports.append(Port(port, port_number(port), ins.start_line))
+        elif ins.cmd == "VOLUME":
+            volumes.extend((expand(v, s.env)[0], ins.start_line) for v in ins.values)
+        else:
+            if ins.cmd == "ENTRYPOINT" and commands.get("CMD", (None, s))[1] is not s:
+                del commands["CMD"]  # ENTRYPOINT resets the CMD of the base image
+            command = Command(ins.cmd, " ".join(ins.args.split()), ins.start_line)
+            commands[ins.cmd] = (command, s)
     ordered = tuple(commands[k][0] for k in ("ENTRYPOINT", "CMD") if k in commands)
     return Runtime(info.name, tuple(ports), tuple(volumes), ordered)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import inspect
 import re
-from rewriter._records import dataclass
-from types import ModuleType
+from dataclasses import dataclass
+
+from rewriter.core.rules import REGISTRY, Rule
 
 #: Where the generated rule reference lives in the repository.
 DOCS_PATH = "docs/rules.md"
@@ -24,7 +25,7 @@ DOCS_PATH = "docs/rules.md"
 _SECTION = re.compile(r"^## +(.+?)\s*$", re.M)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleDoc:
     code: str  #: e.g. ``DF002``
     name: str  #: e.g. ``run-chown-after-copy``
@@ -60,15 +61,15 @@ def sections(body: str) -> dict[str, str]:
     return out
 
 
-def from_module(rule: ModuleType) -> RuleDoc:
-    """The documentation of one rule module."""
-    doc = inspect.cleandoc(rule.__doc__ or "")
+def from_rule(rule: Rule) -> RuleDoc:
+    """The documentation of one rule."""
+    doc = inspect.cleandoc(rule.doc)
     first, _, body = doc.partition("\n")
     parts = sections(body)
-    applicability = getattr(rule, "FIX_APPLICABILITY", None)
+    applicability = rule.applicability
     return RuleDoc(
-        code=rule.CODE,
-        name=rule.NAME,
+        code=rule.code,
+        name=rule.name,
         summary=_paragraph(parts.get("What it does", "")) or first.strip(),
         why=_paragraph(parts.get("Why is this bad?", "")),
         fix_safety=_paragraph(parts.get("Fix safety", "")),
@@ -78,10 +79,8 @@ def from_module(rule: ModuleType) -> RuleDoc:
 
 
 def all_rules() -> list[RuleDoc]:
-    """Every rule, by code."""
-    from rewriter.dockerfile.rules import RULES
-
-    return sorted((from_module(r) for r in RULES), key=lambda d: d.code)
+    """Every registered rule, by code."""
+    return sorted((from_rule(r) for r in REGISTRY.rules()), key=lambda d: d.code)
 
 
 def find(code_or_name: str) -> RuleDoc | None:

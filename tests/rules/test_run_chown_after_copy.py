@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-import rewriter.core.engine
 from rewriter.dockerfile import crosscheck
 from rewriter.core.edits import Applicability
-from rewriter.core.engine import fix_text
-from rewriter.dockerfile.rules import run_chown_after_copy as rule
+from rewriter.core.engine import fix_text as fix_with
+from rewriter.dockerfile.rules import rule_of, run_chown_after_copy
 from rewriter.dockerfile.rules._types import Violation
 from rewriter.core.settings import Settings
 
@@ -19,9 +18,12 @@ CASES = sorted(FIXTURES.glob("*.before.Dockerfile"))
 UNSAFE = Settings(unsafe_fixes=True)
 
 
-@pytest.fixture(autouse=True)
-def only_this_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rewriter.core.engine, "RULES", (rule,))
+RULE = rule_of(run_chown_after_copy)
+
+
+def fix_text(text: str, settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    """The engine with this rule only."""
+    return fix_with(text, settings, rules=(RULE,))
 
 
 def _fix(text: str, settings: Settings | None = None) -> str:

@@ -1,14 +1,17 @@
-"""The rules, in the order their fixes are tried (lower priority first).
+"""The Dockerfile rules, as ``rewriter.core.rules.Rule`` values, by priority.
 
-An explicit, ordered tuple (hadolint's Process.hs): each rule is a module with
-``CODE``, ``NAME``, ``PRIORITY`` and ``check(ctx)``, and its docstring is its
-documentation.
+Each rule is a module with ``CODE``, ``NAME``, ``PRIORITY``,
+``FIX_APPLICABILITY`` and ``check(ctx)``, and its docstring is its
+documentation; ``rule_of`` makes the value from the module.  The list is
+explicit (hadolint's Process.hs).  ``rewriter.dockerfile.language`` registers
+them.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
+from rewriter.core.rules import Rule
 from rewriter.dockerfile.rules import (
     celery_force_root,
     missing_nonroot_user,
@@ -20,25 +23,38 @@ from rewriter.dockerfile.rules import (
     volume_not_owned,
 )
 
-RULES: tuple[ModuleType, ...] = tuple(
+#: The language the rules read (``rewriter.dockerfile.language.NAME``).
+LANGUAGE = "dockerfile"
+
+
+def rule_of(module: ModuleType) -> Rule:
+    """The ``Rule`` a rule module defines."""
+    return Rule(
+        code=module.CODE,
+        name=module.NAME,
+        language=LANGUAGE,
+        priority=module.PRIORITY,
+        applicability=module.FIX_APPLICABILITY,
+        doc=module.__doc__ or "",
+        check=module.check,
+    )
+
+
+RULES: tuple[Rule, ...] = tuple(
     sorted(
         (
-            missing_nonroot_user,
-            user_reverted_to_root,
-            run_chown_after_copy,
-            volume_not_owned,
-            celery_force_root,
-            named_user,
-            privileged_port,
-            sudo_in_run,
+            rule_of(m)
+            for m in (
+                missing_nonroot_user,
+                user_reverted_to_root,
+                run_chown_after_copy,
+                volume_not_owned,
+                celery_force_root,
+                named_user,
+                privileged_port,
+                sudo_in_run,
+            )
         ),
-        key=lambda m: m.PRIORITY,
+        key=lambda r: r.priority,
     )
 )
-
-
-def by_code(code: str) -> ModuleType | None:
-    for rule in RULES:
-        if rule.CODE == code.upper():
-            return rule
-    return None

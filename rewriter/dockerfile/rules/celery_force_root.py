@@ -53,17 +53,14 @@ def check(ctx: Context) -> Iterator[Violation]:
     info = ctx.model.runtime
     if info is None or is_root(info.final_user):
         return
-    for s in info.chain:
-        for ins in s.stage.instructions:
-            if ins.cmd != "ENV":
-                continue
-            pairs = _pairs(ins, ctx.df.escape)
-            if not any(k == "C_FORCE_ROOT" for k, _ in pairs):
-                continue
-            only = len(pairs) == 1
-            fix = Fix("Remove `ENV C_FORCE_ROOT`",
-                      (Edit.delete(ins.span.start, ins.span.end),) if only else (),
-                      Applicability.SAFE if only else Applicability.DISPLAY_ONLY)
-            yield Violation(CODE, NAME, ins.span,
-                            "`C_FORCE_ROOT` lets Celery run as root with pickle; the stage "
-                            "runs as a non-root user now", fix)
+    for _, ins in info.chain_instructions("ENV"):
+        pairs = _pairs(ins, ctx.df.escape)
+        if not any(k == "C_FORCE_ROOT" for k, _ in pairs):
+            continue
+        only = len(pairs) == 1
+        fix = Fix("Remove `ENV C_FORCE_ROOT`",
+                  (Edit.delete(ins.span.start, ins.span.end),) if only else (),
+                  Applicability.SAFE if only else Applicability.DISPLAY_ONLY)
+        yield Violation(CODE, NAME, ins.span,
+                        "`C_FORCE_ROOT` lets Celery run as root with pickle; the stage "
+                        "runs as a non-root user now", fix)

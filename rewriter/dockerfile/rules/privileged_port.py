@@ -23,12 +23,11 @@ Display-only: the port is the application's configuration.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability
-from rewriter.dockerfile.model import expand, is_root
+from rewriter.dockerfile.model import expand, is_root, port_number
 from rewriter.dockerfile.rules._types import Violation
 
 CODE = "DF006"
@@ -42,18 +41,15 @@ def check(ctx: Context) -> Iterator[Violation]:
     info = ctx.model.runtime
     if info is None or is_root(info.final_user):
         return
-    for s in info.chain:
-        for ins in s.stage.instructions:
-            if ins.cmd != "EXPOSE":
-                continue
-            seen: set[int] = set()
-            for v in ins.values:
-                port, ok = expand(v, s.env)
-                m = re.match(r"^(\d+)(?:-\d+)?(?:/\w+)?$", port)
-                if ok and m and 0 < int(m.group(1)) < 1024 and int(m.group(1)) not in seen:
-                    seen.add(int(m.group(1)))
-                    yield Violation(
-                        CODE, NAME, ins.span,
-                        f"port {m.group(1)} is below 1024: a non-root process may not bind it; "
-                        "listen on a port >= 1024 or grant NET_BIND_SERVICE",
-                    )
+    for s, ins in info.chain_instructions("EXPOSE"):
+        seen: set[int] = set()
+        for v in ins.values:
+            value, ok = expand(v, s.env)
+            port = port_number(value)
+            if ok and port is not None and 0 < port < 1024 and port not in seen:
+                seen.add(port)
+                yield Violation(
+                    CODE, NAME, ins.span,
+                    f"port {port} is below 1024: a non-root process may not bind it; "
+                    "listen on a port >= 1024 or grant NET_BIND_SERVICE",
+                )

@@ -38,9 +38,8 @@ def check(ctx: Context) -> Iterator[Violation]:
     info = ctx.model.runtime
     if info is None:
         return
-    for s in info.chain:
-        for ins in s.stage.instructions:
-            if may_run(ins, ("sudo",)) and any(c.argv and c.argv[0] == "sudo"
-                                               for c in run_commands(ins)):
-                yield Violation(CODE, NAME, ins.span,
-                                "`sudo` in RUN: run root-only steps before USER instead")
+    for _, ins in info.chain_instructions():
+        if may_run(ins, ("sudo",)) and any(c.argv and c.argv[0] == "sudo"
+                                           for c in run_commands(ins)):
+            yield Violation(CODE, NAME, ins.span,
+                            "`sudo` in RUN: run root-only steps before USER instead")
