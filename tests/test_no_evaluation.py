@@ -27,6 +27,9 @@ IMPORT_MODULE_OK = {"rewriter/__init__.py", "rewriter/report/formats/__init__.py
 #: ``exec`` of the ``__init__`` it writes from a class's own field names (what
 #: ``dataclasses`` does inside); nothing read from input reaches it.
 EXEC_OK = {"rewriter/_records.py"}
+#: The bot's one module that runs a program: ``git``, with a fixed argument
+#: list, no shell, hooks, filters and submodules off (see its docstring).
+SUBPROCESS_OK = {"rewriter/bot/git.py"}
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(REPO)))
@@ -35,7 +38,8 @@ def test_source_never_evaluates(path: Path):
     tree = ast.parse(path.read_text(), rel)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            assert not {a.name.split(".")[0] for a in node.names} & FORBIDDEN_MODULES, \
+            allowed = {"subprocess"} if rel in SUBPROCESS_OK else set()
+            assert not {a.name.split(".")[0] for a in node.names} & FORBIDDEN_MODULES - allowed, \
                 (rel, node.lineno)
         elif isinstance(node, ast.ImportFrom) and node.module:
             assert node.module.split(".")[0] not in FORBIDDEN_MODULES, (rel, node.lineno)

@@ -32,8 +32,8 @@ COMMAND_HELP = (
     "*.dockerfile, Containerfile, Containerfile.*), or '-' to read stdin and write "
     "the fixed Dockerfile to stdout. By default a unified diff is printed and "
     "nothing is written. Also, as the first argument: 'dockfix rules' lists the rules, "
-    "'dockfix rule CODE' prints one rule's documentation (a file named rules or rule: "
-    "pass it as ./rules)."
+    "'dockfix rule CODE' prints one rule's documentation, 'dockfix bot ...' runs the "
+    "pull-request bot (a file named rules, rule or bot: pass it as ./rules)."
 )
 #: ``dockfix rules`` / ``dockfix rule CODE``: recognised as the first argument only.
 SUBCOMMANDS = ("rules", "rule")
@@ -338,6 +338,10 @@ def main(argv: list[str] | None = None, rules: Any = None) -> int:
     ``rewriter.core.rules.Rule``; for tests and embedding)."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        if args[:1] == ["bot"]:  # the pull-request bot: its own typer group
+            from rewriter.bot.cli import main as bot
+
+            return bot(args[1:])
         if args[:1] and args[0] in SUBCOMMANDS:
             return _subcommand(args)
         values = _quick(args)

@@ -168,12 +168,14 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "target": ("target", check_target),
 }
 KEYS = (*_KEYS, "mappings")
+BOT_TABLE = "bot"  #: ``[bot]`` / ``[tool.dockfix.bot]``: read by the bot, not by the command
 
 
 # --- files --------------------------------------------------------------------
 
 
-def _loads(text: str) -> dict[str, Any]:
+def loads(text: str) -> dict[str, Any]:
+    """TOML ``text`` as a dict; raises ``ValueError`` (``tomllib.TOMLDecodeError``)."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
@@ -189,7 +191,7 @@ def parse_config(data: bytes, path: str) -> Config | None:
     except UnicodeDecodeError:
         raise ConfigError("not valid UTF-8", path) from None
     try:
-        doc = _loads(text)
+        doc = loads(text)
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"invalid TOML: {exc}", path) from None
     where = ""
@@ -207,6 +209,8 @@ def _check_table(doc: Mapping[str, Any], path: str, where: str) -> dict[str, Any
     values: dict[str, Any] = {}
     for key, value in doc.items():
         try:
+            if key == BOT_TABLE:
+                continue  # the pull-request bot's own table (rewriter.bot)
             if key == "mappings":
                 values["mappings"] = check_paths(value, os.path.dirname(path))
             elif key in _KEYS:

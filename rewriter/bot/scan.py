@@ -1,0 +1,210 @@
+"""Find the Dockerfiles of a checked-out clone and fix them, as dockfix would.
+
+The list of files comes from git's tree, not from walking the disk, so
+nothing the checkout made (a link, a special file) is followed.  A file is
+skipped, with its reason, when it is not plainly a Dockerfile held in the
+repository: a symbolic link, a submodule, a ``.gitattributes`` filter or
+encoding, a Git LFS pointer, a huge, binary or non-UTF-8 file.  Each file is
+fixed with the repository's own configuration and pragmas and with the clone
+as its build context; only fixes dockfix applies by default are made.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import stat
+from dataclasses import dataclass, field
+
+from rewriter.bot.git import Git
+from rewriter.core.engine import fix_text
+from rewriter.dockerfile.syntax import ParseError
+from rewriter.io import config as _config
+from rewriter.io.context import DirectoryContext
+from rewriter.report.diffing import unified_diff
+from rewriter.report.outcome import FileOutcome, build, failed
+
+#: Names of Dockerfiles (as the command searches a directory for).
+PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile",
+            "Containerfile", "Containerfile.*")
+#: Directories not searched (as the command does not search them).
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
+                       ".tox"})
+#: The largest Dockerfile the bot reads (real ones are a few KiB).
+MAX_BYTES = 1024 * 1024
+#: The largest configuration file the bot reads.
+MAX_CONFIG_BYTES = 256 * 1024
+_LFS = b"version https://git-lfs.github.com/spec/"
+_REGULAR = ("100644", "100755")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class Scan:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    fixed: dict[str, str] = field(default_factory=dict)  #: path -> new text, changed ones
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.fixed)
+
+
+def is_dockerfile(path: str) -> bool:
+    name = posixpath.basename(path)
+    return any(fnmatch.fnmatchcase(name, p) for p in PATTERNS)
+
+
+def scan(git: Git, repo: str) -> Scan:
+    """Fix every Dockerfile of the checked-out clone ``repo`` (in memory)."""
+    out = Scan()
+    candidates: list[tuple[str, str, int]] = []
+    for mode, kind, _sha, size, path in git.tree_entries(repo, "HEAD"):
+        if mode == "160000":
+            out.skipped.append(Skipped(path, "a submodule: not fetched, not looked into"))
+        elif not any(p in SKIP_DIRS for p in path.split("/")[:-1]) and is_dockerfile(path):
+            candidates.append((path, mode, size))
+    attrs = git.attributes(repo, [c[0] for c in candidates], ("filter", "working-tree-encoding"))
+    for path, mode, size in candidates:
+        reason = _unusable(mode, size, attrs.get(path, {}))
+        if reason:
+            out.skipped.append(Skipped(path, reason))
+            continue
+        try:
+            text = _read(repo, path)
+        except _Skip as exc:
+            out.skipped.append(Skipped(path, str(exc)))
+            continue
+        outcome, fixed = _fix(repo, path, text)
+        out.outcomes.append(outcome)
+        if fixed is not None:
+            out.fixed[path] = fixed
+    return out
+
+
+class _Skip(Exception):
+    pass
+
+
+def _unusable(mode: str, size: int, attrs: dict[str, str]) -> str | None:
+    if mode == "120000":
+        return "a symbolic link: not followed"
+    if mode not in _REGULAR:
+        return f"not a regular file (git mode {mode})"
+    if size > MAX_BYTES:
+        return f"{size:,} bytes: larger than a Dockerfile may be ({MAX_BYTES // 1024} KiB); not read"
+    value = attrs.get("filter", "unspecified")
+    if value not in ("unspecified", "unset"):
+        return (f"a .gitattributes filter ({value}) applies: the bytes in the repository "
+                "are not what is built; not changed")
+    value = attrs.get("working-tree-encoding", "unspecified")
+    if value not in ("unspecified", "unset"):
+        return f"a .gitattributes working-tree-encoding ({value}) applies; not changed"
+    return None
+
+
+def _read(repo: str, path: str) -> str:
+    data = _read_bytes(repo, path, MAX_BYTES)
+    if data is None:
+        raise _Skip("not a regular file in the checkout; not read")
+    if data.startswith(_LFS):
+        raise _Skip("a Git LFS pointer: the real file is not in the repository; not read")
+    if b"\0" in data:
+        raise _Skip("a binary file (a NUL byte), not a Dockerfile; not read")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Skip(f"not UTF-8 (byte {exc.start}); not read") from None
+
+
+def _read_bytes(repo: str, path: str, limit: int) -> bytes | None:
+    """The bytes of the regular file ``path`` of the clone: never through a link,
+    never a FIFO or a device, never more than ``limit``."""
+    full = os.path.join(repo, *path.split("/"))
+    real = os.path.realpath(full)
+    if real != os.path.normpath(full) or not real.startswith(os.path.realpath(repo) + os.sep):
+        return None
+    try:
+        fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise _Skip(f"larger than {limit // 1024} KiB; not read")
+    return data
+
+
+def _config_reader(repo: str):  # type: ignore[no-untyped-def]
+    root = os.path.realpath(repo)
+
+    def read(path: str) -> bytes | None:
+        rel = os.path.relpath(path, root)
+        if rel.startswith(os.pardir):
+            return None
+        try:
+            return _read_bytes(root, rel.replace(os.sep, "/"), MAX_CONFIG_BYTES)
+        except _Skip:
+            raise _config.ConfigError(f"larger than {MAX_CONFIG_BYTES // 1024} KiB", rel) from None
+
+    return read
+
+
+def _fix(repo: str, path: str, text: str) -> tuple[FileOutcome, str | None]:
+    root = os.path.realpath(repo)
+    directory = os.path.dirname(os.path.join(root, *path.split("/")))
+    try:
+        cfg = _config.find_config(directory, _config_reader(root), os.path.lexists)
+    except _config.ConfigError as exc:
+        shown = os.path.relpath(exc.path, root) if exc.path and os.path.isabs(exc.path) else exc.path
+        return failed(path, f"{path}: configuration {shown}: {exc.message}"), None
+    if cfg is not None:
+        # mapping files outside the clone are not read
+        inside = tuple(m for m in cfg.values.get("mappings", ())
+                       if os.path.realpath(m).startswith(root + os.sep))
+        cfg = _config.Config(cfg.path, {**cfg.values, "mappings": inside})
+    # the bot proposes only what dockfix applies by default
+    settings = _config.settings_for(cfg, {"unsafe_fixes": False})
+    context = DirectoryContext(root, path)
+    try:
+        result = fix_text(text, settings, path, context)
+    except ParseError as exc:
+        return failed(path, f"{path}: line {exc.line}: {exc.message}"), None
+    except RecursionError:
+        return failed(path, f"{path}: nested too deeply to read"), None
+    diff = unified_diff(result.original, result.fixed, path) if result.changed else ""
+    outcome = build(path, result, settings, written=True, diff=diff)
+    return outcome, (result.fixed if result.changed else None)
+
+
+def bot_enabled(repo: str) -> tuple[bool, str | None]:
+    """Whether the repository lets the bot in: ``[tool.dockfix.bot] enabled``
+    in its top ``pyproject.toml``, or ``[bot] enabled`` in its ``.dockfix.toml``;
+    and which file said no."""
+    root = os.path.realpath(repo)
+    for name, keys in ((_config.DOCKFIX_TOML, ("bot",)),
+                       (_config.PYPROJECT_TOML, ("tool", "dockfix", "bot"))):
+        try:
+            data = _read_bytes(root, name, MAX_CONFIG_BYTES)
+        except _Skip:
+            continue
+        if data is None:
+            continue
+        try:
+            doc = _config.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            continue
+        table: object = doc
+        for key in keys:
+            table = table.get(key) if isinstance(table, dict) else None
+        if isinstance(table, dict) and table.get("enabled") is False:
+            return False, name
+    return True, None
