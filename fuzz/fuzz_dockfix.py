@@ -50,7 +50,7 @@ _SETTINGS = (
     Settings(uid=65532, gid=0, user="app", group="root"),
 )
 _OPTIONS = runner.Options()
-_CONFIGS = runner._Configs({})
+_CONFIGS = runner.new_configs(_OPTIONS)
 
 
 def check(data: bytes) -> None:

@@ -29,6 +29,7 @@ from conftest import REPO, make_rule, run_dockfix
 
 from rewriter import __version__
 from rewriter.cli import runner
+from rewriter.io.files import SKIP_DIRS
 from rewriter.cli.runner import Options
 
 NO_RULES = ("--select", "DF999")
@@ -271,7 +272,7 @@ def test_directory_discovery(project):
     ]
     not_found = [
         "README.md", "dockerfile", "Dockerfile-old", "notes.Dockerfile.txt", "Dockerfiles/x",
-        *(f"{d}/Dockerfile" for d in sorted(runner.SKIP_DIRS)),
+        *(f"{d}/Dockerfile" for d in sorted(SKIP_DIRS)),
         "x/node_modules/pkg/Dockerfile",
     ]
     for name in found + not_found:

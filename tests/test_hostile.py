@@ -132,7 +132,7 @@ def test_utf8_bom_is_accepted_and_kept(project, fixed_df):
 
 
 def test_file_over_the_size_limit(project, fixed_df):
-    from rewriter.cli.runner import MAX_SIZE
+    from rewriter.io.files import MAX_SIZE
 
     big = project / "big" / "Dockerfile"
     big.parent.mkdir()
@@ -147,7 +147,7 @@ def test_file_over_the_size_limit(project, fixed_df):
 
 
 def test_stdin_over_the_size_limit(tmp_path):
-    from rewriter.cli.runner import MAX_SIZE
+    from rewriter.io.files import MAX_SIZE
 
     data = b"FROM alpine\n" + b"# padding padding padding\n" * (MAX_SIZE // 26 + 1)
     proc = run_dockfix("-", cwd=tmp_path, input=data)

@@ -373,7 +373,15 @@ def main(argv: list[str] | None = None, rules: Any = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("dockfix: error: interrupted\n")
         return 130
-    except Exception as exc:  # a bug: still one line, never a traceback
+    except Exception as exc:  # a bug: one line; the traceback too with DOCKFIX_DEBUG=1
+        import os
+        import traceback
+
         message = " ".join(str(exc).splitlines())
-        sys.stderr.write(f"dockfix: error: internal error: {type(exc).__name__}: {message}\n")
+        try:
+            if os.environ.get("DOCKFIX_DEBUG"):
+                traceback.print_exc(file=sys.stderr)
+            sys.stderr.write(f"dockfix: error: internal error: {type(exc).__name__}: {message}\n")
+        except (OSError, ValueError, AttributeError):  # stderr closed or unwritable
+            pass
         return 2

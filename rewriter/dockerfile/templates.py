@@ -220,7 +220,7 @@ def _fail(message: str) -> str:
 def _clean_dirs(dirs: Sequence[str]) -> list[str]:
     """``dirs`` checked (absolute, no control characters, no ``..``, not ``/``)
     and without duplicates, in order."""
-    out: list[str] = []
+    out: dict[str, None] = {}  # ordered, without a scan per membership test
     for d in dirs:
         if not isinstance(d, str) or not d.startswith("/"):
             raise ValueError(f"bad directory {d!r}: must be an absolute path")
@@ -231,6 +231,5 @@ def _clean_dirs(dirs: Sequence[str]) -> list[str]:
             raise ValueError(f"bad directory {d!r}: '..' components")
         if not parts or parts == ["."] * len(parts):
             raise ValueError(f"bad directory {d!r}: refusing to chown /")
-        if d not in out:
-            out.append(d)
-    return out
+        out[d] = None
+    return list(out)

@@ -15,7 +15,7 @@ The keys (top level in ``.dockfix.toml``, under ``[tool.dockfix]`` in
 The command line wins over the file; ``build-args`` are merged, key by key.
 
 This module reads nothing itself: ``find_config`` is given the two file system
-look-ups it needs, so that ``runner`` stays the only module doing I/O.
+look-ups it needs (``rewriter.io.configs`` gives it the real ones).
 """
 
 from __future__ import annotations
@@ -194,6 +194,8 @@ def parse_config(data: bytes, path: str) -> Config | None:
         doc = loads(text)
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"invalid TOML: {exc}", path) from None
+    except RecursionError:  # tomllib reads nested tables and arrays recursively
+        raise ConfigError("invalid TOML: nested too deeply", path) from None
     where = ""
     if os.path.basename(path) == PYPROJECT_TOML:
         tool = doc.get("tool")
@@ -231,11 +233,13 @@ def find_config(
     start: str,
     read: Callable[[str], bytes | None],
     exists: Callable[[str], bool],
+    stop: str | None = None,
 ) -> Config | None:
     """The configuration for a Dockerfile in the directory ``start`` (absolute).
 
     ``read(path)`` gives a file's bytes, or ``None`` when it is not a file;
     ``exists(path)`` tells whether anything is at ``path`` (for ``.git``).
+    ``stop``: the last directory searched (an ancestor of ``start``), if any.
     """
     directory = start
     while True:
@@ -247,7 +251,7 @@ def find_config(
             config = parse_config(data, candidate)
             if config is not None:
                 return config
-        if exists(os.path.join(directory, ".git")):
+        if directory == stop or exists(os.path.join(directory, ".git")):
             return None
         parent = os.path.dirname(directory)
         if parent == directory:

@@ -163,15 +163,15 @@ _SYSTEM_DIRS = frozenset({"/", "/tmp", "/run", "/var/run", "/var/tmp", "/var/log
 
 
 def volume_paths(info: StageInfo) -> list[str]:
-    out: list[str] = []
+    out: dict[str, None] = {}  # ordered, and a membership test that does not scan
     for s in reversed(info.chain):
         for ins in s.stage.instructions:
             if ins.cmd == "VOLUME":
                 for v in ins.values:
                     path, ok = expand(v, s.env)
                     if ok and path.startswith("/") and path not in out:
-                        out.append(path.rstrip("/") or "/")
-    return out
+                        out[path.rstrip("/") or "/"] = None
+    return list(out)
 
 
 def writable_dirs(info: StageInfo) -> list[str]:
@@ -180,6 +180,7 @@ def writable_dirs(info: StageInfo) -> list[str]:
     import posixpath
 
     dirs = [d for d in volume_paths(info) if d != "/"]
+    seen = set(dirs)
     for ins in info.stage.instructions:
         if not may_run(ins, ("mkdir",)):
             continue
@@ -193,7 +194,8 @@ def writable_dirs(info: StageInfo) -> list[str]:
                 path = posixpath.normpath(path)
                 if any(c in path for c in "*?[]{}$") or path in _SYSTEM_DIRS:
                     continue
-                if _DATA_DIR.search(path) and path not in dirs:
+                if _DATA_DIR.search(path) and path not in seen:
+                    seen.add(path)
                     dirs.append(path)
     return dirs
 

@@ -100,7 +100,8 @@ _Step = tuple[StageInfo, Instruction]
 
 
 #: How many earlier instructions the rule looks back over, summed over all the
-#: ``RUN chown`` of a file (each is checked against everything before it).  Real
+#: paths of every ``RUN chown`` of a file (each path is checked against
+#: everything before it, and against the RUN's other commands).  Real
 #: files stay far below; a generated one with thousands of chowns would take
 #: minutes, so the rule leaves such a file alone, and says so.
 MAX_LOOKBACK = 50_000
@@ -125,7 +126,10 @@ def check(ctx: Context) -> Iterator[Violation | Decline]:
         cmds = list(script.commands)
         chowns += [(n, cmds, k) for k, cmd in enumerate(cmds)
                    if cmd.words[0].text in ("chown", "/bin/chown", "/usr/bin/chown")]
-    if sum(n for n, _, _ in chowns) > MAX_LOOKBACK:
+    # each path a chown names is looked for over the steps before it and the
+    # RUN's other commands: the work is their product, kept under the bound
+    if sum((n + len(cmds)) * max(1, len(cmds[k].words) - 1) for n, cmds, k in chowns) > (
+            MAX_LOOKBACK):
         yield Decline("too-many-chowns",
                       f"{len(chowns)} `RUN chown` in {len(steps)} instructions: too many for "
                       f"{CODE} to check each against everything before it", None, info.name)

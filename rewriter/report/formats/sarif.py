@@ -31,10 +31,17 @@ SRCROOT = "%SRCROOT%"
 
 
 def uri(path: str) -> dict[str, str]:
-    """An ``artifactLocation`` for ``path`` (relative: under ``%SRCROOT%``)."""
+    """An ``artifactLocation`` for ``path`` (relative: under ``%SRCROOT%``).
+
+    The path's own bytes are percent-encoded: a name that is not UTF-8 (held
+    as surrogate escapes, as ``os.fsdecode`` gives it) keeps its bytes."""
     if path.startswith("/"):
-        return {"uri": "file://" + quote(path)}
-    return {"uri": quote(posixpath.normpath(path)), "uriBaseId": SRCROOT}
+        return {"uri": "file://" + quote(_bytes(path))}
+    return {"uri": quote(_bytes(posixpath.normpath(path))), "uriBaseId": SRCROOT}
+
+
+def _bytes(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape")
 
 
 def region(r: Range) -> dict[str, int]:
