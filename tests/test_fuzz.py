@@ -11,9 +11,12 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import REPO, missing
 
-pytest.importorskip("atheris", reason="atheris (coverage-guided fuzzing) is not installed")
+try:
+    import atheris  # noqa: F401 - only whether it is there
+except ImportError:
+    missing("atheris (coverage-guided fuzzing) is not installed")
 
 #: Inputs and seconds for the CI session: the first bound reached ends it.
 RUNS, SECONDS = 30_000, 60

@@ -477,8 +477,15 @@ def test_ctrl_c_during_write_leaves_every_file_old_or_new(tmp_path, fixed_df, jo
         seen.append(line)
         if len(seen) == 5:
             break
-    os.killpg(proc.pid, signal.SIGINT)
-    out, rest = proc.communicate(timeout=120)
+    # Freeze the whole group, then press Ctrl-C: however busy the machine (or
+    # however fast), the signal lands while files are still left to fix.
+    os.killpg(proc.pid, signal.SIGSTOP)
+    try:
+        left = sum(p.read_bytes() == ROOT_DF for p in tmp_path.glob("*.Dockerfile"))
+        os.killpg(proc.pid, signal.SIGINT)
+    finally:
+        os.killpg(proc.pid, signal.SIGCONT)
+    out, rest = proc.communicate(timeout=300)
     err = b"".join(seen).decode() + rest.decode()
     assert proc.returncode == 130, err
     assert "Traceback" not in err, err
@@ -488,5 +495,6 @@ def test_ctrl_c_during_write_leaves_every_file_old_or_new(tmp_path, fixed_df, jo
     assert len(contents) == many
     assert set(contents) <= {ROOT_DF, fixed_df}
     assert contents.count(fixed_df) >= 5  # it was writing ...
+    assert left > 0, "the run had finished before Ctrl-C"
     assert contents.count(ROOT_DF) > 0  # ... and it stopped
     assert no_temp_files(tmp_path)

@@ -60,6 +60,12 @@ def test_source_never_evaluates(path: Path):
                 (rel, node.lineno)
 
 
+#: What each run of the test below ends with: the file parses (a parse error
+#: would stop dockfix before any rule looked at it) and its build stage runs
+#: as ``USER $(...)``, not root: nothing to change, exit 0.
+EXPECTED_CODES = {"--check": 0, "--write": 0, "--output-format": 0, "-": 0}
+
+
 def test_a_dockerfile_that_would_leave_marks_leaves_none(tmp_path):
     marks = tmp_path / "marks"
     marks.mkdir()
@@ -70,7 +76,7 @@ def test_a_dockerfile_that_would_leave_marks_leaves_none(tmp_path):
 ARG A=$(touch {m}/arg-subst)
 ARG B=`touch {m}/arg-backtick`
 FROM alpine:3.19 AS build
-ENV C="$(touch {m}/env-subst)" D=${{A:-$(touch {m}/env-default)}}
+ENV C="$(touch {m}/env-subst)" D="${{A:-$(touch {m}/env-default)}}"
 RUN touch {m}/run && sh -c "touch {m}/sh-c"
 RUN <<EOF
 touch {m}/heredoc
@@ -86,7 +92,13 @@ ONBUILD RUN touch {m}/onbuild
 """.replace("\n", "\n")
     (tmp_path / "Dockerfile").write_text(text)
     (tmp_path / ".dockfix.toml").write_text(f'target = "build"\n[build-args]\nX = "$(touch {m}/cfg)"\n')
+    codes = {}
     for args in (["--check", "Dockerfile"], ["--write", "--unsafe-fixes", "Dockerfile"],
                  ["--output-format", "json", "Dockerfile"], ["-"]):
-        run_dockfix(*args, cwd=tmp_path, input=text.encode())
+        proc = run_dockfix(*args, cwd=tmp_path, input=text.encode())
+        err = proc.stderr.decode()
+        assert "Traceback" not in err and "internal error" not in err, err
+        codes[args[0]] = proc.returncode
     assert list(marks.iterdir()) == []
+    # each run did its whole work (a crash before the rules ran would leave no marks too)
+    assert codes == EXPECTED_CODES, codes

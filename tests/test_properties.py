@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from conftest import missing
 from dockerfile_strategies import dockerfiles
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -94,11 +95,57 @@ def test_fixer_keeps_the_newline_style(text, s):
 
 @given(dockerfiles(), SETTINGS)
 def test_output_is_accepted_by_buildkit_when_the_input_is(text, s):
-    crosscheck = pytest.importorskip("rewriter.dockerfile.crosscheck")
+    from rewriter.dockerfile import crosscheck
+
     if not crosscheck.available():
-        pytest.skip("BuildKit's parser (PyPI `dockerfile`) is not installed")
+        missing("BuildKit's parser (PyPI `dockerfile`) is not installed")
     result = _fix(text, s)
     if result is None or not result.changed or not crosscheck.buildkit_accepts(text):
         return
     assert crosscheck.buildkit_accepts(result.fixed), \
         f"BuildKit rejects the output: {crosscheck.buildkit_parse(result.fixed)}\n{result.fixed}"
+
+
+# --- the fixer acts where it must --------------------------------------------------
+
+#: Bases from the family table, each with a template dockfix can use.
+_BASES = ["debian:12", "ubuntu:22.04", "python:3.12-slim", "alpine:3.19", "node:20",
+          "golang:1.22", "eclipse-temurin:21", "fedora:40"]
+_RUNS = ["apt-get update", "pip install app", "npm ci", "echo hi", "make build",
+         "mkdir -p /app/data", "apk add --no-cache curl", "go build ./..."]
+
+
+@st.composite
+def root_running_files(draw: st.DrawFn) -> str:
+    """A single-stage file with no USER (so it runs as root) and at least one
+    instruction of its own."""
+    lines = [f"FROM {draw(st.sampled_from(_BASES))}"]
+    body = draw(st.lists(st.one_of(
+        st.sampled_from(_RUNS).map(lambda r: f"RUN {r}"),
+        st.sampled_from(["/app", "/srv", "/opt/app"]).map(lambda d: f"WORKDIR {d}"),
+        st.sampled_from(["8080", "3000"]).map(lambda p: f"EXPOSE {p}"),
+        st.just("COPY . /app"),
+        st.just("ENV A=b"),
+    ), min_size=1, max_size=6))
+    lines += body
+    lines.append(draw(st.sampled_from(['CMD ["app"]', "CMD app --serve", 'ENTRYPOINT ["app"]'])))
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=60)
+@given(root_running_files(), SETTINGS)
+def test_a_root_running_file_becomes_non_root_or_is_declined_with_a_reason(text, s):
+    from rewriter.dockerfile.analysis import Context
+    from rewriter.dockerfile.model import is_root
+
+    result = fix_text(text, s)
+    assert result.error is None, result.error
+    before = Context(parse(text), s).model.runtime
+    assert before is not None and is_root(before.final_user)  # the premise
+    if result.changed:
+        after = Context(parse(result.fixed), s).model.runtime
+        assert after is not None and not is_root(after.final_user), result.fixed
+        assert "USER " in result.fixed
+    else:
+        stated = [d for d in result.declines if not d.informational and d.reason and d.message]
+        assert stated, f"left running as root with no reason stated:\n{text}"

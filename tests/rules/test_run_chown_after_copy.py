@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import missing
 
 from rewriter.dockerfile import crosscheck
 from rewriter.core.edits import Applicability
@@ -59,7 +60,7 @@ def test_fixture(before: Path) -> None:
     assert (bool(out_crlf), bool(out_lf)) == (bool(crlf), bool(lf)) or fixed == text
     if fixed != text:
         if not crosscheck.available():
-            pytest.skip("BuildKit's parser (PyPI `dockerfile`) is not installed")
+            missing("BuildKit's parser (PyPI `dockerfile`) is not installed")
         assert crosscheck.buildkit_accepts(fixed)
         assert crosscheck.compare(fixed) == []
 

@@ -171,6 +171,12 @@ def _plan(ctx: Context) -> Plan | Decline | None:
                            line, info.name)
         return None
     fam = info.family
+    # First: with bare CRs the whole file is one FROM line, which would
+    # otherwise read as an empty stage, hiding the real reason.
+    if ctx.newline == "\r":
+        return Decline("cr-line-endings",
+                       "the file uses bare CR line endings, which BuildKit reads as one line",
+                       line, info.name)
     if not info.stage.instructions and info.parent is None:
         return Decline("empty-stage",
                        f"the runtime stage only names `{info.base}`: it re-tags an image and "
@@ -179,10 +185,6 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         return Decline("windows-stage",
                        "Windows containers: set `USER ContainerUser` by hand if the app "
                        "supports it; dockfix does not rewrite Windows stages", line, info.name)
-    if ctx.newline == "\r":
-        return Decline("cr-line-endings",
-                       "the file uses bare CR line endings, which BuildKit reads as one line",
-                       line, info.name)
     why = privilege_drop(ctx, info)
     if why:
         return Decline("privilege-drop-entrypoint",

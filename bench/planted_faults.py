@@ -1,0 +1,66 @@
+"""The faults a review planted in dockfix's safety machinery, one at a time.
+
+    python bench/planted_faults.py [NAME ...]
+
+Each fault is a one-line change to the source; the script applies it, runs
+the tests that must catch it, prints CAUGHT or SURVIVED, and restores the
+file (also on Ctrl-C).  Every fault must be CAUGHT.  ``make mutation`` is the
+general form of the same check (bench/mutation.md).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+GUARDS = "tests/test_safety_guards.py"
+#: name, file, text, replacement, (test file, -k selection)
+FAULTS = [
+ ("breakage-off", "rewriter/dockerfile/language.py", '    if unknown(after) > unknown(before):', '    return None\n    if unknown(after) > unknown(before):', (GUARDS, "refusal_guard")),
+ ("unknown-check-off", "rewriter/dockerfile/language.py", 'if unknown(after) > unknown(before):', 'if False:', (GUARDS, "refusal_guard and unknown")),
+ ("empty-user-off", "rewriter/dockerfile/language.py", 'if i.cmd == "USER" and not i.args:', 'if False:', (GUARDS, "refusal_guard and empty")),
+ ("settle-through", "rewriter/core/engine.py", '        return _refuse(result, f"fixes did not settle', '        if False: return _refuse(result, f"fixes did not settle', (GUARDS, "refusal_guard and point")),
+ ("applied-kept", "rewriter/core/engine.py", '    result.applied = []\n    result.error = why', '    result.error = why', (GUARDS, "refusal_guard")),
+ ("in-place-write", "rewriter/io/files.py", '        os.replace(tmp, base, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)', '        os.unlink(tmp, dir_fd=dir_fd)\n        with open(base, "wb", opener=lambda p, fl: os.open(p, fl, dir_fd=dir_fd)) as g:\n            g.write(data)', (GUARDS, "reader or crash")),
+ ("no-reread", "rewriter/io/files.py", '        return _read_fd(fd, base, "") == original', '        return True', (GUARDS, "same_size")),
+ ("no-owner", "rewriter/io/files.py", '                    os.fchown(f.fileno(), before.st_uid, before.st_gid)', '                    pass', (GUARDS, "owner")),
+ ("no-unknown-target", "rewriter/dockerfile/rules/missing_nonroot_user.py", '            return Decline("unknown-target"', '            return None and Decline("unknown-target"', (GUARDS, "unknown_target")),
+ ("no-s6", "rewriter/dockerfile/rules/_common.py", '                if ins.json and ins.values and _S6_INIT.search(ins.values[0]):', '                if False:', (GUARDS, "s6")),
+ ("entrypoint-override-ignored", "rewriter/dockerfile/rules/_common.py", '        if not overridden:', '        if True:', (GUARDS, "privilege_drop")),
+ ("no-bare-cr", "rewriter/dockerfile/rules/missing_nonroot_user.py", '    if ctx.newline == "\\r":', '    if False:', (GUARDS, "bare_cr")),
+ ("first-user", "rewriter/dockerfile/rules/missing_nonroot_user.py", '        u = created[-1]', '        u = created[0]', (GUARDS, "last_user")),
+ ("no-indent", "rewriter/dockerfile/rules/_common.py", '    body = "".join(indent + ln + nl for ln in lines)', '    body = "".join(ln + nl for ln in lines)', (GUARDS, "indentation")),
+ ("fingerprint-no-counter", "rewriter/report/outcome.py", '((str(n),) if n else ())', '()', (GUARDS, "fingerprints")),
+ ("fixer-off", "rewriter/core/engine.py", "        new, applied = apply_fixes(current, fixes, threshold)", "        new, applied = current, []", ("tests/test_properties.py", "root_running")),
+ ("file-uri-unquoted", "rewriter/report/formats/sarif.py", '        return {"uri": "file://" + quote(_bytes(path))}', '        return {"uri": "file://" + path}', (GUARDS, "percent")),
+]
+
+
+def main(only: list[str]) -> int:
+    survived = 0
+    for name, rel, old, new, (tests, selection) in FAULTS:
+        if only and name not in only:
+            continue
+        path = REPO / rel
+        src = path.read_text()
+        if src.count(old) != 1:
+            print(f"{name}: the text to change is not in {rel} exactly once; update this list")
+            survived += 1
+            continue
+        path.write_text(src.replace(old, new))
+        try:
+            r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                "-x", tests, "-k", selection], cwd=REPO, capture_output=True,
+                               text=True)
+        finally:
+            path.write_text(src)
+        verdict = {0: "SURVIVED", 1: "CAUGHT"}.get(r.returncode, f"test run failed ({r.returncode})")
+        survived += verdict != "CAUGHT"
+        print(f"{name}: {verdict}")
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
