@@ -64,7 +64,7 @@ def test_a_later_pass_finding_is_placed_in_the_input() -> None:
 
 
 def test_remaining_findings() -> None:
-    text = 'FROM python:3.12-slim\nCOPY app /app\nEXPOSE 80\nCMD ["app"]\n'
+    text = 'FROM python:3.12-slim\nCOPY app /app\nRUN chown -R 1:1 /app\nUSER 1\nEXPOSE 80\nCMD ["app"]\n'
     result = fix_text(text)
     remaining = [f for f in result.findings if f.remaining]
     assert [f.violation for f in remaining] == result.remaining

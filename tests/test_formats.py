@@ -27,9 +27,10 @@ SCHEMA = schema()  # the one the package ships
 SARIF_SCHEMA = json.loads((REPO / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 
-#: DF001 fixes it; then DF006 finds port 80 (in the second pass), left for a person.
-ROOT_PORT = ('FROM python:3.12-slim\nCOPY app /app\nVOLUME /data\nEXPOSE 80\n'
-             'CMD ["python", "/app/s.py"]\n')
+#: DF002 and DF004 fix it; DF006 finds port 80, left for a person. (A root image
+#: with EXPOSE 80 is declined whole: binds-privileged-port.)
+ROOT_PORT = ('FROM python:3.12-slim\nCOPY app /app\nRUN chown -R 10001:10001 /app\nVOLUME /data\n'
+             'USER 10001:10001\nEXPOSE 80\nCMD ["python", "/app/s.py"]\n')
 GOSU = ("FROM debian:bookworm-slim\n"
         "RUN apt-get update && apt-get install -y --no-install-recommends gosu\n"
         'COPY docker-entrypoint.sh /usr/local/bin/\nENTRYPOINT ["docker-entrypoint.sh"]\n')
@@ -129,10 +130,10 @@ def test_json_remaining_finding_is_placed_in_the_input(project: Path) -> None:
     doc = json.loads(out)
     validate_json(doc)
     (port,) = [x for x in doc["files"][0]["findings"] if x["code"] == "DF006"]
-    assert port["span"]["start"] == {"line": 4, "column": 1}
+    assert port["span"]["start"] == {"line": 6, "column": 1}
     assert port["applied"] is False and port["remaining"] is True and port["fix"] is None
     _, _, err = dockfix(project, "port/Dockerfile")
-    assert "port/Dockerfile:9:1: DF006 port 80 is below 1024" in err
+    assert "port/Dockerfile:6:1: DF006 port 80 is below 1024" in err
 
 
 def test_json_declines_and_write(project: Path) -> None:
@@ -187,7 +188,8 @@ def test_json_edits_rebuild_the_output_from_the_input() -> None:
     """Over every rule fixture: the edits of the applied fixes, as the JSON gives
     them (line/column of the input), turn the input into the output."""
     out, err = io.BytesIO(), io.StringIO()
-    runner.run([str(REPO / "tests" / "fixtures" / "rules")], Options(output_format="json"),
+    rules_dir = str(REPO / "tests" / "fixtures" / "rules")
+    runner.run([rules_dir], Options(output_format="json", overrides={"context": rules_dir}),
                stdout=out, stderr=err, environ={})
     doc = json.loads(out.getvalue())
     validate_json(doc)
@@ -217,7 +219,7 @@ def test_sarif_document(project: Path) -> None:
     driver = run["tool"]["driver"]
     assert driver["name"] == "dockfix"
     rules = [r["id"] for r in driver["rules"]]
-    assert rules == sorted(rules) == ["DF001", "DF002", "DF006"]
+    assert rules == sorted(rules) == ["DF001", "DF002", "DF004", "DF006"]
     for rule in driver["rules"]:
         assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
         assert "Fix:" in rule["help"]["text"] and "## What it does" in rule["help"]["markdown"]
@@ -316,12 +318,11 @@ def test_markdown_pull_request_body(project: Path) -> None:
     assert "| `Dockerfile` | would change | 2 |" in out
     assert "| `ok/Dockerfile` | nothing to change | - |" in out
     section = out.split("### `port/Dockerfile`")[1].split("\n### ")[0]
-    assert "ran as root; it now runs as `10001:10001`" in section
-    assert "**Add `USER 10001:10001`" in section and "Why: A process running as root" in section
+    assert "ran as `10001:10001`; it still does" in section
+    assert "**Use `COPY --chown=10001:10001` and drop the chown**" in section
+    assert "Why: Changing a file's owner copies the whole file" in section
     assert "```diff\n--- a/port/Dockerfile\n+++ b/port/Dockerfile\n" in section
-    assert "**Port 80** (line 4) is below 1024" in section
-    assert "**Volume `/data`** (line 3)" in section
-    assert "**CMD** `CMD [\"python\", \"/app/s.py\"]` (line 5)" in section
+    assert "**Volume `/data`** (line 4)" in section
     assert "#### Not changed" in section and "DF006 `privileged-port`" in section
     gosu = out.split("### `gosu/Dockerfile`")[1].split("\n### ")[0]
     assert "`privilege-drop-entrypoint`: the file installs or copies `gosu`" in gosu
@@ -431,11 +432,11 @@ def _on_a_terminal(project: Path, *args: str, env: dict[str, str | None]) -> byt
 @pytest.mark.skipif(not hasattr(__import__("os"), "openpty"), reason="needs a pty")
 def test_diff_is_colored_on_a_terminal_only(project: Path) -> None:
     tty = _on_a_terminal(project, "port", env={"NO_COLOR": None})
-    assert b"\x1b[32m+USER 10001:10001" in tty
+    assert b"\x1b[32m+COPY --chown=10001:10001" in tty
     assert b"\x1b[" not in _on_a_terminal(project, "port", env={"NO_COLOR": "1"})
     assert b"\x1b[" in _on_a_terminal(project, "--color", "port", env={"NO_COLOR": "1"})
     piped = run_dockfix("port", cwd=project, env={"NO_COLOR": None}).stdout
-    assert b"\x1b[" not in piped and b"+USER 10001:10001" in piped
+    assert b"\x1b[" not in piped and b"+COPY --chown=10001:10001" in piped
     # documents are never colored
     assert b"\x1b[" not in _on_a_terminal(project, "--output-format", "json", "port",
                                           env={"NO_COLOR": None})

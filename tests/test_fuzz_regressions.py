@@ -18,12 +18,12 @@ CASES = [
         # was handed gid 0 (root's group, which it cannot create)
         ("--gid", "0"),
         b"ARG BASE=debian:bookworm\r\nFROM $?BASE}\r\nRUN apt-get update \\\r\n"
-        b"  && apt-get inst#a e",
+        b"  && apt-get inst#a e\r\nCMD [\"app\"]",
         0, "declined (uid-taken)", id="gid-0-evidence-family",
     ),
     pytest.param(
         # a VOLUME path with control characters, which the template refuses
-        (), b"FROM $?BASE}\nRUN apt-get update\nVOLUME /d\x01\x02ta\n",
+        (), b"FROM $?BASE}\nRUN apt-get update\nVOLUME /d\x01\x02ta\nCMD [\"app\"]\n",
         0, "declined (template-refused)", id="volume-control-characters",
     ),
     pytest.param(

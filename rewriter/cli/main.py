@@ -17,6 +17,7 @@ checks that the two agree.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, NamedTuple
 
@@ -91,6 +92,9 @@ OPTIONS: tuple[Opt, ...] = (
         "Never these rules: codes or prefixes, comma separated (repeatable).", str, "CODES"),
     Opt("mappings", ("--mappings",), MULTI,
         "Extra image-family mappings, a TOML file (repeatable).", str, "FILE"),
+    Opt("context", ("--context",), VALUE,
+        "The build context directory, as for docker build [default: the repository "
+        "around each file].", str, "DIR"),
     Opt("stdin_filename", ("--stdin-filename",), VALUE,
         "The name of '-' in messages and for finding the configuration.", str, "NAME"),
     Opt("output_format", ("--output-format",), VALUE,
@@ -155,6 +159,10 @@ def _options(values: dict[str, Any], rules: Any = None) -> tuple[list[str], Any]
         overrides["ignore"] = _checked(config.check_codes, v["ignore"], "--ignore")
     if v["mappings"]:
         overrides["mappings"] = tuple(v["mappings"])
+    if v["context"] is not None:
+        if not os.path.isdir(v["context"]):
+            raise _UsageError(f"--context: {v['context']}: not a directory")
+        overrides["context"] = os.path.abspath(v["context"])
     if v["jobs"] is not None and v["jobs"] < 1:
         raise _UsageError(f"--jobs: expected a number of processes, 1 or more, got {v['jobs']}")
     options = Options(

@@ -253,7 +253,7 @@ def _fix(data: bytes, name: str, path: str | None, configs: Configs,
 
     text = decode(data, name)
     settings = configs.settings(path)
-    build = DirectoryContext.for_file(path) if path else EMPTY
+    build = DirectoryContext.for_file(path, settings.context) if path else EMPTY
     try:
         result = fix_text(text, settings, path, build, rules=rules)
     except ParseError as exc:

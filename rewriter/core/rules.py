@@ -45,6 +45,10 @@ class Decline:
     message: str  #: what the user can do about it
     line: int | None = None  #: 1-based line it is about
     stage: str | None = None  #: stage name or index
+    #: what the file was judged to be (app, base-image, ci-builder, ...), when judged
+    kind: str | None = None
+    #: ``path:line: text`` lines that show why, for a reviewer to check
+    evidence: tuple[str, ...] = ()
 
     @property
     def informational(self) -> bool:

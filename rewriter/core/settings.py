@@ -19,6 +19,9 @@ class Settings:
     build_args: dict[str, str] = field(default_factory=dict)  #: ``--build-arg K=V``
     target: str | None = None  #: ``--target STAGE``; default: the last stage
     mappings: tuple[str, ...] = ()  #: extra family tables (TOML files)
+    #: ``--context DIR``: the build context of every file (absolute); None: the
+    #: repository around each file (its nearest ``.git``)
+    context: str | None = None
 
     @property
     def threshold(self) -> Applicability:

@@ -315,6 +315,20 @@ def _parse_user_command(cmd: Command) -> tuple[str, str, dict[str, str | None]] 
         elif a in takes_value and i + 1 < len(args):
             opts[a] = args[i + 1]
             i += 1
+        elif a.startswith("-") and not a.startswith("--") and len(a) > 2:
+            # getopt's bundled short options: `-ms /bin/bash` is `-m -s /bin/bash`,
+            # `-u1000` is `-u 1000`
+            for j, letter in enumerate(a[1:], 1):
+                flag = "-" + letter
+                if flag in takes_value:
+                    rest = a[j + 1:]
+                    if rest:
+                        opts[flag] = rest
+                    elif i + 1 < len(args):
+                        opts[flag] = args[i + 1]
+                        i += 1
+                    break
+                opts[flag] = None
         elif a.startswith("-"):
             opts[a] = None
         else:

@@ -7,7 +7,15 @@ import re
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Edit
-from rewriter.dockerfile.model import StageInfo, expand, is_root, may_run, numeric, run_commands
+from rewriter.dockerfile.model import (
+    StageInfo,
+    expand,
+    is_root,
+    may_run,
+    numeric,
+    run_commands,
+    workdir_path,
+)
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.io.context import dockerfile_dir
 
@@ -174,12 +182,63 @@ def volume_paths(info: StageInfo) -> list[str]:
     return list(out)
 
 
-def writable_dirs(info: StageInfo) -> list[str]:
-    """Directories the runtime user must own: every VOLUME, and log/data dirs
-    the stage itself creates with ``mkdir``."""
-    import posixpath
+def final_workdir(info: StageInfo) -> str | None:
+    """The WORKDIR the container starts in, when the file sets one (and every
+    variable in it has a value)."""
+    cwd, seen = "/", False
+    for s in reversed(info.chain):
+        for ins in s.stage.instructions:
+            if ins.cmd == "WORKDIR":
+                value, ok = expand(ins.args.strip().strip("\"'"), s.env)
+                if not ok:
+                    return None
+                cwd, seen = posixpath.join(cwd, value), True
+    return posixpath.normpath(cwd) if seen else None
 
+
+def app_workdir(info: StageInfo) -> str | None:
+    """The WORKDIR, when it is the app's own directory (not a system one) that
+    the app may write into: logs, caches, data, uploads beside its code."""
+    wd = final_workdir(info)
+    if wd is None or wd in _SYSTEM_DIRS or any(c in wd for c in "*?[]{}$"):
+        return None
+    if wd.startswith(("/usr/", "/etc/", "/bin/", "/sbin/", "/lib", "/proc/", "/sys/", "/dev/",
+                      "/root/", "/tmp/", "/var/lib/dpkg", "/var/cache/apt")):
+        return None
+    return wd
+
+
+def _owned_by_file(info: StageInfo, path: str) -> bool:
+    """The file already gives ``path`` (or a directory above it) to someone:
+    ``COPY --chown`` into it, or a ``RUN chown`` of it."""
+    above = {path}
+    p = path
+    while p not in ("/", ""):
+        p = posixpath.dirname(p)
+        above.add(p)
+    above.discard("/")
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd in ("COPY", "ADD") and ins.flag("chown") is not None and ins.values:
+                dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0]).rstrip("/")
+                if dest in above:
+                    return True
+            elif ins.cmd == "RUN" and may_run(ins, ("chown",)):
+                for cmd in run_commands(ins):
+                    if cmd.name == "chown" and any(
+                            posixpath.normpath(expand(a, s.env)[0]) in above
+                            for a in cmd.args_after_name() if a.startswith("/")):
+                        return True
+    return False
+
+
+def writable_dirs(info: StageInfo) -> list[str]:
+    """Directories the runtime user must own: every VOLUME, the app's WORKDIR,
+    and log/data dirs the stage itself creates with ``mkdir``."""
     dirs = [d for d in volume_paths(info) if d != "/"]
+    wd = app_workdir(info)
+    if wd is not None and wd not in dirs and not _owned_by_file(info, wd):
+        dirs.append(wd)
     seen = set(dirs)
     for ins in info.stage.instructions:
         if not may_run(ins, ("mkdir",)):

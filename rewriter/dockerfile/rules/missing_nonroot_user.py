@@ -81,6 +81,7 @@ from rewriter.dockerfile.rules._common import (
     tail_anchor,
     writable_dirs,
 )
+from rewriter.dockerfile.judge import judge, script_users, sibling_base_users
 from rewriter.dockerfile.rules._types import Decline, Violation
 from rewriter.dockerfile.syntax import Instruction, Span
 
@@ -190,6 +191,11 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         return Decline("privilege-drop-entrypoint",
                        f"{why}; leave the image starting as root, or drop the privilege "
                        "switch and add USER yourself", line, info.name)
+    verdict = judge(ctx, info)
+    if verdict is not None:
+        hint = f"; {verdict.hint}" if verdict.hint else ""
+        return Decline(verdict.reason, verdict.message + hint, line, info.name,
+                       kind=verdict.kind, evidence=verdict.evidence)
     if reverted_user(info):
         return None  # DF003's case: switch back to the user the file chose
     s = ctx.settings
@@ -205,6 +211,29 @@ def _plan(ctx: Context) -> Plan | Decline | None:
             spec = u.name
         return Plan(info, spec, _dirs_block(ctx, info, spec, dirs),
                     why=f"run as `{u.name}`, the user this file creates", dirs=dirs)
+    # Reuse a user that a script the file runs creates, or that the repository's
+    # own base image (another Dockerfile here) creates.
+    context_users = [u for u in script_users(ctx, info) if u.name not in _SHARED_USERS
+                     and u.name != "root" and u.uid != 0]
+    origin = "a script this file runs creates"
+    if not context_users:
+        sibling, sibling_user = sibling_base_users(ctx, info)
+        if sibling_user is not None and not is_root(sibling_user):
+            return Decline("already-nonroot",
+                           f"`{info.chain[-1].base}` is built here and ends with "
+                           f"`USER {sibling_user}`", line, info.name, kind="app",
+                           evidence=tuple(u.evidence for u in sibling[:1]))
+        context_users = [u for u in sibling if u.name not in _SHARED_USERS
+                         and u.name != "root" and u.uid != 0]
+        origin = f"`{info.chain[-1].base}` (built in this repository) creates"
+    if context_users:
+        cu = context_users[-1]
+        if cu.uid is not None:
+            spec = f"{cu.uid}:{cu.gid}" if cu.gid is not None else str(cu.uid)
+        else:
+            spec = cu.name
+        return Plan(info, spec, _dirs_block(ctx, info, spec, dirs),
+                    why=f"run as `{cu.name}`, the user {origin} ({cu.evidence})", dirs=dirs)
     image_users = {k: v for k, v in info.image_users().items()
                    if k not in _SHARED_USERS and k != "root" and v != 0}
     if image_users and fam.shell:

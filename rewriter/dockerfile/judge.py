@@ -1,0 +1,964 @@
+"""Judge the image before changing it: what is it for, and what does its process need?
+
+A Dockerfile that builds and ends with ``USER 10001`` can still be a change no
+maintainer merges: the image is a base image others extend, a CI builder whose
+steps write root-owned mounts, a devcontainer, a test fixture, an init system
+running several services, a service that binds port 80, or an entrypoint that
+does root-only work at start. DF001 asks :func:`judge` first and declines, with
+the kind and the evidence (``file:line``), whenever the answer is not "an app
+whose process can run as a dedicated user".
+
+The judge reads the Dockerfile and its build context (entrypoint scripts and
+configs the file copies in, compose files, devcontainer.json, template files),
+never executes anything, and decides from evidence a reviewer can check. Its
+knowledge (which programs need root, which base images bind port 80, ...) is
+data in ``rewriter/data/judge.toml``.
+
+See docs/judgement.md for each kind and the evidence it takes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import os
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+from rewriter.dockerfile.analysis import Context
+from rewriter.dockerfile.model import (
+    StageInfo,
+    _parse_user_command,
+    expand,
+    run_commands,
+    workdir_path,
+)
+from rewriter.dockerfile.shell import commands
+from rewriter.dockerfile.syntax import Instruction, ParseError, parse
+from rewriter.io.context import BuildContext, ancestors, dockerfile_dir
+
+_DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "judge.toml")
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Why the runtime stage should stay as it is (``reason`` is the decline code)."""
+
+    reason: str  #: e.g. ``base-image``, ``binds-privileged-port``
+    kind: str  #: what the image is: app, base-image, ci-builder, devcontainer, ...
+    message: str
+    evidence: tuple[str, ...] = ()  #: ``path:line: text`` a reviewer can check
+    hint: str = ""  #: what the maintainer can do instead
+
+
+@dataclass
+class _Knowledge:
+    root_programs: frozenset[str]
+    init_programs: frozenset[str]
+    dind_programs: frozenset[str]
+    interpreters: frozenset[str]
+    toolchain_packages: frozenset[str]
+    port_images: dict[str, int]
+    nonroot_images: list[str]
+    fixture_dirs: frozenset[str]
+    builder_dirs: frozenset[str]
+    builder_names: list[str]
+    ci_files: frozenset[str]
+    daemon_configs: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=1)
+def knowledge() -> _Knowledge:
+    with open(_DATA, "rb") as fh:
+        raw = tomllib.load(fh)
+    return _Knowledge(
+        root_programs=frozenset(raw["programs"]["need_root"]),
+        init_programs=frozenset(raw["programs"]["init"]),
+        dind_programs=frozenset(raw["programs"]["docker_daemon"]),
+        interpreters=frozenset(raw["programs"]["interpreters"]),
+        toolchain_packages=frozenset(raw["packages"]["toolchain"]),
+        port_images={k: int(v) for k, v in raw["images"]["binds_port"].items()},
+        nonroot_images=list(raw["images"]["runs_nonroot"]),
+        fixture_dirs=frozenset(raw["paths"]["fixture_dirs"]),
+        builder_dirs=frozenset(raw["paths"]["builder_dirs"]),
+        builder_names=list(raw["paths"]["builder_names"]),
+        ci_files=frozenset(raw["paths"]["ci_files"]),
+        daemon_configs=[(c["glob"], re.compile(c["listen"], re.M))
+                        for c in raw["configs"]["listen"]],
+    )
+
+
+# ---------------------------------------------------------------------------
+# Patterns of the text itself
+# ---------------------------------------------------------------------------
+
+_GENERATED = re.compile(
+    r"(?i)\b(do\s+not\s+edit|generated\s+(?:by|via|from|with|using)\b|auto-?generated|"
+    r"this\s+file\s+(?:is|was)\s+(?:automatically\s+)?generated)")
+#: ``docker run`` flags in a usage comment that need root or the host's devices
+_RUN_ROOT_FLAGS = re.compile(
+    r"(--privileged\b|--device[= ]\S+|--gpus\b|--runtime[= ]nvidia\b|/var/run/docker\.sock|"
+    r"--cap-add[= ](?!NET_BIND_SERVICE)\S+|-v\s+/dev/\S+|--volume[= ]/dev/\S+)")
+_RUN_PORT = re.compile(r"(?:^|\s)(?:-p|--publish)[= ]\s*(?:[\w.\[\]:]*:)?(\d+):(\d+)\b")
+_PORT_ARG = re.compile(
+    r"(?:^|[\s=])(?:-b|--bind|--listen|--host|--port|-p|--http-port|--server\.port|"
+    r"listen|PORT)[= ]?(?:[\w.\[\]-]*:)?(\d{1,5})\b|(?:0\.0\.0\.0|\[::\]|\*|localhost):(\d{1,5})\b")
+_ENV_PORT = re.compile(r"^(?:[A-Z0-9_]*_)?PORT$")
+_VERSION_ENV = re.compile(r"^[A-Z][A-Z0-9]*_VERSION$")
+#: root-only work an entrypoint script may do at start
+_SCRIPT_ROOT = [
+    (re.compile(r"^\s*(?:exec\s+)?(?:sudo\s+)?(chown|chgrp)\s+(?!--help)", re.M),
+     "changes file ownership"),
+    (re.compile(r"^\s*(?:useradd|adduser|groupadd|addgroup|usermod|groupmod)\b", re.M),
+     "creates or edits users"),
+    (re.compile(r"(?:sed\s+-i[^\n]*\s/etc/|>>?\s*/etc/|\btee\s+(?:-a\s+)?/etc/|"
+                r"\b(?:cp|mv|ln\s+-sf?|install)\s[^\n;&|]*\s/etc/\S*\s*$)", re.M),
+     "writes into /etc"),
+    (re.compile(r"\b(?:service\s+\S+\s+(?:start|restart)|/etc/init\.d/\S+\s+(?:start|restart)|"
+                r"systemctl\s+start|rc-service\s+\S+\s+start)\b"), "starts system services"),
+    (re.compile(r"^\s*(?:apt-get|apt|apk|yum|dnf|microdnf|zypper)\s+(?:-\S+\s+)*"
+                r"(?:install|add|update|upgrade)\b", re.M), "installs packages at start"),
+    (re.compile(r"^\s*(?:mount|sysctl|iptables|ip6tables|modprobe|setcap|ulimit\s+-[a-zA-Z]*n)\b"
+                r"|\bip\s+(?:link|route|addr)\s+(?:add|set)\b", re.M),
+     "changes the kernel or network setup"),
+    (re.compile(r"^\s*exec\s+(?:/sbin/init|/usr/sbin/init|/lib/systemd/systemd|"
+                r"/usr/bin/supervisord|supervisord|runsvdir|s6-svscan|/init)\b", re.M),
+     "starts an init system"),
+]
+
+
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _cite(path: str, text: str, pos: int) -> str:
+    line = _line_of(text, pos)
+    body = text.splitlines()[line - 1].strip() if text else ""
+    if len(body) > 100:
+        body = body[:97] + "..."
+    return f"{path}:{line}: {body}"
+
+
+def _df_name(ctx: Context) -> str:
+    build = ctx.build
+    if build is not None and build.dockerfile:
+        return build.dockerfile
+    return posixpath.basename(ctx.path) if ctx.path and ctx.path != "-" else "Dockerfile"
+
+
+def _ins_cite(ctx: Context, ins: Instruction) -> str:
+    return _cite(_df_name(ctx), ctx.df.text, ins.span.start)
+
+
+# ---------------------------------------------------------------------------
+# The command the container runs
+# ---------------------------------------------------------------------------
+
+_WRAPPERS = frozenset({"/bin/sh", "sh", "/bin/bash", "bash", "-c", "-e", "-ex", "-x", "exec",
+                       "tini", "/sbin/tini", "/tini", "/usr/bin/tini", "--", "dumb-init",
+                       "/usr/bin/dumb-init", "/usr/local/bin/dumb-init", "env", "/usr/bin/env",
+                       "-g", "-s"})
+
+
+@dataclass
+class _Command:
+    ins: Instruction | None  #: the ENTRYPOINT/CMD that sets it (None: none in the file)
+    words: list[str]  #: the whole command line, entrypoint then cmd
+    program: str  #: the first word that is not a wrapper ("" when none)
+    stage: StageInfo | None
+
+
+def _command(info: StageInfo) -> _Command:
+    entry: tuple[Instruction, StageInfo] | None = None
+    cmd: tuple[Instruction, StageInfo] | None = None
+    for s in info.chain:  # nearest first
+        for ins in reversed(s.stage.instructions):
+            if ins.cmd == "ENTRYPOINT" and entry is None:
+                entry = (ins, s)
+            if ins.cmd == "CMD" and cmd is None and entry is None:
+                cmd = (ins, s)
+        if entry is not None:
+            break
+    words: list[str] = []
+    first: tuple[Instruction, StageInfo] | None = entry or cmd
+    for part in (entry, cmd):
+        if part is None:
+            continue
+        ins, s = part
+        vals = list(ins.values) if ins.json else ins.args.split()
+        words += [expand(v, s.env)[0] for v in vals]
+    program = ""
+    for w in words:
+        if w in _WRAPPERS or w.startswith("-"):
+            continue
+        program = w
+        break
+    return _Command(first[0] if first else None, words, program,
+                    first[1] if first else None)
+
+
+def _program_name(program: str) -> str:
+    return posixpath.basename(program.strip("\"'"))
+
+
+# ---------------------------------------------------------------------------
+# The build context
+# ---------------------------------------------------------------------------
+
+
+def _copied_sources(ctx: Context, info: StageInfo) -> list[tuple[str, str, Instruction]]:
+    """(context path, destination, instruction) of each local COPY/ADD source
+    of the runtime chain that exists in the build context."""
+    build = ctx.build
+    if build is None:
+        return []
+    here = dockerfile_dir(build)
+    out: list[tuple[str, str, Instruction]] = []
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs:
+                continue
+            vals = [expand(v, s.env)[0] for v in ins.values]
+            if len(vals) < 2:
+                continue
+            dest = workdir_path(s, ins, vals[-1])
+            for src in vals[:-1]:
+                if "://" in src:
+                    continue
+                for base in (here, *[a for a in ancestors(build.dockerfile or "") if a != here]):
+                    cand = posixpath.normpath(posixpath.join(base, src)) if base else \
+                        posixpath.normpath(src)
+                    if cand.startswith(".."):
+                        continue
+                    if build.is_dir(cand) or build.read_text(cand) is not None:
+                        out.append((cand, dest, ins))
+                        break
+    return out
+
+
+def _files_under(build: BuildContext, path: str, limit: int = 400) -> list[str]:
+    """The files of a context directory (a COPY of a whole folder), breadth first."""
+    if not build.is_dir(path):
+        return [path]
+    out: list[str] = []
+    queue = [path]
+    while queue and len(out) < limit:
+        d = queue.pop(0)
+        for name in build.list_dir(d):
+            p = f"{d}/{name}" if d else name
+            if build.is_dir(p):
+                if name not in (".git", "node_modules"):
+                    queue.append(p)
+            else:
+                out.append(p)
+    return out
+
+
+def _entrypoint_scripts(ctx: Context, info: StageInfo, command: _Command,
+                        copied: list[tuple[str, str, Instruction]]) -> list[tuple[str, str]]:
+    """(context path, text) of the scripts the container's command runs, when the
+    file copies them in from the build context."""
+    build = ctx.build
+    if build is None or not command.words:
+        return []
+    names = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
+    names = {n for n in names if n and n not in _WRAPPERS}
+    runs_entrypoint = any("entrypoint" in n for n in names)
+    out: list[tuple[str, str]] = []
+    for src, dest, _ in copied:
+        for f in _files_under(build, src, 200):
+            parent = posixpath.basename(posixpath.dirname(f)) or posixpath.basename(dest)
+            if posixpath.basename(f) in names or (
+                    posixpath.basename(dest) in names and not build.is_dir(src)) or (
+                    runs_entrypoint and re.search(r"entrypoint.*\.d$|^init\.d$", parent)
+                    and f.endswith(".sh")):
+                text = build.read_text(f)
+                if text is not None and (f, text) not in out:
+                    out.append((f, text))
+    return out[:8]
+
+
+def _compose_services(ctx: Context) -> list[tuple[str, str, int]]:
+    """(compose file, service block text, offset) of services that build this Dockerfile."""
+    build = ctx.build
+    if build is None or not build.dockerfile:
+        return []
+    df_dir = dockerfile_dir(build)
+    df_base = posixpath.basename(build.dockerfile)
+    out: list[tuple[str, str, int]] = []
+    for d in ancestors(build.dockerfile)[:4]:
+        for name in build.list_dir(d):
+            if not re.fullmatch(r"(?:docker-)?compose[\w.-]*\.ya?ml", name):
+                continue
+            path = f"{d}/{name}" if d else name
+            text = build.read_text(path)
+            if not text:
+                continue
+            env = _dotenv(build.read_text(f"{d}/.env" if d else ".env") or "")
+            for block, at in _service_blocks(text):
+                m = re.search(r"^[ \t]*(?:build|context):[ \t]*['\"]?([^'\"\n#]+?)['\"]?[ \t]*$", block, re.M)
+                if not m:
+                    continue
+                ctx_dir = posixpath.normpath(posixpath.join(d, _subst(m.group(1).strip(), env)))
+                ctx_dir = "" if ctx_dir == "." else ctx_dir
+                dfm = re.search(r"^[ \t]*dockerfile:[ \t]*['\"]?([^'\"\n#]+?)['\"]?[ \t]*$", block, re.M)
+                want = _subst(dfm.group(1).strip(), env) if dfm else "Dockerfile"
+                target = posixpath.normpath(posixpath.join(ctx_dir, want))
+                if target == build.dockerfile:
+                    out.append((path, block, at))
+    return out
+
+
+def _dotenv(text: str) -> dict[str, str]:
+    """``KEY=value`` lines of a compose ``.env`` file."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        m = re.match(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$", line)
+        if m:
+            out[m.group(1)] = m.group(2).strip("'\"")
+    return out
+
+
+def _subst(text: str, env: dict[str, str]) -> str:
+    """``${VAR}``, ``${VAR:-default}`` and ``$VAR`` from a compose ``.env`` (string substitution)."""
+    return re.sub(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)",
+                  lambda m: env.get(m.group(1) or m.group(3), m.group(2) or ""), text)
+
+
+def _service_blocks(text: str) -> list[tuple[str, int]]:
+    """The blocks under ``services:`` of a compose file, by indentation."""
+    lines = text.splitlines(keepends=True)
+    out: list[tuple[str, int]] = []
+    pos, in_services, indent, start, buf = 0, False, None, 0, []
+    for ln in lines:
+        stripped = ln.strip()
+        lead = len(ln) - len(ln.lstrip(" "))
+        if re.match(r"^services:\s*$", ln):
+            in_services, indent = True, None
+        elif in_services and stripped and not stripped.startswith("#"):
+            if lead == 0:
+                if buf:
+                    out.append(("".join(buf), start))
+                buf, in_services = [], False
+            elif indent is None or lead <= indent:
+                if buf:
+                    out.append(("".join(buf), start))
+                indent, start, buf = lead, pos, [ln]
+            else:
+                buf.append(ln)
+        elif in_services and buf:
+            buf.append(ln)
+        pos += len(ln)
+    if buf:
+        out.append(("".join(buf), start))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The judgement
+# ---------------------------------------------------------------------------
+
+
+def judge(ctx: Context, info: StageInfo) -> Judgement | None:
+    """Why the runtime stage should not be switched to a new user, or None (an app)."""
+    k = knowledge()
+    command = _command(info)
+    copied = _copied_sources(ctx, info)
+    for check in (_generated, _by_path, _devcontainer_json, _dind, _already_nonroot,
+                  _by_command, _init_system, _needs_root, _setuid, _devices, _ports,
+                  _no_process, _base_image, _root_home, _bind_mounts):
+        j = check(ctx, info, command, copied, k)
+        if j is not None:
+            return j
+    return None
+
+
+def _generated(ctx: Context, info: StageInfo, command: _Command,
+               copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    text = ctx.df.text
+    name = _df_name(ctx)
+    for m in re.finditer(r"^[ \t]*#[^\n]*", text, re.M):
+        g = _GENERATED.search(m.group(0))
+        if g:
+            return Judgement("generated-file", "generated",
+                             "the file says it is generated; change its template instead",
+                             (_cite(name, text, m.start()),),
+                             "fix the template or generator, then regenerate")
+    build = ctx.build
+    if build is not None and build.dockerfile:
+        base = posixpath.basename(build.dockerfile)
+        here = dockerfile_dir(build)
+        for d in ancestors(build.dockerfile)[:3]:
+            for entry in build.list_dir(d):
+                low = entry.lower()
+                if (low.startswith(("dockerfile", base.lower())) and
+                        low.endswith((".template", ".tmpl", ".tpl", ".j2", ".jinja", ".in",
+                                      ".erb", ".m4"))):
+                    path = f"{d}/{entry}" if d else entry
+                    if d == here or "dockerfile" in low:
+                        return Judgement(
+                            "generated-file", "generated",
+                            f"the file is made from the template `{path}`; change the template",
+                            (f"{path}: the template",), "fix the template, then regenerate")
+    return None
+
+
+def _parts(ctx: Context) -> list[str]:
+    build = ctx.build
+    path = build.dockerfile if build is not None and build.dockerfile else None
+    if path is None:
+        return []
+    return [p.lower() for p in path.split("/")]
+
+
+_TEST_WORD = re.compile(r"(?:^|[-_.])(?:e2e|tests?|specs?|testsuite|test-runner)(?:[-_.]|$)", re.I)
+
+
+def _by_command(ctx: Context, info: StageInfo, command: _Command,
+                copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """What the container's command says of the image."""
+    if command.ins is None:
+        return None
+    if command.program.endswith(".wasm"):
+        return Judgement("wasm-module", "other",
+                         "the entrypoint is a WebAssembly module: it runs in a Wasm runtime, "
+                         "with no Linux user for USER to act on", (_ins_cite(ctx, command.ins),))
+    for w in command.words[:6]:
+        name = _program_name(w)
+        if name in ("test", "[") or w.startswith("-") or "=" in w:
+            continue
+        if _TEST_WORD.search(name) and name not in k.root_programs:
+            return Judgement("test-fixture", "test-fixture",
+                             f"the container runs `{w}`: a test run, not a service",
+                             (_ins_cite(ctx, command.ins),))
+    return None
+
+
+def _setuid(ctx: Context, info: StageInfo, command: _Command,
+            copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """The file installs a setuid program: the image is about privileges."""
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd == "RUN" and re.search(r"\bchmod\s+(?:-\w+\s+)*(?:[ugoa]*\+[rwx]*s|[4-7][0-7]{3})\b",
+                                              ins.logical):
+                return Judgement("setuid-program", "other",
+                                 "the file makes a program setuid: what the image does is about "
+                                 "privileges, so a USER line changes its meaning",
+                                 (_ins_cite(ctx, ins),))
+    return None
+
+
+def _by_path(ctx: Context, info: StageInfo, command: _Command,
+             copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    parts = _parts(ctx)
+    if not parts:
+        return None
+    path = "/".join(parts)
+    dirs, base = parts[:-1], parts[-1]
+    if ".devcontainer" in dirs:
+        return Judgement("devcontainer", "devcontainer",
+                         "a devcontainer: the editor connects as the user devcontainer.json "
+                         "names (remoteUser), and its features install as root",
+                         (f"{path}: in .devcontainer/",),
+                         "set remoteUser/containerUser in devcontainer.json")
+    hit = next((d for d in dirs if d in ("vendor", "third_party", "third-party", "node_modules",
+                                         "external", "_vendor", "deps")), None)
+    if hit:
+        return Judgement("vendored", "other",
+                         f"a copy of another project's file (under `{hit}/`): change it upstream",
+                         (f"{path}: under {hit}/",))
+    hit = next((d for d in dirs if any(fnmatch.fnmatch(d, g) for g in k.fixture_dirs)), None)
+    if hit:
+        return Judgement("test-fixture", "test-fixture",
+                         f"a test fixture (under `{hit}/`): it is built by tests, not run as a "
+                         "service", (f"{path}: under {hit}/",))
+    hit = next((d for d in dirs if d in k.builder_dirs), None)
+    name_hit = next((g for g in k.builder_names if fnmatch.fnmatch(base, g)), None)
+    if (hit or name_hit) and command.ins is None:
+        return Judgement("ci-builder", "ci-builder",
+                         "a build or CI image: its steps run as root and write the "
+                         "workspace the CI mounts", (f"{path}: {'under ' + hit + '/' if hit else 'named ' + base}",),
+                         "images built FROM it, or the CI job, choose the user")
+    build = ctx.build
+    if build is not None:
+        here = dockerfile_dir(build)
+        for entry in build.list_dir(here):
+            if entry in k.ci_files:
+                p = f"{here}/{entry}" if here else entry
+                text = build.read_text(p) or ""
+                if re.search(r"\b(?:docker|image|dockerfile|Dockerfile)\b", text) and \
+                        command.ins is None:
+                    return Judgement("ci-builder", "ci-builder",
+                                     f"a CI builder image: `{p}` runs its steps in it",
+                                     (f"{p}: the CI configuration beside it",))
+    return None
+
+
+def _devcontainer_json(ctx: Context, info: StageInfo, command: _Command,
+                       copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    build = ctx.build
+    if build is None or not build.dockerfile:
+        return None
+    here = dockerfile_dir(build)
+    base = posixpath.basename(build.dockerfile)
+    for d in (here, posixpath.join(here, ".devcontainer") if here else ".devcontainer"):
+        for name in ("devcontainer.json", ".devcontainer.json"):
+            p = f"{d}/{name}" if d else name
+            text = build.read_text(p)
+            if text and re.search(r'"dockerFile"\s*:\s*"[^"]*' + re.escape(base) + '"', text, re.I):
+                return Judgement("devcontainer", "devcontainer",
+                                 f"a devcontainer image (`{p}` builds it)", (f"{p}: builds {base}",),
+                                 "set remoteUser/containerUser in devcontainer.json")
+    return None
+
+
+def _dind(ctx: Context, info: StageInfo, command: _Command,
+          copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    for s in info.chain:
+        base = s.base.lower()
+        if s.parent is None and re.match(r"^(?:docker\.io/)?(?:library/)?docker:[^/]*dind", base):
+            return Judgement("dind", "dind", "Docker-in-Docker: dockerd needs root",
+                             (_ins_cite(ctx, s.stage.from_),))
+    if _program_name(command.program) in k.dind_programs and command.ins is not None:
+        return Judgement("dind", "dind", "the container runs a Docker daemon, which needs root",
+                         (_ins_cite(ctx, command.ins),))
+    return None
+
+
+def _already_nonroot(ctx: Context, info: StageInfo, command: _Command,
+                     copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    root = info.chain[-1]
+    base = root.base.lower()
+    for pat in k.nonroot_images:
+        if fnmatch.fnmatch(base.split("@")[0], pat):
+            return Judgement("already-nonroot", "app",
+                             f"`{root.base}` already runs as a non-root user",
+                             (_ins_cite(ctx, root.stage.from_),))
+    if info.users or any(s.users for s in info.chain):
+        return None
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN":
+                continue
+            for c in run_commands(ins):
+                if c.name == "sudo":
+                    return Judgement(
+                        "already-nonroot", "app",
+                        "the build runs `sudo` with no USER in the file: the base image "
+                        "already runs as a non-root user", (_ins_cite(ctx, ins),))
+    return None
+
+
+def _no_process(ctx: Context, info: StageInfo, command: _Command,
+                copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """No ENTRYPOINT or CMD anywhere in the file's runtime chain (or empty ones)."""
+    if command.ins is not None and command.program:
+        return None
+    frm = info.stage.from_
+    if info.chain[-1].base.lower() == "scratch":
+        return Judgement("data-only", "data-only",
+                         "a `FROM scratch` image with no command: it carries files and runs "
+                         "no process", (_ins_cite(ctx, frm),))
+    if _installs(info, k.toolchain_packages):
+        return Judgement("ci-builder", "ci-builder",
+                         "no CMD or ENTRYPOINT, and it installs compilers: a build image whose "
+                         "steps run as root", (_ins_cite(ctx, frm),),
+                         "images built FROM it choose their user")
+    if any(i.cmd == "ONBUILD" for s in info.chain for i in s.stage.instructions):
+        return Judgement("base-image", "base-image",
+                         "an ONBUILD base image: the images built FROM it run its steps",
+                         (_ins_cite(ctx, frm),), "switch the user in the images built FROM it")
+    return Judgement("base-image", "base-image",
+                     "the file sets no CMD or ENTRYPOINT: an image to build FROM or to run "
+                     "other commands in, whose users still need root for their own steps",
+                     (_ins_cite(ctx, frm),),
+                     "switch the user in the images built FROM it; --unsafe-fixes can still "
+                     "add a user without switching to it")
+
+
+def _installs(info: StageInfo, packages: frozenset[str]) -> bool:
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN":
+                continue
+            words = set(re.findall(r"[\w.+-]+", ins.logical))
+            if words & packages:
+                return True
+    return False
+
+
+def _init_system(ctx: Context, info: StageInfo, command: _Command,
+                 copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    prog = _program_name(command.program)
+    if command.ins is not None and (any(fnmatch.fnmatch(prog, g) for g in k.init_programs)
+                                    or command.program == "/init"):
+        return Judgement("system-init", "system-init",
+                         f"the container runs `{prog}`, an init system that starts services "
+                         "as their own users", (_ins_cite(ctx, command.ins),))
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd == "STOPSIGNAL" and "RTMIN+3" in ins.args:
+                return Judgement("system-init", "system-init", "systemd runs as PID 1",
+                                 (_ins_cite(ctx, ins),))
+    build = ctx.build
+    if build is not None:
+        for src, dest, ins in copied:
+            for f in _files_under(build, src, 300):
+                low = f.lower()
+                if re.search(r"(^|/)(services\.d|cont-init\.d|s6-overlay|s6-rc\.d|"
+                             r"supervisord?\.conf|supervisor/conf\.d|runit|sv)(/|$)", low):
+                    return Judgement("system-init", "system-init",
+                                     "the image ships service definitions for an init system "
+                                     f"(`{f}`)", (_ins_cite(ctx, ins), f"{f}: a service definition"))
+    return None
+
+
+def _needs_root(ctx: Context, info: StageInfo, command: _Command,
+                copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    if command.ins is not None:
+        for w in command.words[:6]:
+            if _program_name(w) in k.root_programs:
+                return Judgement("entrypoint-needs-root", "app",
+                                 f"the container runs `{_program_name(w)}`, which needs root",
+                                 (_ins_cite(ctx, command.ins),))
+        joined = " ".join(command.words)
+        for pat, what in _SCRIPT_ROOT:
+            m = pat.search(joined)
+            if m and "exec" not in what:
+                return Judgement("entrypoint-needs-root", "app",
+                                 f"the command {what}, which needs root",
+                                 (_ins_cite(ctx, command.ins),))
+    for path, text in _entrypoint_scripts(ctx, info, command, copied):
+        for pat, what in _SCRIPT_ROOT:
+            m = pat.search(text)
+            if m:
+                return Judgement("entrypoint-needs-root", "app",
+                                 f"the entrypoint script `{path}` {what} at start, which needs root",
+                                 (_cite(path, text, m.start()),),
+                                 "move that work into the build, then add USER")
+        for m in re.finditer(r"^\s*(?:exec\s+)?(\S+)", text, re.M):
+            if posixpath.basename(m.group(1)) in k.root_programs:
+                return Judgement("entrypoint-needs-root", "app",
+                                 f"the entrypoint script `{path}` starts "
+                                 f"`{posixpath.basename(m.group(1))}`, which needs root",
+                                 (_cite(path, text, m.start(1)),))
+    return None
+
+
+def _devices(ctx: Context, info: StageInfo, command: _Command,
+             copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    text = ctx.df.text
+    name = _df_name(ctx)
+    for m in re.finditer(r"^[ \t]*#[^\n]*", text, re.M):
+        f = _RUN_ROOT_FLAGS.search(m.group(0))
+        if f and _in_run_comment(text, m.start()):
+            return Judgement("needs-devices", "app",
+                             f"its documented `docker run` uses `{f.group(1)}`: the container "
+                             "needs root or the host's devices", (_cite(name, text, m.start()),))
+    for path, block, at in _compose_services(ctx):
+        full = ctx.build.read_text(path) if ctx.build else None
+        for pat, what in ((r"^\s*privileged:\s*true", "privileged: true"),
+                          (r"^\s*devices:", "devices"),
+                          (r"/var/run/docker\.sock", "the Docker socket"),
+                          (r"^\s*cap_add:", "cap_add"),
+                          (r"^\s*user:\s*['\"]?(?:root|0)\b", "user: root")):
+            m = re.search(pat, block, re.M)
+            if m and full is not None:
+                return Judgement("needs-devices", "app",
+                                 f"`{path}` runs it with {what}",
+                                 (_cite(path, full, at + m.start()),))
+    return None
+
+
+def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
+                 copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """A compose file mounts a host directory read-write into the container: a
+    new user can only write it if its uid owns it on the host."""
+    build = ctx.build
+    for path, block, at in _compose_services(ctx):
+        full = build.read_text(path) if build else None
+        for m in re.finditer(r"^\s*-\s*['\"]?(\.{1,2}/[^:'\"\s]*|\$\{?PWD\}?[^:'\"\s]*|~/[^:'\"\s]*):"
+                             r"(/[^:'\"\s]*)(:[a-z,]+)?['\"]?\s*$", block, re.M):
+            if m.group(3) and "ro" in m.group(3).split(","):
+                continue
+            if full is not None:
+                return Judgement("host-bind-mount", "app",
+                                 f"`{path}` mounts the host's `{m.group(1)}` at `{m.group(2)}`: "
+                                 "a new user can write it only if its uid owns it on the host",
+                                 (_cite(path, full, at + m.start()),),
+                                 "set `user:` in the compose file to the host owner's uid, or "
+                                 "use a named volume")
+    return None
+
+
+def _in_run_comment(text: str, pos: int) -> bool:
+    """The comment at ``pos`` belongs to a ``docker run`` example (its line or a
+    comment line just above it that continues)."""
+    start = text.rfind("\n", 0, pos) + 1
+    lines = text[:start].splitlines()[-6:] + [text[start:text.find("\n", pos) if
+                                                      text.find("\n", pos) >= 0 else None]]
+    joined = "\n".join(ln for ln in lines if ln.lstrip().startswith("#"))
+    return "docker run" in joined or "docker container run" in joined or "docker-compose" in joined
+
+
+def _ports(ctx: Context, info: StageInfo, command: _Command,
+           copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    low: list[tuple[int, str]] = []
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd == "EXPOSE":
+                for v in ins.values:
+                    p, _ = expand(v, s.env)
+                    m = re.match(r"(\d+)", p)
+                    if m and 0 < int(m.group(1)) < 1024:
+                        low.append((int(m.group(1)), _ins_cite(ctx, ins)))
+            elif ins.cmd == "ENV":
+                for key, value in _env_pairs(ins):
+                    if _ENV_PORT.match(key) and value.isdigit() and 0 < int(value) < 1024:
+                        low.append((int(value), _ins_cite(ctx, ins)))
+    if command.ins is not None:
+        for m in _PORT_ARG.finditer(" " + " ".join(command.words)):
+            port = int(m.group(1) or m.group(2))
+            if 0 < port < 1024:
+                low.append((port, _ins_cite(ctx, command.ins)))
+    root = info.chain[-1]
+    base = root.base.lower().split("@")[0]
+    for pat, port in k.port_images.items():
+        if fnmatch.fnmatch(base, pat) and not _overrides_command(info):
+            low.append((port, _ins_cite(ctx, root.stage.from_) + f" (`{root.base}` listens on {port})"))
+            break
+    text = ctx.df.text
+    name = _df_name(ctx)
+    for m in re.finditer(r"^[ \t]*#[^\n]*", text, re.M):
+        p = _RUN_PORT.search(m.group(0))
+        if p and int(p.group(2)) < 1024 and _in_run_comment(text, m.start()):
+            low.append((int(p.group(2)), _cite(name, text, m.start())))
+    build = ctx.build
+    if build is not None:
+        for src, dest, ins in copied:
+            for f in _files_under(build, src, 200):
+                for glob, listen in k.daemon_configs:
+                    if not fnmatch.fnmatch(f.lower(), glob):
+                        continue
+                    body = build.read_text(f)
+                    if not body:
+                        continue
+                    for m in listen.finditer(body):
+                        if 0 < int(m.group(1)) < 1024:
+                            low.append((int(m.group(1)), _cite(f, body, m.start())))
+                            break
+        for path, block, at in _compose_services(ctx):
+            full = build.read_text(path) or ""
+            for m in re.finditer(r"['\"]?(?:[\d.]+:)?\d+:(\d+)(?:/tcp|/udp)?['\"]?", block):
+                if int(m.group(1)) < 1024:
+                    low.append((int(m.group(1)), _cite(path, full, at + m.start())))
+    if not low:
+        return None
+    port, where = low[0]
+    return Judgement("binds-privileged-port", "app",
+                     f"the process listens on port {port}, below 1024, which needs root "
+                     "(or NET_BIND_SERVICE)", tuple(w for _, w in low[:3]),
+                     "move it to a port >= 1024 everywhere it is set, then add USER")
+
+
+def _overrides_command(info: StageInfo) -> bool:
+    """The file sets its own ENTRYPOINT (so the base image's server may not run)."""
+    return any(i.cmd == "ENTRYPOINT" for s in info.chain for i in s.stage.instructions)
+
+
+def _env_pairs(ins: Instruction) -> list[tuple[str, str]]:
+    vals = list(ins.values)
+    if len(vals) == 2 and "=" not in vals[0]:
+        return [(vals[0], vals[1].strip("\"'"))]
+    out = []
+    for v in vals:
+        key, eq, value = v.partition("=")
+        if eq:
+            out.append((key, value.strip("\"'")))
+    return out
+
+
+def _root_home(ctx: Context, info: StageInfo, command: _Command,
+               copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """The app lives in /root, which only root may enter."""
+    from rewriter.dockerfile.rules._common import final_workdir
+
+    wd = final_workdir(info)
+    if wd is not None and (wd == "/root" or wd.startswith("/root/")):
+        ins = next(i for s in info.chain for i in reversed(s.stage.instructions)
+                   if i.cmd == "WORKDIR")
+        return Judgement("root-home", "app",
+                         f"the app works in `{wd}`, inside root's home (mode 700): another user "
+                         "cannot enter it", (_ins_cite(ctx, ins),),
+                         "move the app out of /root, then add USER")
+    if command.program.startswith("/root/"):
+        return Judgement("root-home", "app",
+                         f"the program `{command.program}` lives in root's home (mode 700)",
+                         (_ins_cite(ctx, command.ins),) if command.ins else (),
+                         "move the app out of /root, then add USER")
+    return None
+
+
+def _base_image(ctx: Context, info: StageInfo, command: _Command,
+                copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """A runtime or toolbox image meant to be extended or to run other commands
+    in: its default command is a bare interpreter or shell given as ``CMD``
+    (``docker run IMAGE anything`` replaces it), with no ENTRYPOINT of an app."""
+    if command.ins is None or command.ins.cmd != "CMD":
+        return None
+    entry = next((i for s in info.chain for i in s.stage.instructions if i.cmd == "ENTRYPOINT"),
+                 None)
+    if entry is not None:
+        words = list(entry.values) if entry.json else entry.args.split()
+        if words and not re.search(r"(?:^|[-_/])entrypoint(?:\.sh)?$|^docker-.*-entrypoint$",
+                                   words[0]):
+            return None
+    args = [w for w in (list(command.ins.values) if command.ins.json else command.ins.args.split())
+            if w not in _WRAPPERS or w in ("bash", "sh", "/bin/bash", "/bin/sh")]
+    prog = _program_name(args[0]) if args else ""
+    bare = prog in k.interpreters and len(args) <= 2 and not any(
+        "/" in a or "." in a for a in args[1:])
+    if not bare:
+        return None
+    versioned = [(key, ins) for s in info.chain for ins in s.stage.instructions
+                 if ins.cmd == "ENV" for key, _ in _env_pairs(ins) if _VERSION_ENV.match(key)]
+    evidence = [_ins_cite(ctx, command.ins)]
+    if versioned:
+        evidence.insert(0, _ins_cite(ctx, versioned[0][1]))
+    return Judgement("base-image", "base-image",
+                     f"its default command is a bare `{prog}` (a CMD that `docker run IMAGE "
+                     "COMMAND` replaces): a runtime or toolbox image to build FROM or run "
+                     "commands in", tuple(evidence),
+                     "switch the user in the images built FROM it")
+
+
+
+
+# ---------------------------------------------------------------------------
+# Users the build context creates
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContextUser:
+    """A user created outside the Dockerfile's own RUN lines."""
+
+    name: str
+    uid: int | None
+    gid: int | None
+    evidence: str  #: ``path:line: text``
+
+
+def _users_in_script(path: str, text: str) -> list[ContextUser]:
+    out: list[ContextUser] = []
+    if not re.search(r"\b(?:useradd|adduser)\b", text):
+        return out
+    for cmd in commands(text).commands:
+        parsed = _parse_user_command(cmd)
+        if parsed is None or parsed[0] != "user":
+            continue
+        _, name, opts = parsed
+        uid = opts.get("-u") or opts.get("--uid")
+        gid = opts.get("-g") or opts.get("--gid")
+        out.append(ContextUser(name, int(uid) if uid and uid.isdigit() else None,
+                               int(gid) if gid and gid.isdigit() else None,
+                               _cite(path, text, cmd.start)))
+    return out
+
+
+def script_users(ctx: Context, info: StageInfo) -> list[ContextUser]:
+    """Users created by scripts the file copies in from its context and runs
+    in a RUN (``COPY install.sh /tmp/`` then ``RUN sh /tmp/install.sh``)."""
+    build = ctx.build
+    if build is None:
+        return []
+    targets: dict[str, str] = {}
+    for src, dest, _ in _copied_sources(ctx, info):
+        if build.is_dir(src):
+            continue
+        targets[dest] = src
+        targets[posixpath.join(dest, posixpath.basename(src))] = src
+    if not targets:
+        return []
+    out: list[ContextUser] = []
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN":
+                continue
+            for cmd in run_commands(ins):
+                for w in cmd.argv:
+                    src = targets.get(workdir_path(s, ins, w)) if w.startswith(("/", "./")) \
+                        else None
+                    if src is None:
+                        continue
+                    text = build.read_text(src)
+                    if text:
+                        out += _users_in_script(src, text)
+    return out
+
+
+def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser], str | None]:
+    """Users of a base image that another Dockerfile of the repository builds
+    (``FROM org/kubernetes-master`` and ``kubernetes/master/Dockerfile``), and
+    the USER that Dockerfile ends with (``None``: root or not found)."""
+    build = ctx.build
+    root = info.chain[-1]
+    if build is None or root.parent is not None:
+        return [], None
+    name = root.base.lower().split("@")[0].split(":")[0].rsplit("/", 1)[-1]
+    if not name or name in ("scratch",):
+        return [], None
+    for path in _dockerfiles(build):
+        if path == build.dockerfile:
+            continue
+        d = posixpath.dirname(path).lower()
+        if not d or (d.replace("/", "-") != name and not d.replace("/", "-").endswith("-" + name)
+                     and posixpath.basename(d) != name):
+            continue
+        text = build.read_text(path)
+        if not text:
+            continue
+        try:
+            df = parse(text)
+        except ParseError:
+            continue
+        users: list[ContextUser] = []
+        last_user = None
+        for ins in df.instructions:
+            if ins.cmd == "RUN":
+                for cmd in run_commands(ins):
+                    parsed = _parse_user_command(cmd)
+                    if parsed is None or parsed[0] != "user":
+                        continue
+                    _, uname, opts = parsed
+                    uid = opts.get("-u") or opts.get("--uid")
+                    gid = opts.get("-g") or opts.get("--gid")
+                    users.append(ContextUser(uname, int(uid) if uid and uid.isdigit() else None,
+                                             int(gid) if gid and gid.isdigit() else None,
+                                             _cite(path, text, ins.span.start)))
+            elif ins.cmd == "FROM":
+                last_user = None
+            elif ins.cmd == "USER":
+                last_user = ins.args.strip()
+        return users, last_user
+    return [], None
+
+
+def _dockerfiles(build: BuildContext) -> list[str]:
+    out = []
+    for i, p in enumerate(build.walk()):
+        if i > 5000:
+            break
+        base = posixpath.basename(p).lower()
+        if base == "dockerfile" or base.startswith("dockerfile.") or base.endswith(".dockerfile"):
+            out.append(p)
+    return out
+
+
+__all__ = ["ContextUser", "Judgement", "judge", "knowledge", "script_users", "sibling_base_users"]
