@@ -26,11 +26,6 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import (
     StageInfo,
@@ -75,6 +70,13 @@ class _Knowledge:
 
 @functools.lru_cache(maxsize=1)
 def knowledge() -> _Knowledge:
+    # Read when a runtime stage is first judged, not at import: most files need
+    # only the parser (a file with nothing to change never gets here).
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
     with open(_DATA, "rb") as fh:
         raw = tomllib.load(fh)
     return _Knowledge(
