@@ -90,10 +90,6 @@ def write_run(project: Path, *paths: str, **kw) -> subprocess.CompletedProcess[b
                      "file with no instructions", id="only-comments"),
         pytest.param(b"FROM alpine\nRUN <<EOF\necho hi\n", "line 2: unterminated heredoc",
                      id="unterminated-heredoc"),
-        pytest.param(b"FROM alpine\nRUN apk add curl \\\n", "line 2: the file ends inside",
-                     id="continuation-at-eof"),
-        pytest.param(b"FROM alpine\nRUN apk add \\\n    curl \\\n# the rest is gone\n",
-                     "line 2: the file ends inside", id="continuation-then-comment-at-eof"),
         pytest.param(b"FROM alpine\nENV ONLYNAME\n", "line 2: ENV must have two arguments",
                      id="parse-error"),
     ],
@@ -114,13 +110,37 @@ def test_bad_content(project, fixed_df, data, needle):
         pytest.param(b"", "file with no instructions", id="empty"),
         pytest.param(b"# nothing here\n", "file with no instructions", id="only-comments"),
         pytest.param(b"\xff\xfeF\x00", "encoded as UTF-16", id="utf-16"),
-        pytest.param(b"FROM a\nRUN x \\", "the file ends inside", id="continuation-at-eof"),
     ],
 )
 def test_bad_content_on_stdin(tmp_path, data, needle):
     proc = run_dockfix("-", cwd=tmp_path, input=data)
     assert_refused(proc, "-", needle)
     assert proc.stdout == b""  # an editor keeps its buffer
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"FROM alpine\nCMD [\"app\"]\nRUN apk add curl \\\n", id="continuation-at-eof"),
+        pytest.param(b"FROM alpine\nCMD [\"app\"]\nRUN apk add \\\n    curl \\\n# the rest is gone\n",
+                     id="continuation-then-comment-at-eof"),
+        pytest.param(b"FROM alpine\nCMD [\"app\"]\nRUN x \\", id="continuation-no-newline"),
+    ],
+)
+def test_a_last_line_that_continues_is_read_and_left_alone(project, fixed_df, data):
+    """BuildKit reads such a file (its own test files have them), so dockfix reads it
+    too; it changes nothing, since a line added after it would join the instruction."""
+    path = project / "cont" / "Dockerfile"
+    path.parent.mkdir()
+    path.write_bytes(data)
+    proc = write_run(project, "cont/Dockerfile")
+    assert proc.returncode == 0, proc.stderr
+    assert b"declined (fix-refused)" in proc.stderr
+    assert b"ends in a continuation" in proc.stderr
+    assert path.read_bytes() == data
+    assert_good_fixed(project, fixed_df)
+    stdin = run_dockfix("-", cwd=project, input=data)
+    assert stdin.returncode == 0 and stdin.stdout == data
 
 
 def test_utf8_bom_is_accepted_and_kept(project, fixed_df):

@@ -262,9 +262,15 @@ def _fix(data: bytes, name: str, path: str | None, configs: Configs,
     if df is not None and not df.instructions:
         # BuildKit's own words; our parser reads such a file so it round-trips
         raise FileError(f"{name}: file with no instructions (BuildKit refuses it)")
-    if df is not None and df.dangling_continuation:
-        raise FileError(f"{name}: line {df.dangling_continuation}: the file ends inside this "
-                      "instruction (its last line continues); it looks cut short")
+    if df is not None and df.dangling_continuation and result.changed:
+        # BuildKit reads it (a warning at most), but a line added after it would
+        # join the last instruction: read it, report it, change nothing.
+        result.fixed = result.original
+        result.final = result.tree
+        result.final_context = result.context
+        result.applied = []
+        result.error = (f"line {df.dangling_continuation}: the last instruction ends in a "
+                        "continuation, so a line added after it would become part of it")
     unknown = _unknown_instruction(df)
     if unknown is not None:
         # ``docker build`` refuses it too; most often the file is not a

@@ -580,8 +580,7 @@ def _no_process(ctx: Context, info: StageInfo, command: _Command,
                      "the file sets no CMD or ENTRYPOINT: an image to build FROM or to run "
                      "other commands in, whose users still need root for their own steps",
                      (_ins_cite(ctx, frm),),
-                     "switch the user in the images built FROM it; --unsafe-fixes can still "
-                     "add a user without switching to it")
+                     "switch the user in the images built FROM it")
 
 
 def _installs(info: StageInfo, packages: frozenset[str]) -> bool:

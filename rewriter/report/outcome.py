@@ -81,6 +81,8 @@ class DeclineInfo:
     line: int | None  #: in the input
     stage: str | None
     informational: bool  #: nothing needed doing (the file is fine as it is)
+    kind: str | None = None  #: what the image was judged to be (app, base-image, ...)
+    evidence: tuple[str, ...] = ()  #: ``path:line: text`` lines that show why
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,8 @@ def build(path: str, result: Result, settings: Settings, *, written: bool,
     else:
         status = UNCHANGED
     declines = [DeclineInfo("fix-refused", result.error, None, None, False)] if result.error else []
-    declines += [DeclineInfo(d.reason, d.message, d.line, d.stage, d.informational)
+    declines += [DeclineInfo(d.reason, d.message, d.line, d.stage, d.informational,
+                             d.kind, tuple(d.evidence))
                  for d in result.declines]
     final = result.final if result.final is not None else df
     counts: dict[str, int] = {}

@@ -19,7 +19,7 @@ from rewriter.report.ruledocs import RuleDoc
 
 #: The version of this document's layout; it changes only when a field
 #: changes meaning or goes away.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def _pos(p: Position) -> dict[str, int]:
@@ -76,7 +76,7 @@ def file_object(o: FileOutcome) -> dict[str, Any]:
         "findings": [_finding(f) for f in o.findings],
         "declines": [
             {"reason": d.reason, "message": d.message, "line": d.line, "stage": d.stage,
-             "informational": d.informational}
+             "informational": d.informational, "kind": d.kind, "evidence": list(d.evidence)}
             for d in o.declines
         ],
         "fixes_applied": o.applied,

@@ -128,7 +128,9 @@ def _left(o: FileOutcome) -> list[str]:
         out += ["", "#### Declined", "",
                 "dockfix chose not to change these, and says why:", ""]
         for d in declines:
-            out.append(f"- {_line(d.line).capitalize()}: {_code(d.reason)}: {d.message}")
+            kind = f" (judged: {d.kind})" if d.kind else ""
+            out.append(f"- {_line(d.line).capitalize()}: {_code(d.reason)}{kind}: {d.message}")
+            out += [f"  - evidence: {_code(e)}" for e in d.evidence]
     return out
 
 

@@ -112,12 +112,16 @@ def _notifications(outcomes: Sequence[FileOutcome]) -> list[dict[str, Any]]:
             loc = dict(where)
             if d.line:
                 loc["region"] = {"startLine": d.line}
-            out.append({
+            note: dict[str, Any] = {
                 "level": "note",
                 "descriptor": {"id": d.reason},
-                "message": {"text": f"declined ({d.reason}): {d.message}"},
+                "message": {"text": f"declined ({d.reason}): {d.message}"
+                            + "".join(f"\nevidence: {e}" for e in d.evidence)},
                 "locations": [{"physicalLocation": loc}],
-            })
+            }
+            if d.kind or d.evidence:
+                note["properties"] = {"kind": d.kind, "evidence": list(d.evidence)}
+            out.append(note)
     return out
 
 

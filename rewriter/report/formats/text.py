@@ -20,7 +20,9 @@ def messages(o: FileOutcome) -> list[str]:
     out = []
     for d in o.declines:
         where = f"{o.path}:{d.line}" if d.line else o.path
-        out.append(f"{where}: declined ({d.reason}): {d.message}")
+        kind = f" [{d.kind}]" if d.kind else ""
+        out.append(f"{where}: declined ({d.reason}){kind}: {d.message}")
+        out += [f"  evidence: {e}" for e in d.evidence]
     for f in o.findings:
         if f.remaining and f.output_position is not None:
             at = f.output_position
