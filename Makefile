@@ -48,7 +48,8 @@ venv: $(STAMP)
 # (under CI=true they fail instead).
 APT_PACKAGES := \
 	tmux \
-	vim
+	vim \
+	redis-server
 
 system-packages:
 	@command -v dpkg-query >/dev/null || exit 0; \

@@ -124,3 +124,110 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(f"dockfix bot: error: internal error: {type(exc).__name__}: {message}\n")
         return 2
 
+
+
+# --- organisation scale: Celery on Redis (rewriter.bot.tasks, rewriter.bot.web) ---
+
+
+def _celery_app():  # type: ignore[no-untyped-def]
+    from rewriter.bot.tasks import ConfigError, make_app
+
+    try:
+        return make_app()
+    except ConfigError as exc:
+        raise BotUsageError(str(exc)) from None
+
+
+def _repos_file(path: str) -> list[tuple[str, str | None]]:
+    """``URL-or-path [OWNER/NAME]`` or ``OWNER/NAME`` per line; ``#`` comments."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read(10 * 1024 * 1024).splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BotUsageError(f"--repos: cannot read {path}: "
+                            f"{getattr(exc, 'strerror', None) or exc}") from None
+    out: list[tuple[str, str | None]] = []
+    for n, line in enumerate(lines, 1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if len(words) > 2:
+            raise BotUsageError(f"--repos: {path}: line {n}: expected 'URL [OWNER/NAME]' or "
+                                "'OWNER/NAME'")
+        if len(words) == 1 and words[0].count("/") == 1 and ":" not in words[0] \
+                and not words[0].startswith((".", "/")):
+            out.append((f"https://github.com/{words[0]}.git", words[0]))
+        else:
+            out.append((words[0], words[1] if len(words) == 2 else None))
+    return out
+
+
+@app.command("enqueue")
+def enqueue_command(
+    org: Annotated[Optional[str], typer.Option("--org", metavar="ORG",
+                                               help="Every repository of this organisation (not archived, not forks).")] = None,
+    repos: Annotated[Optional[str], typer.Option("--repos", metavar="FILE",
+                                                 help="One repository a line: 'OWNER/NAME', or 'URL-or-path [OWNER/NAME]'.")] = None,
+    base: Annotated[Optional[str], typer.Option("--base", metavar="BRANCH")] = None,
+    branch: Annotated[Optional[str], typer.Option("--branch", metavar="BRANCH")] = None,
+    api_url: Annotated[Optional[str], typer.Option("--api-url", metavar="URL",
+                                                   help="GitHub's REST API, for --org and for the tasks.")] = None,
+    token_file: Annotated[Optional[str], typer.Option("--token-file", metavar="FILE")] = None,
+) -> None:
+    """Put repositories on the queue for the workers (Redis: DOCKFIX_BROKER_URL)."""
+    from rewriter.bot.tasks import QUEUE, TASK, payload
+
+    if (org is None) == (repos is None):
+        raise BotUsageError("enqueue: give one of --org ORG or --repos FILE")
+    if repos is not None:
+        items = _repos_file(repos)
+    else:
+        from rewriter.bot.github import GitHub, GitHubError
+
+        token = read_token(token_file)
+        try:
+            found = GitHub(token, api_url or "https://api.github.com").org_repos(org or "")
+        except GitHubError as exc:
+            raise BotUsageError(str(exc)) from None
+        items = [(r.clone_url, r.full_name) for r in found if not r.archived and not r.fork]
+    celery_app = _celery_app()
+    for repo, slug in items:
+        celery_app.send_task(TASK, kwargs=payload(repo, slug, base=base, branch=branch,
+                                                  api_url=api_url), queue=QUEUE)
+    sys.stdout.write(f"enqueued {len(items)} repositor{'y' if len(items) == 1 else 'ies'}\n")
+
+
+@app.command("worker")
+def worker_command(
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", metavar="N",
+                                             help="Repositories worked on at once.")] = 1,
+    loglevel: Annotated[str, typer.Option("--loglevel", metavar="LEVEL")] = "info",
+) -> None:
+    """Work through the queue (a Celery worker). Refuses to run as root."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        raise BotUsageError("worker: refusing to run as root; run it as an unprivileged "
+                            "user (the image's is 10001)")
+    from rewriter.bot.tasks import QUEUE
+
+    celery_app = _celery_app()
+    celery_app.worker_main(["worker", "--loglevel", loglevel, "--concurrency", str(concurrency),
+                            "--queues", QUEUE, "--without-gossip", "--without-mingle",
+                            "--hostname", f"dockfix@{os.uname().nodename}.{os.getpid()}"])
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host", metavar="HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT")] = 8000,
+) -> None:
+    """Receive GitHub webhooks (POST /webhook) and enqueue what they ask for."""
+    from rewriter.bot.tasks import ConfigError, _secret
+    from rewriter.bot.web import serve
+
+    try:
+        secret = _secret(os.environ, "DOCKFIX_WEBHOOK_SECRET")
+    except ConfigError as exc:
+        raise BotUsageError(str(exc)) from None
+    if not secret:
+        raise BotUsageError("serve: set DOCKFIX_WEBHOOK_SECRET (or DOCKFIX_WEBHOOK_SECRET_FILE)")
+    serve(host, port, secret.encode(), _celery_app())
