@@ -27,6 +27,10 @@ import os
 import re
 import shutil
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +77,8 @@ class Report:
     skipped: list[Skipped] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)  #: path, status, reason
     retry_after: float | None = None  #: GitHub asked to wait this long (a rate limit)
+    #: seconds per stage: github (API calls), clone, fix, commit, push; and total
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -88,7 +94,8 @@ class Report:
     def as_dict(self) -> dict[str, Any]:
         return {"repo": self.repo, "status": self.status, "message": self.message,
                 "pull": self.pull, "files": self.files,
-                "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped]}
+                "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+                "timings": self.timings}
 
 
 def github_slug(options: Options) -> tuple[str, str] | None:
@@ -105,13 +112,36 @@ def github_slug(options: Options) -> tuple[str, str] | None:
 def run(options: Options) -> Report:
     """Do everything for one repository; never raises for a repository's sake."""
     secrets = [options.token] if options.token else []
+    timings: dict[str, float] = {}
+    reset = _timings.set(timings)
+    start = time.perf_counter()
     try:
-        return _run(options)
+        report = _run(options)
     except GitHubError as exc:
-        return Report(_shown(options), FAILED, redact(" ".join(str(exc).split()), secrets),
-                      retry_after=exc.retry_after)
+        report = Report(_shown(options), FAILED, redact(" ".join(str(exc).split()), secrets),
+                        retry_after=exc.retry_after)
     except (GitError, ValueError, OSError) as exc:
-        return Report(_shown(options), FAILED, redact(" ".join(str(exc).split()), secrets))
+        report = Report(_shown(options), FAILED, redact(" ".join(str(exc).split()), secrets))
+    finally:
+        _timings.reset(reset)
+    timings["total"] = time.perf_counter() - start
+    report.timings = {k: round(v, 4) for k, v in timings.items()}
+    return report
+
+
+_timings: ContextVar[dict[str, float] | None] = ContextVar("dockfix_bot_timings", default=None)
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Add the time the block takes to the run's ``Report.timings[name]``."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings = _timings.get()
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
 
 
 def _shown(options: Options) -> str:
@@ -135,13 +165,15 @@ def _run(options: Options) -> Report:
         if not options.token:
             raise ValueError("no GitHub token: set GITHUB_TOKEN (or give --token-file FILE)")
         gh = GitHub(options.token, options.api_url)
-        info = gh.repo(*slug)
+        with stage("github"):
+            info = gh.repo(*slug)
         if info.archived:
             return Report(shown, SKIPPED, "the repository is archived")
         if info.fork:
             return Report(shown, SKIPPED, "the repository is a fork")
         base = base or info.default_branch
-        pulls = gh.pulls(*slug, options.branch)
+        with stage("github"):
+            pulls = gh.pulls(*slug, options.branch)
         closed = next((p for p in pulls if p.state == CLOSED), None)
         if closed is not None:
             return Report(shown, OPTED_OUT,
@@ -165,18 +197,20 @@ def _in(work: str, options: Options, shown: str, slug: tuple[str, str] | None,
     os.mkdir(home, 0o700)
     git = Git(home, options.repo, options.token, options.author)
     try:
-        git.clone(repo, base)
+        with stage("clone"):
+            git.clone(repo, base)
+            git.checkout(repo, "HEAD")
     except GitError:
         if is_local(options.repo):  # it is a directory (checked above)
             return Report(shown, FAILED, f"{options.repo}: not a git repository")
         raise
-    git.checkout(repo, "HEAD")
     base = base or _head_branch(git, repo)
     enabled, where = bot_enabled(repo)
     if not enabled:
         key = "[bot]" if where and where.endswith(".dockfix.toml") else "[tool.dockfix.bot]"
         return Report(shown, OPTED_OUT, f"{where} says enabled = false under {key}")
-    found = scan(git, repo)
+    with stage("fix"):
+        found = scan(git, repo)
     files = _files(found)
     if not found.changed:
         return _nothing(shown, found, files)
@@ -286,7 +320,8 @@ def _propose(git: Git, gh: GitHub, repo: str, slug: tuple[str, str], options: Op
     message = (f"{TITLE}\n\nChanged by dockfix {__version__}:\n\n"
                + "".join(f"- {p}\n" for p in sorted(found.fixed)))
     base_sha = git.run("rev-parse", "HEAD", cwd=repo).strip()
-    git.commit_all(repo, sorted(found.fixed), message)
+    with stage("commit"):
+        git.commit_all(repo, sorted(found.fixed), message)
     tree = git.tree_of(repo, "HEAD")
     old = git.remote_branches(repo).get(options.branch)
     open_pull = next((p for p in pulls if p.state == OPEN), None)
@@ -296,17 +331,22 @@ def _propose(git: Git, gh: GitHub, repo: str, slug: tuple[str, str], options: Op
         if others:
             return _blocked(gh, slug, options, open_pull, tree, others, found, files, shown)
         if git.tree_of(repo, old) != tree:
-            git.push(repo, options.branch, old)
+            with stage("push"):
+                git.push(repo, options.branch, old)
             pushed = True
     else:
-        git.push(repo, options.branch, None)
+        with stage("push"):
+            git.push(repo, options.branch, None)
         pushed = True
     kept = dict(skipped=found.skipped, files=files)
     if open_pull is None:
-        p = gh.create_pull(owner, name, title=TITLE, body=body, head=options.branch, base=base)
+        with stage("github"):
+            p = gh.create_pull(owner, name, title=TITLE, body=body, head=options.branch,
+                               base=base)
         return Report(shown, PROPOSED, f"opened pull request #{p.number}", pull=p.url, **kept)
     if open_pull.body != body or open_pull.title != TITLE:
-        gh.update_pull(owner, name, open_pull.number, title=TITLE, body=body)
+        with stage("github"):
+            gh.update_pull(owner, name, open_pull.number, title=TITLE, body=body)
         return Report(shown, UPDATED, f"updated pull request #{open_pull.number}",
                       pull=open_pull.url, **kept)
     what = "pushed a new commit; " if pushed else ""

@@ -23,9 +23,11 @@ delayed retries.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import ssl
+import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -34,7 +36,9 @@ from rewriter.bot.git import redact
 
 QUEUE = "dockfix"
 TASK = "dockfix.run_repo"
-LOCK_SECONDS = 900  #: a lock outlives any one run, and then expires by itself
+#: A repository's lock lives this long unless its holder renews it (every third of
+#: it, while it runs): a worker that dies frees its repository this soon.
+LOCK_SECONDS = 60
 OPTOUT_KEY = "dockfix:opt-out"  #: repositories whose bot pull request was closed unmerged
 
 log = logging.getLogger("dockfix.bot")
@@ -148,18 +152,32 @@ def _run_repo(self: Any, repo: str, github_repo: str | None = None, base: str | 
     if client.sismember(OPTOUT_KEY, key):
         log.info("%s: opted-out: its pull request was closed without merging", key)
         return {"repo": key, "status": "opted-out"}
-    lock = client.lock(f"dockfix:lock:{key}", timeout=LOCK_SECONDS, blocking=False)
+    ttl = int(os.environ.get("DOCKFIX_LOCK_SECONDS", LOCK_SECONDS))
+    lock = client.lock(f"dockfix:lock:{key}", timeout=ttl, blocking=False)
     if not lock.acquire():
         raise self.retry(countdown=5, max_retries=None)  # another worker has it
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(ttl / 3):
+            try:
+                lock.extend(ttl, replace_ttl=True)
+            except Exception:  # lost it (Redis restarted): the run is idempotent anyway
+                return
+
+    renewer = threading.Thread(target=renew, daemon=True)
+    renewer.start()
     try:
         report = run(options)
     finally:
+        done.set()
         try:
             lock.release()
         except Exception:  # it expired: the next holder's lock is not ours to free
             pass
     for line in report.lines():
         log.info("%s", redact(line, secrets))
+    log.info("%s: timings %s", key, json.dumps(report.timings, sort_keys=True))
     if report.status == FAILED and report.retry_after is not None:
         raise self.retry(countdown=max(1, int(report.retry_after)))
     return {"repo": key, "status": report.status}

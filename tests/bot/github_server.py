@@ -14,6 +14,7 @@ import datetime
 import json
 import subprocess
 import threading
+import time
 import types
 import typing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -78,6 +79,8 @@ class FakeGitHub:
         self.comments: dict[tuple[str, int], list[str]] = {}
         self.requests: list[tuple[str, str, str]] = []  #: method, path, body
         self.errors: list[str] = []  #: responses that did not parse (a test bug)
+        self.delay: dict[str, float] = {}  #: "owner/name" -> seconds before answering
+        self.limited: dict[str, int] = {}  #: "owner/name" -> rate-limited answers to give
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"gh": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -145,7 +148,8 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def _send(self, status: int, data: Any, model: Any = None) -> None:
+    def _send(self, status: int, data: Any, model: Any = None,
+              headers: dict[str, str] | None = None) -> None:
         if model is not None:
             try:
                 if get_origin(model) is list:
@@ -160,6 +164,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(raw)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.end_headers()
         self.wfile.write(raw)
 
@@ -168,12 +174,19 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
         url = urlsplit(self.path)
+        parts = url.path.strip("/").split("/")
+        full = "/".join(parts[1:3])
+        if gh.delay.get(full):
+            time.sleep(gh.delay[full])
         with gh.lock:
             gh.requests.append((self.command, url.path, body))
+            if gh.limited.get(full):
+                gh.limited[full] -= 1
+                return self._send(429, {"message": "You have exceeded a secondary rate limit"},
+                                  headers={"Retry-After": "1"})
             auth = self.headers.get("Authorization", "")
             if auth not in (f"token {gh.token}", f"Bearer {gh.token}"):
                 return self._send(401, {"message": "Bad credentials"})
-            parts = url.path.strip("/").split("/")
             if len(parts) < 3 or parts[0] != "repos" or f"{parts[1]}/{parts[2]}" not in gh.repos:
                 return self._send(404, {"message": "Not Found"})
             full, rest = f"{parts[1]}/{parts[2]}", parts[3:]

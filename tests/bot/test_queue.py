@@ -122,11 +122,19 @@ def unprivileged() -> list[str]:
 class Worker:
     def __init__(self, env: dict[str, str], log: Path, concurrency: int = 1) -> None:
         self.log = log
-        self.out = open(log, "wb")
+        self.out = open(log, "ab")
         self.proc = subprocess.Popen(
             [*unprivileged(), sys.executable, "-m", "rewriter", "bot", "worker",
              "--concurrency", str(concurrency), "--loglevel", "info"],
-            env=env, stdout=self.out, stderr=subprocess.STDOUT)
+            env=env, stdout=self.out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool, as a crash would."""
+        import signal
+
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.out.close()
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -294,6 +302,70 @@ def test_with_signing_only_signed_untampered_messages_run(tmp_path, redis_url, g
     assert len(github.pulls["acme/signed"]) == 1  # the tampered copy did not run it again
     assert "Refusing to deserialize untrusted content of type json" in log  # unsigned
     assert "SecurityError" in log or "Bad signature" in log or "signature" in log.lower()
+
+
+def posts(gh, full: str) -> int:
+    return sum(1 for m, p, _ in gh.requests if m == "POST" and p == f"/repos/{full}/pulls")
+
+
+def test_two_workers_never_race_on_one_repository(tmp_path, redis_url, github):
+    remote = make_remote(tmp_path, "app", {"Dockerfile": APP, "app.py": "x\n"})
+    github.add_repo("acme/app", str(remote.bare))
+    github.delay["acme/app"] = 0.5  # slow enough that both tasks overlap without the lock
+    env = env_for(tmp_path, redis_url, DOCKFIX_API_URL=github.url)
+    listing = repos_file(tmp_path, {"acme/app": remote.bare})
+    for _ in range(2):
+        assert dockfix_bot("enqueue", "--repos", str(listing), env=env).returncode == 0
+    workers = [Worker(env, tmp_path / f"w{i}.log") for i in range(2)]
+    try:
+        wait_for(lambda: sum(w.text().count("succeeded in") for w in workers) == 2, 90,
+                 "both tasks")
+    finally:
+        for w in workers:
+            w.stop()
+    logs = "".join(w.text() for w in workers)
+    assert "acme/app: proposed" in logs and "acme/app: unchanged" in logs
+    assert "Retry in 5s" in logs  # the second waited for the first's lock
+    assert posts(github, "acme/app") == 1 and len(github.pulls["acme/app"]) == 1
+
+
+def test_a_rate_limit_becomes_a_delayed_retry(tmp_path, redis_url, github):
+    remote = make_remote(tmp_path, "app", {"Dockerfile": APP, "app.py": "x\n"})
+    github.add_repo("acme/app", str(remote.bare))
+    github.limited["acme/app"] = 1  # one 429 with Retry-After: 1
+    env = env_for(tmp_path, redis_url, DOCKFIX_API_URL=github.url)
+    listing = repos_file(tmp_path, {"acme/app": remote.bare})
+    assert dockfix_bot("enqueue", "--repos", str(listing), env=env).returncode == 0
+    worker = Worker(env, tmp_path / "w.log")
+    try:
+        wait_for(lambda: len(github.pulls["acme/app"]) == 1, 60, "the pull request")
+    finally:
+        worker.stop()
+    assert "HTTP 429" in worker.text() and "Retry in 1s" in worker.text()
+
+
+def test_a_worker_killed_mid_task_loses_no_repository(tmp_path, redis_url, github):
+    remote = make_remote(tmp_path, "app", {"Dockerfile": APP, "app.py": "x\n"})
+    github.add_repo("acme/app", str(remote.bare))
+    github.delay["acme/app"] = 4.0
+    env = env_for(tmp_path, redis_url, DOCKFIX_API_URL=github.url,
+                  DOCKFIX_VISIBILITY_TIMEOUT="3", DOCKFIX_LOCK_SECONDS="3")
+    listing = repos_file(tmp_path, {"acme/app": remote.bare})
+    assert dockfix_bot("enqueue", "--repos", str(listing), env=env).returncode == 0
+    first = Worker(env, tmp_path / "first.log")
+    wait_for(lambda: "received" in first.text(), 60, "the task to start")
+    time.sleep(1)
+    first.kill()  # mid-task: its GitHub call is still waiting
+    assert github.pulls["acme/app"] == []
+    github.delay["acme/app"] = 0
+    second = Worker(env, tmp_path / "second.log")
+    try:
+        wait_for(lambda: len(github.pulls["acme/app"]) == 1, 60, "the redelivered task")
+        assert "Restoring" in second.text() or "received" in second.text()
+        wait_for(lambda: queue_empty(redis_url), 30, "an empty queue")
+    finally:
+        second.stop()
+    assert len(github.pulls["acme/app"]) == 1
 
 
 # --- webhooks -----------------------------------------------------------------
