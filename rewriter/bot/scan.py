@@ -11,7 +11,6 @@ as its build context; only fixes dockfix applies by default are made.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import posixpath
 import stat
@@ -21,19 +20,14 @@ from rewriter.bot.git import Git
 from rewriter.core.engine import fix_text
 from rewriter.dockerfile.syntax import ParseError
 from rewriter.io import config as _config
+from rewriter.io import configs, files
 from rewriter.io.context import DirectoryContext
 from rewriter.report.diffing import unified_diff
 from rewriter.report.outcome import FileOutcome, build, failed
 
-#: Names of Dockerfiles (as the command searches a directory for).
-PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile",
-            "Containerfile", "Containerfile.*")
-#: Directories not searched (as the command does not search them).
-SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
-                       ".tox"})
 #: The largest Dockerfile the bot reads (real ones are a few KiB).
 MAX_BYTES = 1024 * 1024
-#: The largest configuration file the bot reads.
+#: The largest configuration file the bot reads (``bot_enabled``).
 MAX_CONFIG_BYTES = 256 * 1024
 _LFS = b"version https://git-lfs.github.com/spec/"
 _REGULAR = ("100644", "100755")
@@ -57,8 +51,9 @@ class Scan:
 
 
 def is_dockerfile(path: str) -> bool:
-    name = posixpath.basename(path)
-    return any(fnmatch.fnmatchcase(name, p) for p in PATTERNS)
+    """Whether the command would take the file at ``path`` (in a directory it
+    searches) for a Dockerfile."""
+    return files.is_dockerfile(posixpath.basename(path))
 
 
 def scan(git: Git, repo: str) -> Scan:
@@ -68,7 +63,7 @@ def scan(git: Git, repo: str) -> Scan:
     for mode, kind, _sha, size, path in git.tree_entries(repo, "HEAD"):
         if mode == "160000":
             out.skipped.append(Skipped(path, "a submodule: not fetched, not looked into"))
-        elif not any(p in SKIP_DIRS for p in path.split("/")[:-1]) and is_dockerfile(path):
+        elif not any(p in files.SKIP_DIRS for p in path.split("/")[:-1]) and is_dockerfile(path):
             candidates.append((path, mode, size))
     attrs = git.attributes(repo, [c[0] for c in candidates], ("filter", "working-tree-encoding"))
     for path, mode, size in candidates:
@@ -115,12 +110,10 @@ def _read(repo: str, path: str) -> str:
         raise _Skip("not a regular file in the checkout; not read")
     if data.startswith(_LFS):
         raise _Skip("a Git LFS pointer: the real file is not in the repository; not read")
-    if b"\0" in data:
-        raise _Skip("a binary file (a NUL byte), not a Dockerfile; not read")
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _Skip(f"not UTF-8 (byte {exc.start}); not read") from None
+        return files.decode(data, path)
+    except files.FileError as exc:
+        raise _Skip(str(exc).removeprefix(f"{path}: ") + "; not read") from None
 
 
 def _read_bytes(repo: str, path: str, limit: int) -> bytes | None:
@@ -143,26 +136,12 @@ def _read_bytes(repo: str, path: str, limit: int) -> bytes | None:
     return data
 
 
-def _config_reader(repo: str):  # type: ignore[no-untyped-def]
-    root = os.path.realpath(repo)
-
-    def read(path: str) -> bytes | None:
-        rel = os.path.relpath(path, root)
-        if rel.startswith(os.pardir):
-            return None
-        try:
-            return _read_bytes(root, rel.replace(os.sep, "/"), MAX_CONFIG_BYTES)
-        except _Skip:
-            raise _config.ConfigError(f"larger than {MAX_CONFIG_BYTES // 1024} KiB", rel) from None
-
-    return read
-
-
 def _fix(repo: str, path: str, text: str) -> tuple[FileOutcome, str | None]:
     root = os.path.realpath(repo)
     directory = os.path.dirname(os.path.join(root, *path.split("/")))
     try:
-        cfg = _config.find_config(directory, _config_reader(root), os.path.lexists)
+        # bounded: the search stops at the clone's root
+        cfg = configs.find_config(directory, bounded=True)
     except _config.ConfigError as exc:
         shown = os.path.relpath(exc.path, root) if exc.path and os.path.isabs(exc.path) else exc.path
         return failed(path, f"{path}: configuration {shown}: {exc.message}"), None

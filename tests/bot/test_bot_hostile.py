@@ -92,7 +92,7 @@ def test_hostile_repository(bot, github, tmp_path):
     assert "symbolic link" in skipped["Dockerfile.link"]
     assert "larger than" in skipped["huge/Dockerfile"]
     assert "binary" in skipped["binary/Dockerfile"]
-    assert "not UTF-8" in skipped["latin1/Dockerfile"]
+    assert "not valid UTF-8" in skipped["latin1/Dockerfile"]
     assert ".gitattributes filter (lfs)" in skipped["lfs/Dockerfile"]
     assert ".gitattributes filter (evil)" in skipped["filtered/Dockerfile"]
     assert "submodule" in skipped["vendor/sub"] and "submodule" in skipped["vendor/ext"]
@@ -103,7 +103,7 @@ def test_hostile_repository(bot, github, tmp_path):
     changed = git("diff", "--name-only", "main", "dockfix/non-root", cwd=remote.bare)
     assert changed.split() == ["Dockerfile"]
     body = github.pulls["acme/evil"][0]["body"]
-    assert "### Files not looked at" in body and "`latin1/Dockerfile`: not UTF-8" in body
+    assert "### Files not looked at" in body and "`latin1/Dockerfile`: line 2: not valid UTF-8" in body
 
     assert sorted(os.listdir(markers)) == []  # no hook, filter, helper or submodule ran
     assert snapshot(outside) == before_outside  # nothing written through the links
