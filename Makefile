@@ -7,6 +7,8 @@
 #   make bench     speed, memory and scaling, against hadolint (bench/speed.py)
 #   make data      remake rewriter/data/families.json after editing families.toml
 #   make fuzz      fuzz the parser and the engine for FUZZ_SECONDS (default 600)
+#   make mutation  mutation testing of the safety modules (slow; not in CI); the
+#                  report goes to bench/mutation.md (ARGS: session names)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,7 +16,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: example test docs bench data fuzz venv clean system-packages
+.PHONY: example test docs bench data fuzz mutation venv clean system-packages
 
 FUZZ_SECONDS ?= 600
 
@@ -39,6 +41,14 @@ fuzz: $(STAMP)
 	$(BIN)/python fuzz/fuzz_dockfix.py -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
 	  -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
 	  .fuzz-corpus fuzz/seeds tests/fixtures $(ARGS)
+
+# cosmic-ray lives in its own environment: what it brings (rich, ...) would
+# change how the command behaves in .venv.
+MUTATION_VENV := .venv-mutation
+mutation: $(STAMP)
+	@[ -x $(MUTATION_VENV)/bin/cosmic-ray ] || { $(PYTHON) -m venv $(MUTATION_VENV) && \
+	  $(MUTATION_VENV)/bin/python -m pip --disable-pip-version-check install -q 'cosmic-ray>=8.3,<9'; }
+	$(MUTATION_VENV)/bin/python bench/mutation.py --python $(BIN)/python $(ARGS)
 
 venv: $(STAMP)
 

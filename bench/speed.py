@@ -19,7 +19,12 @@ they are something else, such as ``README.md``).  One run prints:
   that needs no change, and ``dockfix --check FILE``;
 * **scaling**: synthetic files of each of ``--sizes`` lines in four shapes
   (long continuations, many stages, many heredocs, a mix), ``--check`` and
-  stdin; per-line cost and how it grows.
+  stdin; per-line cost and how it grows;
+* **hostile shapes**: files of ``--hostile-sizes`` MiB (default 1 and 10, the
+  size limit) in the shapes a hostile tester found quadratic (``${A:-``
+  nested 200,000 deep, a chown of every path of thousands of COPYs, a VOLUME
+  of a hundred thousand paths, a line per ``RUN``): ``--check`` wall time,
+  peak RSS, and how the time grows from the smallest size to the largest.
 
 Everything runs the installed command (``dockfix`` next to this Python, else
 ``python -m rewriter``) in subprocesses, with bytecode caching on, as after
@@ -217,6 +222,34 @@ def synthetic(shape: str, lines: int) -> str:
     return "\n".join(SHAPES[shape](lines)) + "\n"
 
 
+def _fill(head: bytes, unit: Callable[[int], bytes], tail: bytes, size: int) -> bytes:
+    """``head``, then ``unit(0)``, ``unit(1)``, ... and ``tail``: about ``size`` bytes."""
+    parts, n, i = [head], len(head) + len(tail), 0
+    while n < size:
+        u = unit(i)
+        parts.append(u)
+        n += len(u)
+        i += 1
+    parts.append(tail)
+    return b"".join(parts)
+
+
+def _chown_copies(size: int) -> bytes:
+    half = size // 2  # the COPYs, then one chown naming every path they wrote
+    copies = _fill(b"FROM debian\n", lambda i: b"COPY a /p%d\n" % i, b"", half)
+    count = copies.count(b"\n") - 1
+    return copies + b"RUN chown -R 1:1 " + b" ".join(b"/p%d" % i for i in range(count)) + b"\n"
+
+
+#: The shapes issue 11 found quadratic (or worse), by size in bytes.
+HOSTILE: dict[str, Callable[[int], bytes]] = {
+    "nested-default": lambda size: _fill(b"FROM debian\nENV X=", lambda i: b"${A:-", b"\n", size),
+    "chown-copies": _chown_copies,
+    "volume-paths": lambda size: _fill(b"FROM debian\nVOLUME", lambda i: b" /v%d" % i, b"\n", size),
+    "run-lines": lambda size: _fill(b"FROM debian\n", lambda i: b"RUN a\n", b"", size),
+}
+
+
 # --- the report ---------------------------------------------------------------------
 
 
@@ -239,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="1000,10000,100000", help="synthetic file sizes, in lines")
     ap.add_argument("--skip-hadolint", action="store_true")
     ap.add_argument("--skip-scaling", action="store_true")
+    ap.add_argument("--hostile-sizes", default="1,10",
+                    help="sizes of the hostile shapes, in MiB ('' to skip)")
     args = ap.parse_args(argv)
 
     dockfix = dockfix_command()
@@ -369,6 +404,28 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {'':14} per-line cost, largest / next: {growth:.2f} "
                       f"({'linear' if growth <= 1.5 else 'NOT linear'})")
                 verdicts.append((f"linear growth ({shape})", growth <= 1.5, f"{growth:.2f}"))
+        # --- hostile shapes ---------------------------------------------------------
+        mibs = [float(x) for x in args.hostile_sizes.split(",") if x.strip()]
+        if mibs:
+            print()
+            print("hostile shapes: --check, one run each; growth = time ratio / size ratio")
+            print(f"  {'shape':18} {'MiB':>5} {'wall':>9} {'peak RSS':>9} {'exit':>5}")
+            for shape, make in HOSTILE.items():
+                walls = []
+                for mib in mibs:
+                    path = work / f"hostile-{shape}-{mib:g}.Dockerfile"
+                    path.write_bytes(make(int(mib * 2**20)))
+                    r = run([*dockfix, "--check", "-q", path.name], cwd=work,
+                            extra_env={"DOCKFIX_CACHE_DIR": str(cache)})
+                    walls.append(r.wall)
+                    print(f"  {shape:18} {mib:5g} {r.wall:8.2f}s {fmt_kb(r.maxrss_kb):>9} "
+                          f"{r.code:5}")
+                    path.unlink()
+                if len(walls) > 1 and walls[0] > 0:
+                    growth = (walls[-1] / walls[0]) / (mibs[-1] / mibs[0])
+                    verdicts.append((f"hostile shape grows linearly ({shape})", growth <= 1.5,
+                                     f"time x{walls[-1] / walls[0]:.1f} for size "
+                                     f"x{mibs[-1] / mibs[0]:g} ({growth:.2f})"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

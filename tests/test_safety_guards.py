@@ -87,6 +87,72 @@ def test_each_refusal_guard_refuses_with_its_own_reason(project, insert, once, w
     assert f["diff"] == ""
 
 
+def test_refusal_guard_lets_a_good_fix_through(project):
+    """The control: a fix that adds a real USER is applied, not refused."""
+    boot = boot_with_rule("USER 10001:10001\n")
+    proc = run_dockfix("--write", "Dockerfile", cwd=project, boot=boot)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert (project / "Dockerfile").read_bytes() == ROOT_DF.replace(
+        b'CMD', b'USER 10001:10001\nCMD')
+
+
+def test_refusal_guard_ignores_other_empty_instructions(project):
+    """Only a USER without a user trips that guard: an empty HEALTHCHECK or
+    WORKDIR the file already has does not stop the real rules' fix."""
+    text = b'FROM python:3.12-slim\nHEALTHCHECK\nWORKDIR\nCMD ["app"]\n'
+    proc = run_dockfix("-", cwd=project, input=text)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"USER 10001:10001\n" in proc.stdout
+
+
+BOOT_DELETE_LAST_FROM = """
+import sys
+from rewriter.cli.main import main
+from rewriter.core.edits import Edit, Fix
+from rewriter.core.rules import Rule
+from rewriter.dockerfile.rules._types import Violation
+def check(ctx):
+    froms = [i for i in ctx.df.instructions if i.cmd == "FROM"]
+    if len(froms) > 1:
+        f = froms[-1]
+        yield Violation("DF999", "planted", f.span, "planted finding",
+                        Fix("delete", (Edit(f.span.start, f.span.end, ""),)))
+rule = Rule("DF999", "planted", "dockerfile", 0, None, "", check)
+raise SystemExit(main(sys.argv[1:], rules=(rule,)))
+"""
+
+
+def test_refusal_guard_refuses_a_fix_that_removes_a_stage(project):
+    text = b'FROM python:3.12-slim AS build\nRUN make\nFROM build\nCMD ["app"]\n'
+    (project / "Dockerfile").write_bytes(text)
+    proc = run_dockfix("--write", "Dockerfile", cwd=project, boot=BOOT_DELETE_LAST_FROM)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stderr.decode().splitlines()[0] == (
+        "Dockerfile: declined (fix-refused): the fix changed the number of build stages; "
+        "nothing changed")
+    assert (project / "Dockerfile").read_bytes() == text
+
+
+def test_refusal_guard_lets_a_fix_remove_an_unknown_instruction():
+    """Only a fix that adds an instruction BuildKit does not know is refused
+    (the engine, as a library, may be given such a file)."""
+    from rewriter.core.edits import Edit, Fix
+    from rewriter.core.engine import fix_text
+    from rewriter.core.rules import Rule
+    from rewriter.dockerfile.rules._types import Violation
+
+    def check(ctx):
+        for i in ctx.df.instructions:
+            if i.cmd == "FROBNICATE":
+                yield Violation("DF999", "planted", i.span, "planted finding",
+                                Fix("delete", (Edit(i.span.start, i.span.end, ""),)))
+
+    rule = Rule("DF999", "planted", "dockerfile", 0, None, "", check)
+    result = fix_text("FROM alpine\nFROBNICATE now\nRUN x\n", rules=(rule,))
+    assert result.error is None
+    assert result.fixed == "FROM alpine\nRUN x\n"
+
+
 # --- atomic writes, observed from outside ----------------------------------------------------
 
 
