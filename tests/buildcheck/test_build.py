@@ -42,8 +42,10 @@ def run_dockfix(dockerfile: Path) -> subprocess.CompletedProcess[str]:
 
 def decline_reasons(dockerfile: Path) -> set[str]:
     from rewriter import fix_text
+    from rewriter.io.context import DirectoryContext
 
-    result = fix_text(dockerfile.read_text(encoding="utf-8"), path=str(dockerfile))
+    result = fix_text(dockerfile.read_text(encoding="utf-8"), path=str(dockerfile),
+                      context=DirectoryContext.for_file(str(dockerfile)))
     return {d.reason for d in result.declines}
 
 

@@ -232,11 +232,12 @@ def _owned_by_file(info: StageInfo, path: str) -> bool:
     return False
 
 
-def writable_dirs(info: StageInfo) -> list[str]:
-    """Directories the runtime user must own: every VOLUME, the app's WORKDIR,
-    and log/data dirs the stage itself creates with ``mkdir``."""
+def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
+    """Directories the runtime user must own: every VOLUME, log/data dirs the
+    stage itself creates with ``mkdir``, and with ``workdir`` the app's WORKDIR
+    (when a fix switches the user: the app may write beside its code)."""
     dirs = [d for d in volume_paths(info) if d != "/"]
-    wd = app_workdir(info)
+    wd = app_workdir(info) if workdir else None
     if wd is not None and wd not in dirs and not _owned_by_file(info, wd):
         dirs.append(wd)
     seen = set(dirs)

@@ -69,6 +69,7 @@ DF004 rely on the ids this rule picks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from rewriter._records import dataclass, field
 
@@ -199,7 +200,7 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     if reverted_user(info):
         return None  # DF003's case: switch back to the user the file chose
     s = ctx.settings
-    dirs = writable_dirs(info)
+    dirs = writable_dirs(info, workdir=fam.shell)
     # Reuse a user the file creates.
     created = [u for u in info.known_users().values() if u.name not in _SHARED_USERS
                and u.name != "root" and u.uid != 0]
@@ -209,8 +210,9 @@ def _plan(ctx: Context) -> Plan | Decline | None:
             spec = f"{u.uid}:{u.gid}" if u.gid is not None else str(u.uid)
         else:
             spec = u.name
-        return Plan(info, spec, _dirs_block(ctx, info, spec, dirs),
-                    why=f"run as `{u.name}`, the user this file creates", dirs=dirs)
+        late, early = _split_dirs(ctx, info, spec, dirs)
+        return Plan(info, spec, _dirs_block(ctx, info, spec, late),
+                    why=f"run as `{u.name}`, the user this file creates", dirs=dirs, edits=early)
     # Reuse a user that a script the file runs creates, or that the repository's
     # own base image (another Dockerfile here) creates.
     context_users = [u for u in script_users(ctx, info) if u.name not in _SHARED_USERS
@@ -232,15 +234,19 @@ def _plan(ctx: Context) -> Plan | Decline | None:
             spec = f"{cu.uid}:{cu.gid}" if cu.gid is not None else str(cu.uid)
         else:
             spec = cu.name
-        return Plan(info, spec, _dirs_block(ctx, info, spec, dirs),
-                    why=f"run as `{cu.name}`, the user {origin} ({cu.evidence})", dirs=dirs)
+        late, early = _split_dirs(ctx, info, spec, dirs)
+        return Plan(info, spec, _dirs_block(ctx, info, spec, late),
+                    why=f"run as `{cu.name}`, the user {origin} ({cu.evidence})", dirs=dirs,
+                    edits=early)
     image_users = {k: v for k, v in info.image_users().items()
                    if k not in _SHARED_USERS and k != "root" and v != 0}
     if image_users and fam.shell:
         name, uid = next(iter(image_users.items()))
         spec = f"{uid}:{uid}"
-        return Plan(info, spec, _dirs_block(ctx, info, spec, dirs),
-                    why=f"run as `{name}` ({uid}), the user the base image ships", dirs=dirs)
+        late, early = _split_dirs(ctx, info, spec, dirs)
+        return Plan(info, spec, _dirs_block(ctx, info, spec, late),
+                    why=f"run as `{name}` ({uid}), the user the base image ships", dirs=dirs,
+                    edits=early)
     root_image = info.chain[-1].image
     # 0 is root's, in every image (and the templates cannot create it)
     used = (root_image.used_uids if root_image else frozenset()) | {0}
@@ -251,15 +257,16 @@ def _plan(ctx: Context) -> Plan | Decline | None:
                            "pick another with --uid/--gid", line, info.name)
         from rewriter.dockerfile.templates import render
 
+        late, early = _split_dirs(ctx, info, f"{s.uid}:{s.gid}", dirs)
         try:
             block = render(fam.template, user=s.user, group=s.group, uid=s.uid, gid=s.gid,
-                           dirs=dirs, escape=ctx.df.escape, newline="\n")
+                           dirs=late, escape=ctx.df.escape, newline="\n")
         except ValueError as exc:  # e.g. a VOLUME path with control characters
             return Decline("template-refused", f"cannot write the user block: {exc}",
                            line, info.name)
         return Plan(info, f"{s.uid}:{s.gid}", block,
                     why=f"create `{s.user}` ({s.uid}:{s.gid}) with the {fam.name} tools",
-                    dirs=dirs)
+                    dirs=dirs, edits=early)
     if fam.name in ("distroless", "chainguard") and fam.default_nonroot_uid:
         uid = fam.default_nonroot_uid
         return Plan(info, f"{uid}:{uid}", why=f"run as `nonroot` ({uid}), which {fam.name} "
@@ -270,6 +277,42 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     return Plan(info, f"{s.uid}:{s.gid}", applicability=Applicability.UNSAFE,
                 why=f"run as {s.uid}:{s.gid}; the base image family is unknown, so nothing "
                 "checks that the image works as that id", dirs=dirs)
+
+
+def _split_dirs(ctx: Context, info: StageInfo, spec: str,
+                dirs: list[str]) -> tuple[list[str], list[Edit]]:
+    """Dirs a ``VOLUME`` of the stage declares before the user block goes in must be
+    owned before that line (the classic builder discards what a step after
+    ``VOLUME`` does to it). With numeric ids, a ``RUN mkdir && chown`` goes right
+    before that ``VOLUME``; the rest stay in the user block."""
+    if not info.family.shell or not re.fullmatch(r"\d+(?::\d+)?", spec):
+        return dirs, []
+    anchor = tail_anchor(info)
+    order = {id(i): n for n, i in enumerate(info.stage.instructions)}
+    at_anchor = order.get(id(anchor), -1)
+    early: dict[int, tuple[Instruction, list[str]]] = {}
+    for ins in info.stage.instructions:
+        if ins.cmd != "VOLUME" or order[id(ins)] > at_anchor:
+            continue
+        for v in ins.values:
+            path, ok = expand(v, info.env)
+            path = path.rstrip("/") or "/"
+            if ok and path in dirs and not any(path in ds for _, ds in early.values()):
+                early.setdefault(id(ins), (ins, []))[1].append(path)
+    if not early:
+        return dirs, []
+    import shlex
+
+    edits = []
+    moved: set[str] = set()
+    for ins, ds in early.values():
+        paths = " ".join(shlex.quote(d) for d in ds)
+        start = ctx.df.text.rfind("\n", 0, ins.span.start) + 1
+        indent = ctx.df.text[start:ins.span.start]
+        edits.append(Edit.insert(start, f"{indent}RUN mkdir -p {paths} && chown {spec} {paths}"
+                                 f"{ctx.newline}"))
+        moved.update(ds)
+    return [d for d in dirs if d not in moved], edits
 
 
 def _dirs_block(ctx: Context, info: StageInfo, spec: str, dirs: list[str]) -> str:

@@ -44,12 +44,13 @@ stages that were already non-root.
 from __future__ import annotations
 
 import posixpath
+import re
 import shlex
 from collections.abc import Iterator
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
-from rewriter.dockerfile.model import StageInfo, is_root, may_run, run_commands
+from rewriter.dockerfile.model import StageInfo, expand, is_root, may_run, run_commands
 from rewriter.dockerfile.rules._common import writable_dirs
 from rewriter.dockerfile.rules._types import Violation
 
@@ -103,6 +104,17 @@ def check(ctx: Context) -> Iterator[Violation]:
         return
     nl = ctx.newline
     block = f"RUN mkdir -p {paths} && chown {user} {paths}{nl}"
+    at = own_user.span.start
+    # A VOLUME before the USER line that names one of them: own it before the
+    # VOLUME (the classic builder discards what later steps do to a volume).
+    if re.fullmatch(r"\d+(?::\d+)?", user):
+        for ins in info.stage.instructions:
+            if ins is own_user:
+                break
+            if ins.cmd == "VOLUME" and any(
+                    (expand(v, info.env)[0].rstrip("/") or "/") in missing for v in ins.values):
+                at = ctx.df.text.rfind("\n", 0, ins.span.start) + 1
+                break
     yield Violation(CODE, NAME, own_user.span, message,
                     Fix(f"Create {paths} owned by `{user}` before `USER`",
-                        (Edit.insert(own_user.span.start, block),)))
+                        (Edit.insert(at, block),)))
