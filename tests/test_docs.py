@@ -17,7 +17,10 @@ from rewriter.io import config
 from rewriter.report import ruledocs
 from rewriter.dockerfile.syntax import ParseError
 from rewriter.core.edits import Applicability
-from rewriter.dockerfile.rules import RULES
+import rewriter  # noqa: F401  (registers every language and its rules)
+from rewriter.core.rules import REGISTRY
+
+RULES = REGISTRY.rules()  #: Dockerfile and Python rules
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

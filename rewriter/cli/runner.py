@@ -50,6 +50,7 @@ from rewriter.io.files import (
     strerror,
     write_atomic,
 )
+from rewriter.python.detect import is_python_path
 from rewriter.report.summary import Report
 
 if TYPE_CHECKING:
@@ -253,6 +254,8 @@ def _fix(data: bytes, name: str, path: str | None, configs: Configs,
 
     text = decode(data, name)
     settings = configs.settings(path)
+    if is_python_path(path or name):
+        return _fix_python(text, name, path, settings, rules), settings
     build = DirectoryContext.for_file(path, settings.context) if path else EMPTY
     try:
         result = fix_text(text, settings, path, build, rules=rules)
@@ -279,6 +282,20 @@ def _fix(data: bytes, name: str, path: str | None, configs: Configs,
                         f"`{unknown.keyword}` (BuildKit refuses it); not a Dockerfile? "
                         "nothing changed")
     return result, settings
+
+
+def _fix_python(text: str, name: str, path: str | None, settings: Settings,
+                rules: tuple[Rule, ...] | None) -> Result:
+    """Fix a Python file (``rewriter.python``: the Celery rules)."""
+    from rewriter.core.engine import fix_text
+    from rewriter.core.language import ParseError
+    from rewriter.python.language import NAME
+
+    chosen = None if rules is None else tuple(r for r in rules if r.language == NAME)
+    try:
+        return fix_text(text, settings, path, rules=chosen, language=NAME)
+    except ParseError as exc:
+        raise FileError(f"{name}: line {exc.line}: {exc.message}; nothing changed") from None
 
 
 def _unknown_instruction(df: Any) -> Any:

@@ -33,6 +33,8 @@ import stat
 from collections.abc import Iterator, Sequence
 from typing import IO, NamedTuple
 
+from rewriter.python.detect import configures_celery, is_python_path
+
 #: Names of the files a directory is searched for.
 PATTERNS = (
     "Dockerfile",
@@ -189,9 +191,22 @@ def walk(directory: str) -> Iterator[tuple[str, OSError | None]]:
                         subdirs.append(entry.path)
                 elif is_dockerfile(entry.name) and entry.is_file():
                     yield entry.path, None
+                elif is_python_path(entry.name) and entry.is_file() and _celery(entry.path):
+                    yield entry.path, None
             except OSError as exc:
                 yield entry.path, exc
         pending.extend(reversed(subdirs))
+
+
+def _celery(path: str) -> bool:
+    """A Python file found in a directory is fixed when it configures Celery
+    (a cheap look at its text: no parser, no libcst)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_SIZE + 1)
+    except OSError:
+        return True  # its error is reported where it is read
+    return configures_celery(data.decode("utf-8", "replace"))
 
 
 def inside(path: str, root: str) -> bool:

@@ -167,7 +167,8 @@ def build(path: str, result: Result, settings: Settings, *, written: bool,
     final = result.final if result.final is not None else df
     counts: dict[str, int] = {}
     findings = tuple(_finding(path, f, df, final.source, counts) for f in result.findings)
-    stages, runtime = _stages(result) if detail else ((), None)
+    dockerfile = hasattr(df, "instructions")  # other languages have no stages
+    stages, runtime = _stages(result) if detail and dockerfile else ((), None)
     return FileOutcome(
         path, status, stages=stages, runtime=runtime, findings=findings,
         declines=tuple(declines), diff=diff, applied=len(result.applied),
@@ -238,7 +239,10 @@ def _finding(path: str, f: Finding, df: Dockerfile, final: Source,
         elif not v.fix.edits:
             edits = ()
         fix = FixInfo(v.fix.title, Applicability(v.fix.applicability).label, edits)
-    instruction = normalized(_instruction_at(df, f.span.start))
+    if hasattr(df, "instructions"):
+        instruction = normalized(_instruction_at(df, f.span.start))
+    else:  # another language says what a finding is about (secrets masked)
+        instruction = df.statement_at(f.span.start)
     key = f"{v.code}\0{instruction}"
     n = counts[key] = counts.get(key, -1) + 1
     return FindingInfo(
