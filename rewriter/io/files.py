@@ -3,7 +3,8 @@
 Every front end (the command, the pull-request bot, the language server) goes
 through these functions, so the promises they make hold everywhere:
 
-* ``discover(paths)``: the Dockerfiles under files and directories, each once,
+* ``discover(paths)``: the Dockerfiles under files and directories (and, in
+  directories, the Python files that configure Celery), each once,
   in a stable order, with the tree each was found in; paths are resolved as
   the kernel resolves them (``link/../x`` is not ``x``); any depth of
   directories, no recursion.

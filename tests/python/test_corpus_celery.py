@@ -44,6 +44,8 @@ def corpus(tmp_path_factory) -> Path:
         pytest.skip("../shared/corpus-celery is not here")
     work = tmp_path_factory.mktemp("corpus-celery") / "files"
     shutil.copytree(CORPUS / "files", work)
+    for p in work.iterdir():  # ../shared is read-only, and dockfix keeps a read-only file
+        p.chmod(0o644)
     return work
 
 
