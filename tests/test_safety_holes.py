@@ -145,17 +145,17 @@ def test_output_file_that_is_stdin_is_refused(tmp_path):
 
 
 @needs_root
-def test_read_only_file_is_not_written_even_by_root(tmp_path):
+def test_a_file_without_write_bits_is_written_by_root_as_the_kernel_allows(tmp_path):
+    """Permissions are the kernel's business (as for sed -i, black, ruff): root may
+    write a file with no write bits, and the file keeps its mode. Another user may
+    not (tests/test_hostile.py::test_file_without_write_permission)."""
     (tmp_path / ".git").mkdir()
     df = tmp_path / "Dockerfile"
     df.write_bytes(ROOT_DF)
     df.chmod(0o444)
-    ino = df.stat().st_ino
     proc = run_dockfix("--write", "Dockerfile", cwd=tmp_path)
-    assert proc.returncode == 2
-    [line] = errors(proc)
-    assert line == "dockfix: error: Dockerfile: cannot write: the file is read-only; it is unchanged"
-    assert df.read_bytes() == ROOT_DF and df.stat().st_ino == ino
+    assert proc.returncode == 0, proc.stderr
+    assert df.read_bytes() != ROOT_DF and b"USER 10001:10001" in df.read_bytes()
     assert oct(df.stat().st_mode & 0o777) == oct(0o444)
 
 

@@ -340,10 +340,13 @@ def decode(data: bytes, name: str) -> str:
 
 
 def _read_only(st: os.stat_result, path: str) -> bool:
-    """No write permission bit at all (what root's ``os.access`` ignores), or
-    not writable by this process."""
-    return not (st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) or not os.access(
-        path, os.W_OK)
+    """Not writable by this process, as the kernel decides (``os.access``).
+
+    Permissions are the operating system's business, as for ``sed -i``, black
+    and ruff: root may write a file without write bits, another user may not.
+    Replacing the file (a rename) needs only a writable directory, so without
+    this check dockfix would replace files its user cannot write."""
+    return not os.access(path, os.W_OK)
 
 
 def _open_directory(directory: str, root: str | None) -> int:
@@ -400,8 +403,8 @@ def write_atomic(path: str, data: bytes, before: os.stat_result, original: bytes
     through to its target, which must be inside ``root``.  The directory is
     opened from ``root`` without following links and every later step works
     inside that directory, so a link swapped in meanwhile can only make the
-    write refuse, never send it elsewhere.  A file that is read-only (no write
-    bit, even for root) or has other hard links (which replacing it would cut
+    write refuse, never send it elsewhere.  A file this process may not write
+    (as the kernel decides: root may) or that has other hard links (which replacing it would cut
     off) is not written.  Raises ``FileError``; the file is then unchanged.
     """
     if _read_only(before, path):
