@@ -201,7 +201,9 @@ def _in(work: str, options: Options, shown: str, slug: tuple[str, str] | None,
             git.clone(repo, base)
             git.checkout(repo, "HEAD")
     except GitError:
-        if is_local(options.repo):  # it is a directory (checked above)
+        path = options.repo.removeprefix("file://")
+        if is_local(options.repo) and not (os.path.exists(os.path.join(path, ".git"))
+                                           or os.path.isfile(os.path.join(path, "HEAD"))):
             return Report(shown, FAILED, f"{options.repo}: not a git repository")
         raise
     base = base or _head_branch(git, repo)

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 from githubkit_schemas.latest.models import (
     FullRepository,
     IssueComment,
+    MinimalRepository,
     PullRequest,
     PullRequestSimple,
 )
@@ -187,12 +188,26 @@ class _Handler(BaseHTTPRequestHandler):
             auth = self.headers.get("Authorization", "")
             if auth not in (f"token {gh.token}", f"Bearer {gh.token}"):
                 return self._send(401, {"message": "Bad credentials"})
+            if len(parts) == 3 and parts[0] == "orgs" and parts[2] == "repos":
+                return self._org(parts[1], {k: v[0] for k, v in parse_qs(url.query).items()})
             if len(parts) < 3 or parts[0] != "repos" or f"{parts[1]}/{parts[2]}" not in gh.repos:
                 return self._send(404, {"message": "Not Found"})
             full, rest = f"{parts[1]}/{parts[2]}", parts[3:]
             data = json.loads(body) if body else {}
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             return self._route(full, rest, data, query)
+
+    def _org(self, org: str, query: dict[str, str]) -> None:
+        gh = self.gh
+        names = sorted(f for f in gh.repos if f.split("/")[0] == org)
+        per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+        items = []
+        for full in names[(page - 1) * per_page:page * per_page]:
+            r = gh.repo_json(full)
+            items.append(filled(MinimalRepository, **{k: r[k] for k in (
+                "id", "name", "full_name", "owner", "default_branch", "archived", "fork",
+                "clone_url", "html_url", "private")}))
+        return self._send(200, items, list[MinimalRepository])
 
     def _route(self, full: str, rest: list[str], data: dict[str, Any],
                query: dict[str, str]) -> None:

@@ -257,6 +257,13 @@ def test_the_readme_commands_are_real(bot):
     assert "dockfix bot run" in readme
 
 
+def test_a_base_branch_that_does_not_exist(bot, github, tmp_path):
+    remote = make_remote(tmp_path, "app", {"Dockerfile": APP})
+    proc = bot.run("run", str(remote.bare), "--base", "nope", "--dry-run", str(tmp_path / "o"))
+    assert proc.returncode == 1 and len(proc.stderr.splitlines()) == 1
+    assert "git clone failed" in proc.stderr and "nope" in proc.stderr
+
+
 def test_the_command_accepts_the_bot_table(tmp_path):
     import sys
 

@@ -182,6 +182,24 @@ def test_the_broker_needs_a_password(tmp_path, redis_url):
     assert "the broker needs a password" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_enqueue_an_organisation(tmp_path, redis_url, github):
+    for name, flags in (("a", {}), ("b", {}), ("old", {"archived": True}),
+                        ("copy", {"fork": True})):
+        github.add_repo(f"acme/{name}", str(tmp_path / f"{name}.git"), **flags)
+    github.add_repo("other/x", str(tmp_path / "x.git"))
+    env = env_for(tmp_path, redis_url)
+    proc = dockfix_bot("enqueue", "--org", "acme", "--api-url", github.url, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "enqueued 2 repositories\n"
+    c = redis_client(redis_url)
+    kwargs = [json.loads(base64.b64decode(json.loads(m)["body"]))[1]
+              for m in c.lrange("dockfix", 0, -1)]
+    assert sorted(k["github_repo"] for k in kwargs) == ["acme/a", "acme/b"]
+    assert all(k["repo"] == f"https://github.com/{k['github_repo']}.git" for k in kwargs)
+    bad = dockfix_bot("enqueue", "--org", "acme", "--repos", "x", env=env)
+    assert bad.returncode == 2 and "one of --org ORG or --repos FILE" in bad.stderr
+
+
 def test_json_tasks_run_and_pickle_is_refused(tmp_path, redis_url, github):
     remotes = {}
     for name in ("one", "two", "three"):
