@@ -329,13 +329,16 @@ def posts(gh, full: str) -> int:
 def test_two_workers_never_race_on_one_repository(tmp_path, redis_url, github):
     remote = make_remote(tmp_path, "app", {"Dockerfile": APP, "app.py": "x\n"})
     github.add_repo("acme/app", str(remote.bare))
-    github.delay["acme/app"] = 0.5  # slow enough that both tasks overlap without the lock
+    github.delay["acme/app"] = 1.0  # slow enough that both tasks overlap without the lock
     env = env_for(tmp_path, redis_url, DOCKFIX_API_URL=github.url)
     listing = repos_file(tmp_path, {"acme/app": remote.bare})
-    for _ in range(2):
-        assert dockfix_bot("enqueue", "--repos", str(listing), env=env).returncode == 0
     workers = [Worker(env, tmp_path / f"w{i}.log") for i in range(2)]
     try:
+        # both idle before the two tasks come, so each takes one at once
+        wait_for(lambda: all(" ready." in w.text() for w in workers), 60, "two workers")
+        twice = tmp_path / "twice.txt"
+        twice.write_text(listing.read_text().splitlines()[-1] + "\n" + listing.read_text())
+        assert dockfix_bot("enqueue", "--repos", str(twice), env=env).returncode == 0
         wait_for(lambda: sum(w.text().count("succeeded in") for w in workers) == 2, 90,
                  "both tasks")
     finally:
