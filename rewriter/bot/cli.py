@@ -119,7 +119,8 @@ def main(argv: list[str]) -> int:
             return 2
         if type(exc).__name__ == "Abort":
             return 130
-        secrets = [t for v in TOKEN_VARS if (t := os.environ.get(v, "").strip())]
+        secrets = [t for v in (*TOKEN_VARS, "DOCKFIX_REDIS_PASSWORD", "DOCKFIX_WEBHOOK_SECRET")
+                   if (t := os.environ.get(v, "").strip())]
         message = redact(" ".join(str(exc).split()), secrets)
         sys.stderr.write(f"dockfix bot: error: internal error: {type(exc).__name__}: {message}\n")
         return 2

@@ -31,6 +31,7 @@ from rewriter.bot.scan import is_dockerfile
 from rewriter.bot.tasks import OPTOUT_KEY, QUEUE, TASK, payload
 
 MAX_BODY = 1024 * 1024
+MAX_DRAIN = 4 * MAX_BODY  #: an oversized body up to this is read and dropped
 REPLAY_SECONDS = 7 * 24 * 3600
 _DOCS = (".md", ".rst", ".txt", ".adoc", ".png", ".jpg", ".svg", ".gif")
 _CONFIG = {".dockfix.toml", "pyproject.toml", ".dockerignore", "compose.yaml", "compose.yml",
@@ -99,15 +100,21 @@ def make_web_app(secret: bytes, celery_app: Any, branch: str = DEFAULT_BRANCH) -
         return JSONResponse({"message": message, **extra}, status_code=status)
 
     async def read(request: Request) -> bytes | None:
+        """The body, or ``None`` when it is over ``MAX_BODY``.  A body a little
+        over is read to its end (and dropped), so the client gets its 413
+        rather than a reset connection; a much larger one is not."""
         declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_DRAIN):
             return None
         body = bytearray()
+        seen = 0
         async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
+            seen += len(chunk)
+            if seen > MAX_DRAIN:
                 return None
-        return bytes(body)
+            if seen <= MAX_BODY:
+                body += chunk
+        return bytes(body) if seen <= MAX_BODY else None
 
     async def webhook(request: Request) -> JSONResponse:
         body = await read(request)

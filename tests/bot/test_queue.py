@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -431,11 +430,23 @@ def deliver(url: str, event: str, body: bytes, *, signature: str | None = "good"
             SECRET.encode(), body, hashlib.sha256).hexdigest()
     elif signature is not None:
         headers["X-Hub-Signature-256"] = signature
-    req = urllib.request.Request(url + "/webhook", data=body, headers=headers, method="POST")
+    import http.client
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     try:
-        return urllib.request.urlopen(req, timeout=30).status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+        conn.putrequest("POST", "/webhook")
+        for key, value in {**headers, "Content-Length": str(len(body))}.items():
+            conn.putheader(key, value)
+        conn.endheaders()
+        try:
+            conn.send(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered (413) and closed before reading it all
+        return conn.getresponse().status
+    finally:
+        conn.close()
 
 
 INSTALL = json.dumps({"action": "created", "installation": {"id": 1},
