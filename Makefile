@@ -5,7 +5,6 @@
 #   make test      run the whole test suite (as root: installs APT_PACKAGES first)
 #   make docs      regenerate docs/rules.md and the generated parts of README.md
 #   make bench     speed, memory and scaling, against hadolint (bench/speed.py)
-#   make data      remake rewriter/data/families.json after editing families.toml
 #   make fuzz      fuzz the parser and the engine for FUZZ_SECONDS (default 600)
 #   make mutation  mutation testing of the safety modules (slow; not in CI); the
 #                  report goes to bench/mutation.md (ARGS: session names)
@@ -16,7 +15,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: example test docs bench data fuzz mutation venv clean system-packages
+.PHONY: example test docs bench fuzz mutation venv clean system-packages
 
 FUZZ_SECONDS ?= 600
 
@@ -28,9 +27,6 @@ test: $(STAMP) system-packages
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_docs.py
-
-data: $(STAMP)
-	$(BIN)/python -c "from rewriter.dockerfile import families; families.write_snapshot()"
 
 bench: $(STAMP)
 	$(BIN)/python bench/speed.py $(ARGS)

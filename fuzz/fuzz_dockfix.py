@@ -27,7 +27,6 @@ import sys
 import atheris
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-os.environ.setdefault("DOCKFIX_CACHE_DIR", "")  # keep rendered templates in memory only
 
 with atheris.instrument_imports(include=["rewriter"]):
     # everything the runner imports lazily too, so coverage guides into it

@@ -7,6 +7,8 @@ rules; libcst is imported only for a file that needs it).
 
 from __future__ import annotations
 
+__version__ = "0.1.0"  # before the imports: modules below read it
+
 from rewriter.core.engine import Result, fix_text
 from rewriter.core.settings import Settings
 from rewriter.dockerfile import language as _dockerfile  # noqa: F401  (registers itself)
@@ -14,4 +16,3 @@ from rewriter.dockerfile.syntax import ParseError, parse
 from rewriter.python import language as _python  # noqa: F401  (registers itself; no libcst)
 
 __all__ = ["ParseError", "Result", "Settings", "fix_text", "parse"]
-__version__ = "0.1.0"

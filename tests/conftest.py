@@ -28,14 +28,6 @@ def missing(why: str) -> None:
     pytest.skip(why, allow_module_level=True)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _template_cache(tmp_path_factory):
-    """Rendered templates go to a cache of the test run, not ~/.cache (the
-    subprocesses the tests start inherit the variable)."""
-    os.environ["DOCKFIX_CACHE_DIR"] = str(tmp_path_factory.mktemp("dockfix-cache"))
-    yield
-
-
 def make_rule(source: str) -> Rule:
     """A Dockerfile rule from the source of a rule module (``CODE``, ``NAME``,
     ``PRIORITY``, ``check``), to hand to the engine or the runner."""

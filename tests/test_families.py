@@ -632,19 +632,6 @@ def test_evidence_accepts_any_iterable() -> None:
 # --------------------------------------------------------------------------------
 
 
-def test_import_is_lazy() -> None:
-    code = (
-        "import sys, rewriter.dockerfile.families as f\n"
-        "assert 'tomllib' not in sys.modules and 'tomli' not in sys.modules, 'toml imported early'\n"
-        "assert f._table.cache_info().currsize == 0\n"
-        "assert f.lookup('alpine').family.name == 'alpine'\n"
-        "assert f._table.cache_info().currsize == 1  # read on first use\n"
-        "assert 'tomllib' not in sys.modules  # from the parsed snapshot, families.json\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-
-
 def test_lookup_is_cached() -> None:
     lookup("alpine")
     before = families._table.cache_info().misses

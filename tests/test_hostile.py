@@ -346,7 +346,7 @@ def shared_project() -> Iterator[Path]:
 
 def run_unprivileged(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     assert UNPRIVILEGED is not None
-    env = dict(os.environ, PYTHONPATH=str(REPO), DOCKFIX_CACHE_DIR="", HOME=str(cwd))
+    env = dict(os.environ, PYTHONPATH=str(REPO), HOME=str(cwd))
     return subprocess.run([*UNPRIVILEGED, "-m", "rewriter", *args], cwd=cwd,
                           capture_output=True, env=env, timeout=120)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from rewriter._records import dataclass
+from dataclasses import dataclass
 
 
 class Applicability(enum.IntEnum):

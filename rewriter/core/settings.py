@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rewriter._records import dataclass, field
+from dataclasses import dataclass, field
 
 from rewriter.core.edits import Applicability
 

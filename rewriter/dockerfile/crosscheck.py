@@ -17,6 +17,10 @@ _VALUE_CMDS = frozenset({"FROM", "EXPOSE", "COPY", "ADD", "VOLUME", "RUN", "CMD"
                          "ENTRYPOINT", "SHELL"})
 
 
+# ``dockerfile`` (BuildKit's parser, in Go) is an optional test dependency:
+# imported lazily, so that dockfix runs without it.
+
+
 def available() -> bool:
     try:
         import dockerfile  # noqa: F401

@@ -6,8 +6,7 @@ which template creates a user, and which package manager installs things.  An
 sets, the users it ships, whether its entrypoint drops privileges itself.
 
 The knowledge lives in ``rewriter/data/families.toml`` (schema in its header);
-this module only reads it.  The table is loaded on the first call, so importing
-this module costs nothing (``tomllib`` is imported only then).
+this module only reads it, on the first call.
 
 * ``lookup(ref)`` -- what is known about an image reference, or ``None``;
 * ``family(name)`` -- a family by name;
@@ -16,16 +15,21 @@ this module costs nothing (``tomllib`` is imported only then).
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
-from rewriter._records import dataclass, field
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 __all__ = [
     "FAMILY_NAMES",
@@ -330,64 +334,17 @@ def _keys(mappings: Sequence[str | Path]) -> tuple[str, ...]:
     return tuple(os.path.abspath(os.fspath(m)) for m in mappings)
 
 
-#: The data files sit in the package directory, installed or not (plain paths,
-#: not importlib.resources, which imports zipfile and more).
-_DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
-_TOML = os.path.join(_DATA, "families.toml")
-#: ``families.toml`` already parsed, as JSON, with the size and CRC-32 of the
-#: TOML it was made from: reading it takes a fraction of parsing the TOML, which
-#: matters when an editor runs dockfix on every save.  It is used only while it
-#: matches the TOML byte for byte; ``write_snapshot()`` remakes it, and a test
-#: fails when it is stale.
-_SNAPSHOT = os.path.join(_DATA, "families.json")
+#: The table dockfix ships, in the package directory (installed or not).
+_TOML = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "families.toml")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _builtin_doc() -> dict[str, Any]:
-    with open(_TOML, "rb") as f:
-        raw = f.read()
-    doc = _snapshot(raw)
-    if doc is not None:
-        return doc
-    return _loads(raw.decode("utf-8"), "rewriter/data/families.toml")
-
-
-def _snapshot(raw: bytes) -> dict[str, Any] | None:
-    """The parsed table from ``families.json``, if it was made from ``raw``."""
-    import json
-    import zlib
-
-    try:
-        with open(_SNAPSHOT, encoding="utf-8") as f:
-            snap = json.load(f)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(snap, dict) or snap.get("toml") != [len(raw), zlib.crc32(raw)]:
-        return None
-    doc = snap.get("doc")
-    return doc if isinstance(doc, dict) else None
-
-
-def write_snapshot() -> None:
-    """(Re)make ``families.json`` from ``families.toml``."""
-    import json
-    import zlib
-
-    with open(_TOML, "rb") as f:
-        raw = f.read()
-    doc = _loads(raw.decode("utf-8"), "rewriter/data/families.toml")
-    with open(_SNAPSHOT, "w", encoding="utf-8") as f:
-        json.dump({"generated": "from families.toml by rewriter.dockerfile.families.write_snapshot(); "
-                                "do not edit", "toml": [len(raw), zlib.crc32(raw)], "doc": doc},
-                  f, indent=1, sort_keys=True)
-        f.write("\n")
+    with open(_TOML, encoding="utf-8") as f:
+        return _loads(f.read(), "rewriter/data/families.toml")
 
 
 def _loads(text: str, origin: str) -> dict[str, Any]:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -516,8 +473,6 @@ class _Globs:
         if all(ws is not None and not all(w in text for w in ws) for ws in self._words):
             return None  # no pattern can match: not worth compiling them
         if self._rx is None:
-            import fnmatch
-
             self._rx = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in self.patterns))
         return self._rx.fullmatch(text)
 

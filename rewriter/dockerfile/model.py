@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import posixpath
 import re
-from rewriter._records import dataclass, field
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from rewriter.core.settings import Settings
+from rewriter.dockerfile import families
+from rewriter.dockerfile.families import Family, ImageInfo
 from rewriter.dockerfile.shell import Command, commands, run_script
 from rewriter.dockerfile.syntax import Dockerfile, Instruction, Stage, parse_words
-
-if TYPE_CHECKING:
-    from rewriter.dockerfile.families import Family, ImageInfo
 
 #: The start of a variable: ``$NAME``, ``${NAME}``, or ``${NAME`` and an operator
 #: (``:-``, ``-``, ``:+``, ``+``) whose word runs to the next ``}``.  That ``}`` is
@@ -395,8 +393,6 @@ def _collect_users(info: StageInfo, ins: Instruction) -> None:
 
 
 def analyse(df: Dockerfile, settings: Settings, path: str | None = None) -> Model:
-    from rewriter.dockerfile import families
-
     meta: dict[str, str] = {}
     for ins in df.meta_args:
         for k, v in _pairs(ins, df.escape):

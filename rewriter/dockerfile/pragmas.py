@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from rewriter._records import dataclass, field
+from dataclasses import dataclass, field
 
 from rewriter.dockerfile.syntax import Dockerfile, Instruction, Span, Trivia
 

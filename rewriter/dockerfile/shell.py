@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import functools
 import re
-from rewriter._records import dataclass
+from dataclasses import dataclass
 from typing import NamedTuple
+
+from rewriter.dockerfile.syntax import Instruction
 
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _COMPOUND = frozenset({"if", "then", "else", "elif", "fi", "for", "while", "until", "do",
@@ -199,8 +201,6 @@ def _commands(text: str, escape: str, base: int) -> Script:
 def run_script(ins: object) -> Script | None:
     """The shell commands of a shell-form ``RUN`` (offsets into its logical
     line), or None for exec form and heredoc bodies."""
-    from rewriter.dockerfile.syntax import Instruction
-
     assert isinstance(ins, Instruction)
     if ins.cmd != "RUN" or ins.json or ins.heredocs:
         return None

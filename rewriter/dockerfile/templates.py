@@ -4,26 +4,18 @@ The shell text lives in ``templates/adduser/<name>.Dockerfile.j2`` (one file per
 family template, see ``Family.template``); this module validates the inputs, so a
 template can never be handed anything that would turn into shell syntax, and
 fits the output to the Dockerfile it goes into: its escape character and its
-newline.  jinja2 is imported only to render inputs not rendered before (see
-``_RenderCache``), keeping it off the path of a file that needs no user block,
-and of an editor that fixes the same file on every save.
+newline.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
 import re
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from rewriter import __version__
-
-if TYPE_CHECKING:  # pragma: no cover
-    import jinja2
+import jinja2
 
 __all__ = ["available", "render", "templates_dir"]
 
@@ -73,28 +65,20 @@ def render(
         raise ValueError("dirs must be a sequence of paths, not one string")
     quoted = [shlex.quote(d) for d in _clean_dirs(dirs)]
 
-    params = [template, user, group, uid, gid, quoted, escape]
-    text = _cache().get(params)
-    if text is None:
-        text = _env().get_template(f"adduser/{template}{_SUFFIX}").render(
-            user=user, group=group, uid=uid, gid=gid, dirs=quoted, escape=escape
-        )
-        if not _well_formed(text):
-            raise AssertionError(f"template {template!r} must render one RUN ending in a newline")
-        _cache().put(params, text)
+    text = _env().get_template(f"adduser/{template}{_SUFFIX}").render(
+        user=user, group=group, uid=uid, gid=gid, dirs=quoted, escape=escape
+    )
+    if not (text.startswith("RUN ") and text.endswith("\n") and "\r" not in text):
+        raise AssertionError(f"template {template!r} must render one RUN ending in a newline")
     return text.replace("\n", newline) if newline != "\n" else text
-
-
-def _well_formed(text: str) -> bool:
-    return text.startswith("RUN ") and text.endswith("\n") and "\r" not in text
 
 
 def available() -> tuple[str, ...]:
     """The names of the adduser templates, sorted."""
-    return _available(templates_dir())
+    root = templates_dir() / "adduser"
+    return tuple(sorted(p.name[: -len(_SUFFIX)] for p in root.glob(f"*{_SUFFIX}")))
 
 
-@functools.lru_cache(maxsize=None)
 def templates_dir() -> Path:
     """The ``templates`` directory: in the wheel (``rewriter/templates``), else the
     source checkout's top-level ``templates`` (also what an editable install uses)."""
@@ -105,103 +89,9 @@ def templates_dir() -> Path:
     raise FileNotFoundError(f"no templates/adduser directory next to {here} or its parent")
 
 
-@functools.lru_cache(maxsize=None)
-def _available(root: Path) -> tuple[str, ...]:
-    return tuple(sorted(p.name[: -len(_SUFFIX)] for p in (root / "adduser").glob(f"*{_SUFFIX}")))
-
-
-#: Renders kept in the cache file, at most (the oldest go first).
-CACHE_SIZE = 256
-
-
-class _RenderCache:
-    """What the templates rendered, by their inputs, kept in a small JSON file.
-
-    jinja2 takes several times longer to import than dockfix takes to fix a
-    small file, and an editor runs dockfix on every save with the same inputs.
-    So each render is kept in ``templates.json`` in the cache directory
-    (``$DOCKFIX_CACHE_DIR``; else ``$XDG_CACHE_HOME/dockfix`` or
-    ``~/.cache/dockfix``; ``DOCKFIX_CACHE_DIR=`` (empty) turns it off), under a
-    key of the dockfix version and the text of every template, so an edited
-    template is rendered afresh.  The file is only ever read as JSON, and a
-    cached text is used only if it has the shape of a render (one ``RUN``
-    ending in a newline); a missing, unreadable or corrupt file is ignored,
-    and failing to write it changes nothing.
-    """
-
-    def __init__(self, directory: str | None) -> None:
-        self.path = os.path.join(directory, "templates.json") if directory else None
-        self.key = ""
-        self.renders: dict[str, str] = {}
-        self.loaded = False
-
-    def _load(self) -> None:
-        import hashlib
-        import json
-
-        self.loaded = True
-        digest = hashlib.sha256(__version__.encode())
-        for p in sorted((templates_dir() / "adduser").iterdir()):
-            digest.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
-        self.key = digest.hexdigest()
-        if self.path is None:
-            return
-        try:
-            with open(self.path, encoding="utf-8") as f:
-                doc = json.load(f)
-        except (OSError, ValueError):
-            return
-        if isinstance(doc, dict) and doc.get("key") == self.key:
-            renders = doc.get("renders")
-            if isinstance(renders, dict):
-                self.renders = {k: v for k, v in renders.items()
-                                if isinstance(k, str) and isinstance(v, str) and _well_formed(v)}
-
-    def get(self, params: list[object]) -> str | None:
-        if not self.loaded:
-            self._load()
-        import json
-
-        return self.renders.get(json.dumps(params))
-
-    def put(self, params: list[object], text: str) -> None:
-        import json
-
-        self.renders[json.dumps(params)] = text
-        while len(self.renders) > CACHE_SIZE:
-            del self.renders[next(iter(self.renders))]
-        if self.path is None:
-            return
-        directory = os.path.dirname(self.path)
-        tmp = f"{self.path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-        try:
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({"key": self.key, "renders": self.renders}, f)
-            os.replace(tmp, self.path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-
-
-def cache_dir() -> str | None:
-    """Where rendered templates are kept (None: nowhere)."""
-    configured = os.environ.get("DOCKFIX_CACHE_DIR")
-    if configured is not None:
-        return configured or None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "dockfix")
-
-
-@functools.lru_cache(maxsize=None)
-def _cache() -> _RenderCache:
-    return _RenderCache(cache_dir())
-
-
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _env() -> jinja2.Environment:
-    import jinja2
-
+    """The one jinja2 environment of the process (it keeps compiled templates)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,

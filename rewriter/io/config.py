@@ -22,9 +22,15 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping
-from rewriter._records import dataclass
+from dataclasses import dataclass
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from rewriter.core.settings import Settings
 
@@ -176,10 +182,6 @@ BOT_TABLE = "bot"  #: ``[bot]`` / ``[tool.dockfix.bot]``: read by the bot, not b
 
 def loads(text: str) -> dict[str, Any]:
     """TOML ``text`` as a dict; raises ``ValueError`` (``tomllib.TOMLDecodeError``)."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef, import-not-found, unused-ignore]
     return tomllib.loads(text)
 
 

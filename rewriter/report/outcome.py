@@ -16,15 +16,16 @@ break.
 
 from __future__ import annotations
 
-from rewriter._records import dataclass
-from typing import TYPE_CHECKING
+import bisect
+import hashlib
+from dataclasses import dataclass
 
-if TYPE_CHECKING:
-    from rewriter.core.engine import Finding, Result
-    from rewriter.dockerfile.model import StageInfo
-    from rewriter.core.settings import Settings
-    from rewriter.core.source import Source
-    from rewriter.dockerfile.syntax import Dockerfile, Instruction
+from rewriter.core.edits import Applicability
+from rewriter.core.engine import Finding, Result
+from rewriter.core.settings import Settings
+from rewriter.core.source import Source
+from rewriter.dockerfile.model import StageInfo, expand, port_number
+from rewriter.dockerfile.syntax import Dockerfile, Instruction
 
 #: The values of ``FileOutcome.status``.
 FIXED, WOULD_FIX, UNCHANGED = "fixed", "would-fix", "unchanged"
@@ -195,8 +196,6 @@ def _range(source: Source, start: int, end: int) -> Range:
 
 def _instruction_at(df: Dockerfile, offset: int) -> Instruction | None:
     """The instruction holding ``offset``, else the next one, else the last."""
-    import bisect
-
     instructions = df.instructions  # in order, and they do not overlap
     k = bisect.bisect_right(instructions, offset, key=_start)
     if k and offset < instructions[k - 1].span.end:
@@ -218,16 +217,12 @@ def normalized(ins: Instruction | None) -> str:
 def fingerprint(code: str, path: str, instruction: str, n: int = 0) -> str:
     """A stable id of a finding: not its line, so it survives edits above it;
     ``n`` tells apart identical findings on identical instructions."""
-    import hashlib  # on first use: slow to import, and a file with no findings needs none
-
     key = "\0".join((code, path, instruction) + ((str(n),) if n else ()))
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _finding(path: str, f: Finding, df: Dockerfile, final: Source,
              counts: dict[str, int]) -> FindingInfo:
-    from rewriter.core.edits import Applicability
-
     v = f.violation
     source = df.source
     fix = None
@@ -275,8 +270,6 @@ def _stages(result: Result) -> tuple[tuple[StageFacts, ...], Runtime | None]:
 
 
 def _runtime(info: StageInfo) -> Runtime:
-    from rewriter.dockerfile.model import expand, port_number
-
     ports: list[Port] = []
     volumes: list[tuple[str, int]] = []
     commands: dict[str, tuple[Command, StageInfo]] = {}

@@ -7,7 +7,7 @@ runner prints what it returns.
 
 from __future__ import annotations
 
-from rewriter._records import dataclass
+from dataclasses import dataclass
 
 
 def _files(n: int) -> str:

@@ -70,8 +70,9 @@ DF004 rely on the ids this rule picks.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
-from rewriter._records import dataclass, field
+from dataclasses import dataclass, field
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
@@ -85,6 +86,7 @@ from rewriter.dockerfile.rules._common import (
 from rewriter.dockerfile.judge import judge, script_users, sibling_base_users
 from rewriter.dockerfile.rules._types import Decline, Violation
 from rewriter.dockerfile.syntax import Instruction, Span
+from rewriter.dockerfile.templates import render
 
 CODE = "DF001"
 NAME = "missing-nonroot-user"
@@ -255,8 +257,6 @@ def _plan(ctx: Context) -> Plan | Decline | None:
             return Decline("uid-taken",
                            f"uid/gid {s.uid}/{s.gid} is already used in `{info.chain[-1].base}`; "
                            "pick another with --uid/--gid", line, info.name)
-        from rewriter.dockerfile.templates import render
-
         late, early = _split_dirs(ctx, info, f"{s.uid}:{s.gid}", dirs)
         try:
             block = render(fam.template, user=s.user, group=s.group, uid=s.uid, gid=s.gid,
@@ -301,7 +301,6 @@ def _split_dirs(ctx: Context, info: StageInfo, spec: str,
                 early.setdefault(id(ins), (ins, []))[1].append(path)
     if not early:
         return dirs, []
-    import shlex
 
     edits = []
     moved: set[str] = set()
@@ -318,8 +317,6 @@ def _split_dirs(ctx: Context, info: StageInfo, spec: str,
 def _dirs_block(ctx: Context, info: StageInfo, spec: str, dirs: list[str]) -> str:
     if not dirs or not info.family.shell:
         return ""
-    import shlex
-
     paths = " ".join(shlex.quote(d) for d in dirs)
     return f"RUN mkdir -p {paths} && chown {spec} {paths}\n"
 

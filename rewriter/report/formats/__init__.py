@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from rewriter.report.outcome import FileOutcome
-    from rewriter.report.ruledocs import RuleDoc
+from rewriter.report.outcome import FileOutcome
+from rewriter.report.ruledocs import RuleDoc, all_rules
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")  #: ``--output-format`` values
 DOCUMENTS = FORMATS[1:]  #: the formats that print one document for the run
@@ -36,8 +34,6 @@ def render(name: str, outcomes: Sequence[FileOutcome],
     if name not in DOCUMENTS:
         raise ValueError(f"not a document format: {name!r}")
     if rules is None:
-        from rewriter.report.ruledocs import all_rules
-
         rules = {d.code: d for d in all_rules()}
     module = importlib.import_module(f"rewriter.report.formats.{name}")
     text: str = module.render(outcomes, rules)

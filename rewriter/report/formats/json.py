@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from importlib.resources import files
 from typing import Any
 
+from rewriter import __version__
 from rewriter.report.formats._common import counts
 from rewriter.report.outcome import FileOutcome, FindingInfo, Position, Range
 from rewriter.report.ruledocs import RuleDoc
@@ -85,8 +87,6 @@ def file_object(o: FileOutcome) -> dict[str, Any]:
 
 
 def document(outcomes: Sequence[FileOutcome]) -> dict[str, Any]:
-    from rewriter import __version__
-
     return {
         "dockfix": __version__,
         "format_version": FORMAT_VERSION,
@@ -101,8 +101,6 @@ def render(outcomes: Sequence[FileOutcome], rules: Mapping[str, RuleDoc]) -> str
 
 def schema() -> dict[str, Any]:
     """The JSON Schema of this document, as shipped in the package."""
-    from importlib.resources import files
-
     text = files("rewriter").joinpath("data", "dockfix-output.schema.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded

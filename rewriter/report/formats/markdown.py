@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rewriter import __version__
 from rewriter.report.formats._common import counts, fix_line, plural
 from rewriter.report.outcome import (
     DECLINED,
@@ -180,8 +181,6 @@ def _opt_out(outcomes: Sequence[FileOutcome]) -> list[str]:
 
 
 def render(outcomes: Sequence[FileOutcome], rules: Mapping[str, RuleDoc]) -> str:
-    from rewriter import __version__
-
     n = counts(outcomes)
     changed = [o for o in outcomes if o.changed]
     verb = "changed" if n[FIXED] else "would change"

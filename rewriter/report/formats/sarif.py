@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from rewriter import __version__
 from rewriter.report.formats._common import fix_line
 from rewriter.report.outcome import ERROR, FileOutcome, FindingInfo, Range
 from rewriter.report.ruledocs import RuleDoc, applicability_words
@@ -126,8 +127,6 @@ def _notifications(outcomes: Sequence[FileOutcome]) -> list[dict[str, Any]]:
 
 
 def document(outcomes: Sequence[FileOutcome], rules: Mapping[str, RuleDoc]) -> dict[str, Any]:
-    from rewriter import __version__
-
     names = {f.code: f.name for o in outcomes for f in o.findings}
     codes = sorted(names)
     index = {c: i for i, c in enumerate(codes)}
