@@ -658,4 +658,5 @@ def test_report_docstring_has_the_exit_code_table():
 
 def test_remaining_column_does_not_count_a_bom(project):
     write(project / "Dockerfile", "\ufeffEXPOSE 80\n")
-    assert run("Dockerfile", rules=(make_rule(UNSAFE_RULE),)).err.splitlines()[0].startswith("Dockerfile:1:8: DF998 port 80")
+    first = run("Dockerfile", rules=(make_rule(UNSAFE_RULE),)).err.splitlines()[0]
+    assert first.startswith("Dockerfile:1:8: DF998 port 80")

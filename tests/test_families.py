@@ -6,11 +6,10 @@ lines) and what dockfix must conclude about it.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_dockfix
 
 from rewriter.dockerfile import families, templates
 from rewriter.dockerfile.families import FAMILY_NAMES, Family, ImageInfo, family, family_from_evidence, lookup
@@ -537,7 +536,7 @@ def test_mappings_overlay_wins(tmp_path: Path) -> None:
         ("[[images]]\nmatch = 'x'\ntags = []\n", "tags"),
         ("[[images]]\nmatch = 'x'\nusers = { a = -1 }\n", "users"),
         ("[[images]]\nmatch = 'x'\nprivilege_drop = 'yes'\n", "privilege_drop"),
-        ("[families.x]\nshell = true\nname = 'gentoo'\n", "name"),
+        ("[families.x]\nshell = true\nname = 'Gentoo Linux'\n", "name"),
         ("[families.mine]\nname = 'debian'\ntemplate = 'debian'\n", "mine.toml.*shell"),
         ("[families.mine]\nname = 'debian'\nshell = true\ndefault_nonroot_uid = 'x'\n", "default_nonroot_uid"),
         ("[[tag_hints]]\ntags = ['*x*']\nfamily = 'nope'\n", "unknown family"),
@@ -638,3 +637,39 @@ def test_lookup_is_cached() -> None:
     for _ in range(3):
         lookup("debian:12")
     assert families._table.cache_info().misses == before
+
+
+NEW_FAMILY = """
+[families.photon]
+shell = true
+template = "rhel"
+package_managers = ["tdnf"]
+note = "VMware Photon OS: shadow's useradd and groupadd, installed with tdnf"
+
+[[images]]
+match = "photon"
+family = "photon"
+"""
+
+
+def test_mappings_add_a_family(tmp_path: Path) -> None:
+    """A family the built-in table does not have, added by ``--mappings``, and
+    used by the real command to write its user block."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "photon.toml").write_text(NEW_FAMILY, encoding="utf-8")
+    info = lookup("photon:5.0", [tmp_path / "photon.toml"])
+    assert info is not None and info.family.name == "photon" and info.family.template == "rhel"
+    assert lookup("photon:5.0") is None  # not in the built-in table
+    dockerfile = (b'FROM photon:5.0\nRUN tdnf install -y python3\nCOPY app.py /app/\n'
+                  b'CMD ["python3", "/app/app.py"]\n')
+    proc = run_dockfix("--mappings", "photon.toml", "-", cwd=tmp_path, input=dockerfile)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode()
+    assert "groupadd" in out and "useradd" in out and "USER 10001:10001" in out
+
+
+def test_a_family_name_must_be_a_name(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[families.x]\nname = "Not A Name"\nshell = true\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="not a family name"):
+        lookup("alpine", [bad])

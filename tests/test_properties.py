@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
 from conftest import missing
 from dockerfile_strategies import dockerfiles
 from hypothesis import HealthCheck, given, settings

@@ -13,13 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_dockfix
+from conftest import run_dockfix
 
 ROOT_DF = b'FROM python:3.12-slim\nRUN pip install app\nCMD ["app"]\n'
 

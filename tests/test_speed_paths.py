@@ -7,17 +7,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import typer
-from conftest import REPO, run_dockfix
+from conftest import run_dockfix
 
 from rewriter.cli import main as cli, runner
-from rewriter.dockerfile import templates
 from rewriter.cli.runner import Options
 
 # --- the command line ------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -186,7 +185,8 @@ def test_invalid_inputs_raise(kwargs: dict) -> None:
         render("debian", **args)
 
 
-@pytest.mark.parametrize("name", ["nope", "../debian", "debian.Dockerfile.j2", "_own_dirs", "Debian", "", "adduser/debian"])
+@pytest.mark.parametrize("name", ["nope", "../debian", "debian.Dockerfile.j2", "_own_dirs", "Debian", "",
+                                  "adduser/debian"])
 def test_unknown_template_raises(name: str) -> None:
     with pytest.raises(ValueError):
         render(name, **DEFAULTS)

@@ -15,6 +15,7 @@ formats report from it.
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -193,10 +194,10 @@ def _findings(history: list[tuple[list[Violation], set[int]]],
             applied = v.fix is not None and id(v.fix) in taken
             finding = Finding(v, span, edits, applied, rnd == last and not applied, rnd)
             here = at_span.setdefault((v.code, v.message, span), [])
-            at = _first(here, lambda i: found[i].span == span)
+            at = _first(here, functools.partial(_at_span, found, span))
             if at is None:
                 at = _first(movable.get((v.code, v.message), []),
-                            lambda i: not found[i].applied and found[i].round < rnd)
+                            functools.partial(_movable, found, rnd))
             if at is None:
                 heapq.heappush(here, len(found))
                 found.append(finding)
@@ -204,6 +205,15 @@ def _findings(history: list[tuple[list[Violation], set[int]]],
                 found[at] = finding
                 heapq.heappush(here, at)
     return found
+
+
+def _at_span(found: list[Finding], span: Span, i: int) -> bool:
+    return found[i].span == span
+
+
+def _movable(found: list[Finding], rnd: int, i: int) -> bool:
+    """An unapplied finding of a round before ``rnd``."""
+    return not found[i].applied and found[i].round < rnd
 
 
 def _first(heap: list[int], valid: Callable[[int], bool]) -> int | None:

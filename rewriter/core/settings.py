@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from rewriter.core.edits import Applicability
+
+
+#: The largest user or group id dockfix accepts: ids of 2**31-1 and up break
+#: tools that store them as signed integers, and (uid_t)-1 means "no id".
+MAX_ID = 2**31 - 2
+#: User and group names: shadow's default NAME_REGEX without the trailing '$',
+#: which useradd and adduser of every family accept and no shell needs quoted.
+NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 
 
 @dataclass(frozen=True)

@@ -60,10 +60,6 @@ class Source:
             return "\r" if "\r" in self.text else "\n"
         return "\r\n" if nl > 0 and self.text[nl - 1] == "\r" else "\n"
 
-    @property
-    def ends_with_newline(self) -> bool:
-        return self.text.endswith("\n")
-
     def line_index(self, offset: int) -> int:
         """0-based index of the physical line holding ``offset``."""
         return max(0, bisect.bisect_right(self._starts, offset) - 1)

@@ -26,6 +26,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from rewriter.core.settings import MAX_ID
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -40,7 +42,9 @@ __all__ = [
     "lookup",
 ]
 
-#: The family names dockfix knows; every ``Family.name`` is one of these.
+#: A family's name: the key of its ``[families.<name>]`` table, or its ``name``.
+_FAMILY_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+#: The family names of the table dockfix ships (``--mappings`` may add others).
 FAMILY_NAMES = (
     "alpine",
     "busybox",
@@ -59,7 +63,7 @@ FAMILY_NAMES = (
 
 @dataclass(frozen=True)
 class Family:
-    name: str  #: one of ``FAMILY_NAMES``
+    name: str  #: e.g. ``debian``: one of ``FAMILY_NAMES``, or one a mappings file adds
     shell: bool  #: ``RUN`` with /bin/sh works
     template: str | None  #: ``templates/adduser/<template>.Dockerfile.j2``; None: no RUN can add a user
     package_managers: tuple[str, ...]  #: e.g. ``("apt-get", "apt")``; most preferred first
@@ -388,7 +392,8 @@ def _build(docs: list[tuple[dict[str, Any], str]]) -> _Table:
     for key, spec in raw_families.items():
         where = f"{origins[key]}: [families.{key}]"
         name = spec.get("name", key)
-        _expect(name in FAMILY_NAMES, f"{where}: name {name!r} is not one of {', '.join(FAMILY_NAMES)}")
+        _expect(isinstance(name, str) and _FAMILY_NAME.fullmatch(name),
+                f"{where}: name {name!r} is not a family name (lowercase letters, digits, -)")
         _expect(isinstance(spec.get("shell"), bool), f"{where}: `shell` must be true or false")
         template = spec.get("template")
         _expect(template is None or (isinstance(template, str) and template), f"{where}: `template` must be a name")
@@ -431,7 +436,8 @@ def _build(docs: list[tuple[dict[str, Any], str]]) -> _Table:
             _expect(_str_list(patterns) and patterns, f"{where}: `match` must be a name or a list of names")
             fam = e.get("family")
             default_user = e.get("default_user")
-            _expect(default_user is None or (isinstance(default_user, str) and default_user), f"{where}: bad `default_user`")
+            _expect(default_user is None or (isinstance(default_user, str) and default_user),
+                    f"{where}: bad `default_user`")
             for flag in ("tag_hints", "privilege_drop", "guess"):
                 _expect(isinstance(e.get(flag, False), bool), f"{where}: `{flag}` must be true or false")
             note = e.get("note")
@@ -493,7 +499,7 @@ def _users(value: object, where: str) -> dict[str, int]:
 
 
 def _uid(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**32
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
 
 
 def _str_list(value: object) -> bool:
@@ -532,7 +538,8 @@ _STRONG = {
 #: rpm is also SUSE's; used only when no package manager says more.
 _WEAK = {"rpm": "rhel"}
 #: Words that run the command after them (their options are skipped too).
-_PREFIXES = frozenset({"sudo", "exec", "env", "nohup", "time", "nice", "xargs", "then", "do", "else", "elif", "if", "while", "until", "!"})
+_PREFIXES = frozenset({"sudo", "exec", "env", "nohup", "time", "nice", "xargs",
+                       "then", "do", "else", "elif", "if", "while", "until", "!"})
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 _ASSIGNMENT = r"[A-Za-z_][A-Za-z0-9_]*="
 _SEPARATORS = r"\$\(|&&|\|\||[;&|()`{}\n]"

@@ -12,12 +12,13 @@ from rewriter.core.settings import Settings
 from rewriter.dockerfile import rules
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.syntax import KNOWN_INSTRUCTIONS, Dockerfile, parse
+from rewriter.io.context import BuildContext
 
 NAME = rules.LANGUAGE
 
 
 def analyse(df: Dockerfile, settings: Settings, path: str | None,
-            build_context: object | None) -> Context:
+            build_context: BuildContext | None) -> Context:
     return Context(df, settings, path, build_context)
 
 

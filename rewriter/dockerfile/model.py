@@ -278,7 +278,7 @@ def run_commands(ins: Instruction) -> list[Command]:
         return []
     derived = ins.derived if ins.derived is not None else {}
     found = derived.get("run_commands")
-    if found is None:  # rules ask for the same RUN's commands many times
+    if not isinstance(found, tuple):  # rules ask for the same RUN's commands many times
         script = run_script(ins)
         if script is not None:
             found = script.commands
@@ -286,7 +286,7 @@ def run_commands(ins: Instruction) -> list[Command]:
             found = tuple(c for text in _script_texts(ins) for c in commands(text).commands)
         derived["run_commands"] = found
         ins.derived = derived
-    return list(found)  # type: ignore[arg-type]
+    return list(found)
 
 
 def _int(v: str | None) -> int | None:

@@ -17,13 +17,11 @@ from pathlib import Path
 
 import jinja2
 
-__all__ = ["available", "render", "templates_dir"]
+from rewriter.core.settings import MAX_ID, NAME
 
-#: Names useradd/adduser accept everywhere (POSIX portable, shadow's default
-#: NAME_REGEX without the trailing '$'), and which need no shell quoting.
-_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+__all__ = ["available", "own_dirs", "render", "templates_dir"]
+
 _TEMPLATE = re.compile(r"[a-z0-9][a-z0-9-]*")
-_MAX_ID = 2**31 - 2  # 2**31-1 and up break tools that store ids as signed ints; -1 is "no id"
 _SUFFIX = ".Dockerfile.j2"
 
 
@@ -52,11 +50,11 @@ def render(
     if template not in available():
         raise ValueError(f"no template {template!r} (have: {', '.join(available())})")
     for what, name in (("user", user), ("group", group)):
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise ValueError(f"bad {what} name {name!r}: must match {_NAME.pattern}")
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise ValueError(f"bad {what} name {name!r}: must match {NAME.pattern}")
     for what, value in (("uid", uid), ("gid", gid)):
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _MAX_ID:
-            raise ValueError(f"bad {what} {value!r}: must be an integer in 1..{_MAX_ID}")
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
+            raise ValueError(f"bad {what} {value!r}: must be an integer in 1..{MAX_ID}")
     if escape not in ("\\", "`"):
         raise ValueError(f"bad escape character {escape!r}: must be '\\\\' or '`'")
     if newline not in ("\n", "\r\n"):
@@ -105,6 +103,14 @@ def _env() -> jinja2.Environment:
 def _fail(message: str) -> str:
     """``{{ fail("why") }}``: a template refuses its inputs (e.g. an id its tool can't take)."""
     raise ValueError(message)
+
+
+def own_dirs(dirs: Sequence[str], owner: str, newline: str = "\n") -> str:
+    """``RUN mkdir -p DIRS && chown OWNER DIRS``: the instruction that gives
+    ``owner`` (``uid``, ``uid:gid`` or names) the directories ``dirs``
+    (absolute paths, quoted here), ending in ``newline``."""
+    paths = " ".join(shlex.quote(d) for d in dirs)
+    return f"RUN mkdir -p {paths} && chown {owner} {paths}{newline}"
 
 
 def _clean_dirs(dirs: Sequence[str]) -> list[str]:

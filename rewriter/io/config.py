@@ -32,16 +32,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from rewriter.core.settings import Settings
+from rewriter.core.settings import MAX_ID, NAME, Settings
 
 DOCKFIX_TOML = ".dockfix.toml"
 PYPROJECT_TOML = "pyproject.toml"
 CONFIG_FILES = (DOCKFIX_TOML, PYPROJECT_TOML)  #: in order of precedence within a directory
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
 _CODE = re.compile(r"[A-Z]+[0-9]*")
 _ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_MAX_ID = 4294967294  # (uid_t)-1 is "no id"
 
 
 class ConfigError(ValueError):
@@ -65,9 +63,9 @@ class Config:
 def _int(value: object, low: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected an integer, got {value!r}")
-    if not low <= value <= _MAX_ID:
+    if not low <= value <= MAX_ID:
         extra = " (0 is root)" if low == 1 and value == 0 else ""
-        raise ValueError(f"expected {what} from {low} to {_MAX_ID}{extra}, got {value}")
+        raise ValueError(f"expected {what} from {low} to {MAX_ID}{extra}, got {value}")
     return value
 
 
@@ -83,10 +81,10 @@ def check_name(value: object) -> str:
     """A user or group name that ``useradd``/``adduser`` on every family accept."""
     if not isinstance(value, str):
         raise ValueError(f"expected a string, got {value!r}")
-    if not _NAME.fullmatch(value):
+    if not NAME.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a valid name (a letter or _, then letters, digits, "
-            "_ . -; at most 32 characters)"
+            f"{value!r} is not a valid name (a lowercase letter or _, then lowercase "
+            "letters, digits, _ or -; at most 32 characters)"
         )
     if value == "root":
         raise ValueError("'root' is what dockfix moves away from")

@@ -260,10 +260,4 @@ def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
     return dirs
 
 
-def numeric_user(uid: int | None, gid: int | None, fallback: str) -> str:
-    if uid is None:
-        return fallback
-    return f"{uid}:{gid}" if gid is not None else str(uid)
-
-
 __all__ = ["insert_after", "numeric", "privilege_drop", "runs_as_root", "tail_anchor", "uid_of"]

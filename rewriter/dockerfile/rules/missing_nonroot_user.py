@@ -48,7 +48,8 @@ same block; in a stage without a shell, the `COPY` that creates such a
 directory gets `--chown` instead (or the rule declines).
 
 ## When it declines
-Windows stages; a runtime stage that is only `FROM image` (a re-tag); entrypoints that drop privileges themselves (gosu, su-exec,
+Windows stages; a runtime stage that is only `FROM image` (a re-tag); entrypoints that drop
+privileges themselves (gosu, su-exec,
 setpriv, runuser, s6-overlay, supervisord, and official images that do so);
 a `USER` whose value cannot be resolved; a UID the base image already uses;
 files with bare-CR line endings.
@@ -70,7 +71,6 @@ DF004 rely on the ids this rule picks.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -86,7 +86,7 @@ from rewriter.dockerfile.rules._common import (
 from rewriter.dockerfile.judge import judge, script_users, sibling_base_users
 from rewriter.dockerfile.rules._types import Decline, Violation
 from rewriter.dockerfile.syntax import Instruction, Span
-from rewriter.dockerfile.templates import render
+from rewriter.dockerfile.templates import own_dirs, render
 
 CODE = "DF001"
 NAME = "missing-nonroot-user"
@@ -305,11 +305,9 @@ def _split_dirs(ctx: Context, info: StageInfo, spec: str,
     edits = []
     moved: set[str] = set()
     for ins, ds in early.values():
-        paths = " ".join(shlex.quote(d) for d in ds)
         start = ctx.df.text.rfind("\n", 0, ins.span.start) + 1
         indent = ctx.df.text[start:ins.span.start]
-        edits.append(Edit.insert(start, f"{indent}RUN mkdir -p {paths} && chown {spec} {paths}"
-                                 f"{ctx.newline}"))
+        edits.append(Edit.insert(start, indent + own_dirs(ds, spec, ctx.newline)))
         moved.update(ds)
     return [d for d in dirs if d not in moved], edits
 
@@ -317,8 +315,7 @@ def _split_dirs(ctx: Context, info: StageInfo, spec: str,
 def _dirs_block(ctx: Context, info: StageInfo, spec: str, dirs: list[str]) -> str:
     if not dirs or not info.family.shell:
         return ""
-    paths = " ".join(shlex.quote(d) for d in dirs)
-    return f"RUN mkdir -p {paths} && chown {spec} {paths}\n"
+    return own_dirs(dirs, spec)
 
 
 def check(ctx: Context) -> Iterator[Violation | Decline]:

@@ -49,7 +49,7 @@ from collections.abc import Iterator
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
-from rewriter.dockerfile.model import is_root
+from rewriter.dockerfile.model import StageInfo, is_root
 from rewriter.dockerfile.rules import missing_nonroot_user as df001
 from rewriter.dockerfile.rules._common import insert_after, tail_anchor
 from rewriter.dockerfile.rules._types import Decline, Violation
@@ -106,7 +106,7 @@ def check(ctx: Context) -> Iterator[Violation | Decline]:
     )
 
 
-def _last_user(info) -> Instruction:  # type: ignore[no-untyped-def]
+def _last_user(info: StageInfo) -> Instruction:
     return info.users[-1][0] if info.users else info.stage.from_
 
 

@@ -53,6 +53,7 @@ from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.model import StageInfo, expand, is_root, may_run, run_commands
 from rewriter.dockerfile.rules._common import writable_dirs
 from rewriter.dockerfile.rules._types import Violation
+from rewriter.dockerfile.templates import own_dirs
 
 CODE = "DF004"
 NAME = "volume-not-owned"
@@ -102,8 +103,7 @@ def check(ctx: Context) -> Iterator[Violation]:
         yield Violation(CODE, NAME, info.stage.from_.span, message,
                         Fix(f"Create and chown {paths} for `{user}`", (), Applicability.DISPLAY_ONLY))
         return
-    nl = ctx.newline
-    block = f"RUN mkdir -p {paths} && chown {user} {paths}{nl}"
+    block = own_dirs(missing, user, ctx.newline)
     at = own_user.span.start
     # A VOLUME before the USER line that names one of them: own it before the
     # VOLUME (the classic builder discards what later steps do to a volume).

@@ -101,6 +101,6 @@ def render(outcomes: Sequence[FileOutcome], rules: Mapping[str, RuleDoc]) -> str
 
 def schema() -> dict[str, Any]:
     """The JSON Schema of this document, as shipped in the package."""
-    text = files("rewriter").joinpath("data", "dockfix-output.schema.json").read_text("utf-8")
+    text = files("rewriter").joinpath("data").joinpath("dockfix-output.schema.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
