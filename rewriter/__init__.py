@@ -14,5 +14,6 @@ from rewriter.core.settings import Settings
 from rewriter.dockerfile import language as _dockerfile  # noqa: F401  (registers itself)
 from rewriter.dockerfile.syntax import ParseError, parse
 from rewriter.python import language as _python  # noqa: F401  (registers itself; no libcst)
+from rewriter.python import workers as _workers  # noqa: F401  (files that start Celery workers)
 
 __all__ = ["ParseError", "Result", "Settings", "fix_text", "parse"]

@@ -50,7 +50,7 @@ from rewriter.io.files import (
     strerror,
     write_atomic,
 )
-from rewriter.python.detect import is_python_path
+from rewriter.python.detect import is_python_path, is_worker_path
 from rewriter.report.summary import Report
 
 if TYPE_CHECKING:
@@ -256,6 +256,8 @@ def _fix(data: bytes, name: str, path: str | None, configs: Configs,
     settings = configs.settings(path)
     if is_python_path(path or name):
         return _fix_python(text, name, path, settings, rules), settings
+    if is_worker_path(path or name):
+        return _fix_python(text, name, path, settings, rules, "celery-worker"), settings
     build = DirectoryContext.for_file(path, settings.context) if path else EMPTY
     try:
         result = fix_text(text, settings, path, build, rules=rules)
@@ -285,15 +287,14 @@ def _fix(data: bytes, name: str, path: str | None, configs: Configs,
 
 
 def _fix_python(text: str, name: str, path: str | None, settings: Settings,
-                rules: tuple[Rule, ...] | None) -> Result:
-    """Fix a Python file (``rewriter.python``: the Celery rules)."""
+                rules: tuple[Rule, ...] | None, language: str = "python") -> Result:
+    """Fix a Python file, or a file that starts Celery workers (``rewriter.python``)."""
     from rewriter.core.engine import fix_text
     from rewriter.core.language import ParseError
-    from rewriter.python.language import NAME
 
-    chosen = None if rules is None else tuple(r for r in rules if r.language == NAME)
+    chosen = None if rules is None else tuple(r for r in rules if r.language == language)
     try:
-        return fix_text(text, settings, path, rules=chosen, language=NAME)
+        return fix_text(text, settings, path, rules=chosen, language=language)
     except ParseError as exc:
         raise FileError(f"{name}: line {exc.line}: {exc.message}; nothing changed") from None
 

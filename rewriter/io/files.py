@@ -34,7 +34,12 @@ import stat
 from collections.abc import Iterator, Sequence
 from typing import IO, NamedTuple
 
-from rewriter.python.detect import configures_celery, is_python_path
+from rewriter.python.detect import (
+    configures_celery,
+    is_python_path,
+    is_worker_path,
+    starts_worker,
+)
 
 #: Names of the files a directory is searched for.
 PATTERNS = (
@@ -194,20 +199,24 @@ def walk(directory: str) -> Iterator[tuple[str, OSError | None]]:
                     yield entry.path, None
                 elif is_python_path(entry.name) and entry.is_file() and _celery(entry.path):
                     yield entry.path, None
+                elif is_worker_path(entry.name) and entry.is_file() and _celery(entry.path, True):
+                    yield entry.path, None
             except OSError as exc:
                 yield entry.path, exc
         pending.extend(reversed(subdirs))
 
 
-def _celery(path: str) -> bool:
-    """A Python file found in a directory is fixed when it configures Celery
-    (a cheap look at its text: no parser, no libcst)."""
+def _celery(path: str, worker: bool = False) -> bool:
+    """A Python file found in a directory is fixed when it configures Celery,
+    a compose file, Procfile or unit (``worker``) when it starts a Celery
+    worker (a cheap look at its text: no parser, no libcst)."""
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_SIZE + 1)
     except OSError:
         return True  # its error is reported where it is read
-    return configures_celery(data.decode("utf-8", "replace"))
+    text = data.decode("utf-8", "replace")
+    return starts_worker(text) if worker else configures_celery(text)
 
 
 def inside(path: str, root: str) -> bool:

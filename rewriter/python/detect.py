@@ -18,8 +18,8 @@ PYTHON_PATTERNS = ("*.py", "*.pyw")
 
 #: Files that may start a Celery worker, besides Dockerfiles.
 WORKER_PATTERNS = (
-    "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml",
-    "Procfile", "Procfile.*", "*.service",
+    "*docker-compose*.yml", "*docker-compose*.yaml", "*compose.yml", "*compose.yaml",
+    "*compose.*.yml", "*compose.*.yaml", "*Procfile", "*Procfile.*", "*.service",
 )
 
 _SETTING = "|".join(sorted(ALL_SPELLINGS, key=len, reverse=True))

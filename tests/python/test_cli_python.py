@@ -117,3 +117,17 @@ def test_libcst_is_imported_only_for_a_celery_configuration(tmp_path: Path) -> N
     for paths, imported in cases.items():
         proc = run_dockfix(*paths, cwd=proj, boot=BOOT)
         assert f"LIBCST={imported}" in proc.stderr.decode(), (paths, proc.stderr)
+
+
+def test_compose_file_that_starts_a_worker(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  worker:\n    command: celery -A proj worker --uid=nobody\n"
+        "    environment:\n      - C_FORCE_ROOT=1\n      - DEBUG=0\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n")
+    proc = run_dockfix("--output-format", "json", ".", cwd=tmp_path)
+    doc = json.loads(proc.stdout)
+    assert [f["path"] for f in doc["files"]] == ["docker-compose.yml"]
+    [f] = doc["files"]
+    assert [x["code"] for x in f["findings"]] == ["DFC006", "DFC006"]
+    assert "-      - C_FORCE_ROOT=1\n" in f["diff"]  # safe
+    assert "     command: celery -A proj worker --uid=nobody\n" in f["diff"]  # unsafe: kept

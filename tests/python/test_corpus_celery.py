@@ -122,3 +122,35 @@ def test_findings_by_rule(first_run) -> None:
         print(f"{code}  {found[code]:6d}  {applied[code]:7d}")
     for code in ("DFC001", "DFC002", "DFC004", "DFC005"):  # DFC003: the corpus signs right
         assert found[code] > 0, (code, found)
+
+
+#: Jinja-templated Dockerfiles of a project template: BuildKit refuses them too
+TEMPLATED = {
+    "cookiecutter__cookiecutter-django__{{cookiecutter.project_slug}}__compose__local__django__Dockerfile",
+    "cookiecutter__cookiecutter-django__{{cookiecutter.project_slug}}__compose__production__django__Dockerfile",
+}
+
+
+def test_worker_start_files(tmp_path: Path) -> None:
+    """The 67 files that start workers (compose files, Dockerfiles, Procfiles,
+    units): no crash, DFC006 removes C_FORCE_ROOT and --uid, a second run
+    changes nothing."""
+    if not (CORPUS / "runtime").is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CORPUS} is missing")
+        pytest.skip("../shared/corpus-celery is not here")
+    work = tmp_path / "runtime"
+    shutil.copytree(CORPUS / "runtime", work)
+    for p in work.iterdir():
+        p.chmod(0o644)
+    names = sorted(os.listdir(work))
+    proc = run_dockfix("--unsafe-fixes", "--write", "--output-format", "json", *names, cwd=work)
+    assert b"Traceback" not in proc.stderr
+    doc = json.loads(proc.stdout)
+    errors = {f["path"] for f in doc["files"] if f["status"] == "error"}
+    assert errors == TEMPLATED, errors
+    dfc006 = [x for f in doc["files"] for x in f["findings"] if x["code"] == "DFC006"]
+    assert sum(x["applied"] for x in dfc006) >= 4, dfc006
+    again = run_dockfix("--unsafe-fixes", "--check", *[n for n in names if n not in TEMPLATED],
+                        cwd=work)
+    assert again.returncode == 0, again.stderr.decode()

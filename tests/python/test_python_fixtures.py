@@ -1,11 +1,13 @@
-"""Whole-file before/after fixtures of the Python (Celery) rules.
+"""Whole-file before/after fixtures of the Celery rules.
 
-Each ``tests/fixtures/python/<rule>/<case>.before.py`` is fixed with every
-rule on; the result must equal ``<case>.after.py`` (no ``.after``: the file
-must stay unchanged).  ``<case>.toml`` holds settings (``unsafe-fixes``) and
+Each ``tests/fixtures/python/<rule>/<case>.before.<ext>`` is fixed with every
+rule of its language on (Python; for ``worker_as_root``, the files that start
+workers); the result must equal ``<case>.after.<ext>`` (no ``.after``: the
+file must stay unchanged).  ``<case>.toml`` holds settings (``unsafe-fixes``) and
 expectations: ``expect-codes`` (the codes found in the input, in order) and
-``expect-decline`` (a note's reason).  Every output must parse with ``ast``,
-compile, keep its line endings, and be stable (a second run changes nothing).
+``expect-decline`` (a note's reason).  Every Python output must parse with
+``ast`` and compile; every output keeps its line endings and is stable (a
+second run changes nothing).
 
 Regenerate the ``.after`` files with ``DOCKFIX_UPDATE_FIXTURES=1`` and review
 the diff.
@@ -30,11 +32,13 @@ else:  # pragma: no cover
 
 ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "python"
 UPDATE = os.environ.get("DOCKFIX_UPDATE_FIXTURES") == "1"
-CASES = sorted(ROOT.glob("*/*.before.py"))
+CASES = sorted(ROOT.glob("*/*.before.*"))
+#: fixture folders of rules of another language than Python
+LANGUAGES = {"worker_as_root": "celery-worker"}
 
 
 def _case(before: Path) -> dict:
-    toml = before.with_name(before.name.replace(".before.py", ".toml"))
+    toml = before.with_name(before.name.split(".before.")[0] + ".toml")
     return tomllib.loads(toml.read_text()) if toml.exists() else {}
 
 
@@ -43,13 +47,15 @@ def _newlines(text: str) -> tuple[int, int]:
     return crlf, text.count("\n") - crlf
 
 
-@pytest.mark.parametrize("before", CASES, ids=lambda p: f"{p.parent.name}/{p.name[:-10]}")
+@pytest.mark.parametrize("before", CASES,
+                         ids=lambda p: f"{p.parent.name}/{p.name.split('.before.')[0]}")
 def test_fixture(before: Path) -> None:
     text = before.read_bytes().decode("utf-8")
     case = _case(before)
     settings = Settings(unsafe_fixes=bool(case.get("unsafe-fixes", False)))
+    language = LANGUAGES.get(before.parent.name, "python")
     after_path = before.with_name(before.name.replace(".before.", ".after."))
-    result = fix_text(text, settings, str(before), language="python")
+    result = fix_text(text, settings, str(before), language=language)
     assert result.error is None, result.error
     if UPDATE:
         if result.changed:
@@ -62,9 +68,10 @@ def test_fixture(before: Path) -> None:
         assert [f.violation.code for f in result.findings] == case["expect-codes"]
     if case.get("expect-decline"):
         assert case["expect-decline"] in {d.reason for d in result.declines}, result.declines
-    ast.parse(result.fixed)
-    compile(result.fixed, str(after_path), "exec", dont_inherit=True)
-    again = fix_text(result.fixed, settings, str(before), language="python")
+    if language == "python":
+        ast.parse(result.fixed)
+        compile(result.fixed, str(after_path), "exec", dont_inherit=True)
+    again = fix_text(result.fixed, settings, str(before), language=language)
     assert again.fixed == result.fixed, "second run changed the output"
     crlf, lf = _newlines(text)
     out_crlf, out_lf = _newlines(result.fixed)
@@ -78,5 +85,5 @@ def test_every_rule_has_fixtures() -> None:
     from rewriter.core.rules import REGISTRY
 
     folders = {p.parent.name for p in CASES}
-    for rule in REGISTRY.rules("python"):
+    for rule in REGISTRY.rules("python") + REGISTRY.rules("celery-worker"):
         assert rule.name.replace("-", "_") in folders, rule.code
