@@ -38,7 +38,8 @@ COMMAND_HELP = (
     "the fixed Dockerfile to stdout. By default a unified diff is printed and "
     "nothing is written. Also, as the first argument: 'dockfix rules' lists the rules, "
     "'dockfix rule CODE' prints one rule's documentation, 'dockfix bot ...' runs the "
-    "pull-request bot (a file named rules, rule or bot: pass it as ./rules)."
+    "pull-request bot, 'dockfix lsp' runs the language server on stdio (a file named "
+    "rules, rule, bot or lsp: pass it as ./rules)."
 )
 OUTPUT_FORMAT_HELP = (
     "text: diffs on stdout, messages on stderr (the default); or one "
@@ -250,6 +251,12 @@ def main(argv: list[str] | None = None, rules: tuple[Rule, ...] | None = None) -
             from rewriter.bot.cli import main as bot
 
             return bot(args[1:])
+        if args[:1] == ["lsp"]:
+            # The language server: pygls and lsprotocol, an optional dependency,
+            # imported only when it is asked for (rewriter/lsp/__init__.py).
+            from rewriter.lsp import main as lsp
+
+            return lsp(args[1:])
         code = command.main(args=args, prog_name="dockfix", standalone_mode=False, obj=rules)
         return code if isinstance(code, int) else 0
     except _UsageError as exc:

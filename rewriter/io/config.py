@@ -267,3 +267,17 @@ def settings_for(config: Config | None, overrides: Mapping[str, Any]) -> Setting
             value = {**values.get("build_args", {}), **value}
         values[field] = value
     return Settings(**values)
+
+
+def check_values(values: Mapping[str, Any], base: str, where: str) -> dict[str, Any]:
+    """The checked ``Settings`` fields of configuration keys given elsewhere
+    than in a file (an editor's settings: ``where`` names them in errors);
+    ``mappings`` are relative to the directory ``base``.  Keys may also be
+    written in camelCase (``unsafeFixes``), as editors' settings are.
+    Raises ``ConfigError``."""
+    kebab = {re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", k).lower() if isinstance(k, str) else k: v
+             for k, v in values.items()}
+    try:
+        return _check_table(kebab, os.path.join(base, "settings"), "")
+    except ConfigError as exc:
+        raise ConfigError(exc.message, where) from None
