@@ -19,14 +19,19 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def unavailable(message: str) -> None:
+    """Skip the test, or fail it under CI, where ``make test`` installs the editors."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message}; the install step should have installed it")
+    pytest.skip(message)
+
+
 def require(program: str, package: str) -> str:
     """The path of ``program``; skips (fails under CI) when it is missing."""
     path = shutil.which(program)
     if path is None:
-        message = f"{program} is not installed (Debian package {package})"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; the install step should have installed it")
-        pytest.skip(message)
+        unavailable(f"{program} is not installed (Debian package {package})")
+    assert path is not None
     return path
 
 

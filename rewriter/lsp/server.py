@@ -421,3 +421,15 @@ def shutdown(ls: DockfixServer, params: None) -> None:
     for task in ls.pending.values():
         task.cancel()
     ls.engine.shutdown(wait=False, cancel_futures=True)
+
+
+@server.feature(t.EXIT)
+def exit_now(ls: DockfixServer, params: None) -> None:
+    """Exit at once: pygls's reader thread may be blocked on stdin, which the
+    client keeps open, and the interpreter would wait for it at exit."""
+    import sys
+
+    ls.engine.shutdown(wait=False, cancel_futures=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0 if ls.protocol._shutdown else 1)
