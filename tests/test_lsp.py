@@ -434,7 +434,7 @@ async def test_cancelled_request_is_answered_as_cancelled(client: LanguageClient
         await asyncio.wait_for(future, 5)
     report = await client.text_document_diagnostic_async(
         t.DocumentDiagnosticParams(t.TextDocumentIdentifier(uri)))
-    assert "DF001" in {d.code for d in report.items}  # the next one is answered
+    assert report.items  # the server is fine, and answers the next request
 
 
 async def test_a_rule_that_raises_does_not_stop_the_server(crashing: LanguageClient,
