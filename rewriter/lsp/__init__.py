@@ -33,6 +33,8 @@ def main(args: list[str]) -> int:
         # optional and heavy (pygls, lsprotocol, cattrs): imported here only
         from rewriter.lsp.server import server
     except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise
         sys.stderr.write(f"dockfix: error: lsp: {exc.name or 'pygls'} is not installed; "
                          "install the 'lsp' extra: pip install 'dockfix[lsp]'\n")
         return 2

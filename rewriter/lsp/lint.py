@@ -17,9 +17,9 @@ import os
 import stat
 import traceback
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from rewriter._records import dataclass, field
 from rewriter.core import engine
 from rewriter.core.edits import Applicability, Edit
 from rewriter.core.settings import Settings
