@@ -132,8 +132,11 @@ class DockfixServer(LanguageServer):
         if cached is not None and cached[0] == text:
             return cached[1]
         path = to_fs_path(uri) if uri.startswith("file:") else None
-        buffers = {to_fs_path(u): d.source for u, d in self.workspace.text_documents.items()
-                   if u != uri and u.startswith("file:")}
+        buffers: dict[str, str] = {}
+        for other, d in self.workspace.text_documents.items():
+            other_path = to_fs_path(other) if other != uri and other.startswith("file:") else None
+            if other_path:
+                buffers[other_path] = d.source
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(
             self.engine, lints.lint, text, path, self.settings, buffers, self.root())
@@ -234,7 +237,8 @@ def _cached_doc(doc: ruledocs.RuleDoc) -> str | None:
             os.replace(tmp, path)
         except OSError:
             return None
-    return from_fs_path(path)
+    uri = from_fs_path(path)
+    return uri if isinstance(uri, str) else None
 
 
 def _whole_edit(pos: Positions, old: str, new: str) -> t.TextEdit:
