@@ -34,6 +34,13 @@ FAULTS = [
  ("no-indent", "rewriter/dockerfile/rules/_common.py", '    body = "".join(indent + ln + nl for ln in lines)', '    body = "".join(ln + nl for ln in lines)', (GUARDS, "indentation")),
  ("fingerprint-no-counter", "rewriter/report/outcome.py", '((str(n),) if n else ())', '()', (GUARDS, "fingerprints")),
  ("fixer-off", "rewriter/core/engine.py", "        new, applied = apply_fixes(current, fixes, threshold)", "        new, applied = current, []", ("tests/test_properties.py", "root_running")),
+ ("identity-ordered", "rewriter/io/files.py", "    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)", "    return (a.st_dev, a.st_ino) <= (b.st_dev, b.st_ino)", (GUARDS, "same_looking")),
+ ("gone-is-fine", "rewriter/io/files.py", "                     dir_fd=dir_fd)\n    except OSError:\n        return False", "                     dir_fd=dir_fd)\n    except OSError:\n        return True", (GUARDS, "deleted")),
+ ("curdir-ordered", "rewriter/io/files.py", "    if rel == os.curdir:", "    if rel <= os.curdir:", (GUARDS, "subdirectories")),
+ ("owner-bit-only", "rewriter/io/files.py", "    if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):", "    if not st.st_mode & stat.S_IWUSR:", (GUARDS, "any_write_bit")),
+ ("walk-follows-links", "rewriter/io/files.py", "    if root is None:\n        return os.open(directory", "    if root is not None:\n        return os.open(directory", (GUARDS, "last_moment or library")),
+ ("recheck-follows-links", "rewriter/io/files.py", "        fd = os.open(base, os.O_RDONLY | _NOFOLLOW | _NONBLOCK", "        fd = os.open(base, os.O_RDONLY | _NONBLOCK", (GUARDS, "last_moment")),
+ ("recheck-blocks", "rewriter/io/files.py", "        fd = os.open(base, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _NOCTTY", "        fd = os.open(base, os.O_RDONLY | _NOFOLLOW | _NOCTTY", (GUARDS, "last_moment and fifo")),
  ("file-uri-unquoted", "rewriter/report/formats/sarif.py", '        return {"uri": "file://" + quote(_bytes(path))}', '        return {"uri": "file://" + path}', (GUARDS, "percent")),
 ]
 

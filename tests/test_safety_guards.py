@@ -235,6 +235,134 @@ def test_a_same_size_same_time_edit_meanwhile_is_not_overwritten(project):
     assert (project / "Dockerfile").read_bytes() == ROOT_DF.replace(b"3.12", b"3.13")
 
 
+BOOT_REPLACED_MEANWHILE = """
+import os, sys
+import rewriter.cli.runner as runner
+fix = runner._fix
+def _fix(data, name, path, *rest):
+    result = fix(data, name, path, *rest)
+    if path == "Dockerfile":
+        st = os.stat(path)
+        if os.path.exists("spare"):  # another file, same bytes and time, put in its place
+            os.utime("spare", ns=(st.st_atime_ns, st.st_mtime_ns))
+            os.rename("spare", path)
+        else:  # deleted meanwhile
+            os.unlink(path)
+    return result
+runner._fix = _fix
+from rewriter.cli.main import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def test_written_replaced_meanwhile_by_a_same_looking_file_is_refused(tmp_path):
+    """Same bytes, same size, same time, but another file (made first, so its
+    inode number is the lower one): not the file that was read."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "spare").write_bytes(ROOT_DF)
+    (tmp_path / "Dockerfile").write_bytes(ROOT_DF)
+    spare = (tmp_path / "spare").stat().st_ino
+    proc = run_dockfix("--write", "Dockerfile", cwd=tmp_path, boot=BOOT_REPLACED_MEANWHILE)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().splitlines()[0] == (
+        "dockfix: error: Dockerfile: changed on disk while dockfix was fixing it; not written")
+    assert (tmp_path / "Dockerfile").stat().st_ino == spare
+    assert (tmp_path / "Dockerfile").read_bytes() == ROOT_DF
+
+
+def test_written_deleted_meanwhile_is_not_made_again(project):
+    proc = run_dockfix("--write", "Dockerfile", cwd=project, boot=BOOT_REPLACED_MEANWHILE)
+    assert proc.returncode == 2
+    assert "changed on disk" in proc.stderr.decode().splitlines()[0]
+    assert not (project / "Dockerfile").exists()
+    assert not list(project.glob("*.dockfix"))
+
+
+@pytest.mark.parametrize("name", ["+svc", "-svc", " svc", "svc"])
+def test_written_in_subdirectories_of_any_name(project, name):
+    d = project / name
+    d.mkdir()
+    (d / "Dockerfile").write_bytes(ROOT_DF)
+    proc = run_dockfix("--write", ".", cwd=project)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"USER 10001:10001" in (d / "Dockerfile").read_bytes()
+
+
+#: At the last moment (as the directory is opened for the write), a swap:
+#: ``dir``: b's directory moved out of the tree and a link left in its place
+#: (the file is the very one that was read); ``file``: the file moved out and
+#: a link left in its place; ``fifo``: a FIFO put in its place.
+BOOT_SWAP_AT_WRITE = """
+import os, sys
+import rewriter.io.files as files
+how = os.environ["SWAP"]
+opendir = files._open_directory
+def _open_directory(directory, root):
+    if directory.endswith("/tree/b"):
+        if how == "dir":
+            os.rename("tree/b", "outside/b")
+            os.symlink("../outside/b", "tree/b")
+        elif how == "file":
+            os.rename("tree/b/Dockerfile", "outside/Dockerfile")
+            os.symlink("../../outside/Dockerfile", "tree/b/Dockerfile")
+        else:
+            os.unlink("tree/b/Dockerfile")
+            os.mkfifo("tree/b/Dockerfile")
+    return opendir(directory, root)
+files._open_directory = _open_directory
+from rewriter.cli.main import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("how", ["dir", "file", "fifo"])
+def test_written_never_through_a_swap_at_the_last_moment(tmp_path, how):
+    (tmp_path / "tree" / ".git").mkdir(parents=True)
+    (tmp_path / "tree" / "b").mkdir()
+    (tmp_path / "tree" / "b" / "Dockerfile").write_bytes(ROOT_DF)
+    (tmp_path / "outside").mkdir()
+    proc = run_dockfix("--write", "tree", cwd=tmp_path, boot=BOOT_SWAP_AT_WRITE,
+                       env={"SWAP": how})
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert proc.stderr.decode().splitlines()[0] == (
+        "dockfix: error: tree/b/Dockerfile: changed on disk while dockfix was fixing it; "
+        "not written")
+    moved = tmp_path / "outside" / ("b/Dockerfile" if how == "dir" else "Dockerfile")
+    if how != "fifo":
+        assert moved.read_bytes() == ROOT_DF  # outside the tree: never written
+    if how == "file":
+        assert (tmp_path / "tree" / "b" / "Dockerfile").is_symlink()  # left as it was
+
+
+@needs_root
+@pytest.mark.parametrize("mode", [0o464, 0o446, 0o644])
+def test_written_with_any_write_bit(project, mode):
+    """Read-only means no write bit at all: a group or other write bit is enough."""
+    df = project / "Dockerfile"
+    df.chmod(mode)
+    proc = run_dockfix("--write", "Dockerfile", cwd=project)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"USER" in df.read_bytes() and df.stat().st_mode & 0o777 == mode
+
+
+def test_write_atomic_as_a_library(tmp_path):
+    """The functions other front ends call: read, then write with or without a root."""
+    from rewriter.io.files import FileError, read_file, write_atomic
+
+    df = tmp_path / "d" / "Dockerfile"
+    df.parent.mkdir()
+    df.write_bytes(b"old\n")
+    data, before = read_file(str(df))
+    write_atomic(str(df), b"new\n", before, data)  # no root: its own directory
+    assert df.read_bytes() == b"new\n"
+    data, before = read_file(str(df))
+    write_atomic(str(df), b"newer\n", before, data, str(tmp_path))
+    assert df.read_bytes() == b"newer\n"
+    with pytest.raises(FileError, match="outside the tree"):
+        write_atomic(str(df), b"x\n", *reversed(read_file(str(df))), str(tmp_path / "elsewhere"))
+    assert df.read_bytes() == b"newer\n"
+
+
 @needs_root
 def test_owner_and_mode_are_kept(project):
     df = project / "Dockerfile"
@@ -338,3 +466,55 @@ def test_sarif_absolute_paths_are_percent_encoded_file_uris(project):
     [result] = _sarif(project, "my dir#1/Dockerfile")
     loc = result["locations"][0]["physicalLocation"]["artifactLocation"]
     assert loc == {"uri": "my%20dir%231/Dockerfile", "uriBaseId": "%SRCROOT%"}
+
+
+def test_sarif_notifications_say_what_failed_and_what_was_declined(project):
+    (project / "Dockerfile").write_bytes(ROOT_DF)  # fixed: a result, no notification
+    (project / "bad.Dockerfile").write_bytes(b"FROM alpine\n\0")  # an error
+    (project / "pg.Dockerfile").write_bytes(b'FROM postgres:16\nCMD ["postgres"]\n')  # declined
+    (project / "ok.Dockerfile").write_bytes(b"FROM alpine\nUSER 1000\n")  # nothing at all
+    proc = run_dockfix("--output-format", "sarif", ".", cwd=project)
+    assert proc.returncode == 2
+    [inv] = json.loads(proc.stdout)["runs"][0]["invocations"]
+    assert inv["executionSuccessful"] is False
+    notes = [(n["level"], n["locations"][0]["physicalLocation"], n["message"]["text"],
+              n.get("descriptor")) for n in inv["toolExecutionNotifications"]]
+    assert notes == [
+        ("error", {"artifactLocation": {"uri": "bad.Dockerfile", "uriBaseId": "%SRCROOT%"}},
+         "bad.Dockerfile: line 2: a NUL byte: a binary file, not a Dockerfile", None),
+        ("note", {"artifactLocation": {"uri": "pg.Dockerfile", "uriBaseId": "%SRCROOT%"},
+                  "region": {"startLine": 1}},
+         notes[1][2], {"id": "privilege-drop-entrypoint"}),
+    ]
+    assert notes[1][2].startswith("declined (privilege-drop-entrypoint): the entrypoint of")
+    # without the error: a successful execution, and the note has no region without a line
+    (project / "bad.Dockerfile").unlink()
+    proc = run_dockfix("--output-format", "sarif", "--target", "nosuch", "pg.Dockerfile",
+                       "Dockerfile", cwd=project)
+    [inv] = json.loads(proc.stdout)["runs"][0]["invocations"]
+    assert inv["executionSuccessful"] is True
+    assert [n["locations"][0]["physicalLocation"] for n in inv["toolExecutionNotifications"]] == [
+        {"artifactLocation": {"uri": "pg.Dockerfile", "uriBaseId": "%SRCROOT%"}},
+        {"artifactLocation": {"uri": "Dockerfile", "uriBaseId": "%SRCROOT%"}}]
+
+
+def test_sarif_execution_is_successful_without_errors_only(project):
+    (project / "Dockerfile").write_bytes(ROOT_DF)  # would be fixed
+    (project / "ok.Dockerfile").write_bytes(b"FROM alpine\nUSER 1000\n")  # unchanged
+    proc = run_dockfix("--output-format", "sarif", ".", cwd=project)
+    assert proc.returncode == 0
+    [inv] = json.loads(proc.stdout)["runs"][0]["invocations"]
+    assert inv["executionSuccessful"] is True and inv["toolExecutionNotifications"] == []
+
+
+def test_sarif_of_a_parallel_run_still_reports_the_error(project):
+    """Outcomes from worker processes come back unpickled: the error is found
+    by its value, not by identity."""
+    for i in range(30):
+        (project / f"s{i:02}.Dockerfile").write_bytes(ROOT_DF)
+    (project / "bad.Dockerfile").write_bytes(b"FROM alpine\n\0")
+    proc = run_dockfix("--output-format", "sarif", "--jobs", "2", ".", cwd=project)
+    assert proc.returncode == 2
+    [inv] = json.loads(proc.stdout)["runs"][0]["invocations"]
+    assert inv["executionSuccessful"] is False
+    assert [n["level"] for n in inv["toolExecutionNotifications"]] == ["error"]

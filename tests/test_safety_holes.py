@@ -219,6 +219,7 @@ def test_proc_file_as_mappings_does_not_block(tmp_path):
     proc = run_dockfix("--check", "--mappings", "/proc/kmsg", "Dockerfile", cwd=tmp_path)
     assert proc.returncode == 2
     no_traceback(proc)
+    assert "kernel interface" in errors(proc)[0]  # refused without reading it
 
 
 def test_stdin_config_search_stops_without_a_repository(tmp_path):

@@ -1,2 +1,4 @@
-"""File input and output shared by every front end: configuration lookup (and, as
-they arrive, discovery, safe reading, atomic writes and the build context)."""
+"""File input and output shared by every front end: ``files`` (discovery, safe
+reading and decoding, atomic writes), ``config`` (parsing and merging
+configuration), ``configs`` (finding it, once per directory) and ``context``
+(the build context, read-only)."""

@@ -75,6 +75,9 @@ _BOMS = (
     (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"),
 )
 
+#: Where files that report no size are kernel interfaces, not files.
+_KERNEL_FILES = ("/proc/", "/sys/")
+
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -300,7 +303,7 @@ def read_small_file(path: str) -> bytes | None:
     FIFO, a device, a socket, a file over ``MAX_SIZE``, or one that cannot be
     read; nothing blocks."""
     try:
-        fd, _ = _open_regular(path, "")
+        fd, st = _open_regular(path, "")
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
     except FileError as exc:
@@ -309,6 +312,11 @@ def read_small_file(path: str) -> bytes | None:
         raise
     except OSError as exc:
         raise FileError(f"{path}: cannot read: {strerror(exc)}") from None
+    if st.st_size == 0 and os.path.realpath(path).startswith(_KERNEL_FILES):
+        # a regular file in name only: reading it may wait for the kernel, or
+        # consume what it says (``/proc/kmsg``); later readers would then block
+        os.close(fd)
+        raise FileError(f"{path}: is a kernel interface (/proc, /sys), not a file to read")
     try:
         return _read_fd(fd, path, "")
     except OSError as exc:  # e.g. EAGAIN from a /proc file with nothing to say
@@ -354,8 +362,9 @@ def _read_only(st: os.stat_result, path: str) -> bool:
     Permissions are the operating system's business, as for ``sed -i``, black
     and ruff: root may write a file without write bits, another user may not.
     Replacing the file (a rename) needs only a writable directory, so without
-    this check dockfix would replace files its user cannot write."""
-    return not os.access(path, os.W_OK)
+    this check dockfix would replace files its user cannot write.  (A file
+    gone meanwhile is not read-only: ``write_atomic`` finds it changed.)"""
+    return os.path.lexists(path) and not os.access(path, os.W_OK)
 
 
 def _open_directory(directory: str, root: str | None) -> int:
