@@ -4,7 +4,8 @@
 
 Each fault is a one-line change to the source; the script applies it, runs
 the tests that must catch it, prints CAUGHT or SURVIVED, and restores the
-file (also on Ctrl-C).  Every fault must be CAUGHT.  ``make mutation`` is the
+file (also on Ctrl-C).  Every fault must be CAUGHT.  The list also holds the
+mutants of the first ``make mutation`` run that tests written since catch.  ``make mutation`` is the
 general form of the same check (bench/mutation.md).
 """
 
@@ -37,10 +38,27 @@ FAULTS = [
  ("identity-ordered", "rewriter/io/files.py", "    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)", "    return (a.st_dev, a.st_ino) <= (b.st_dev, b.st_ino)", (GUARDS, "same_looking")),
  ("gone-is-fine", "rewriter/io/files.py", "                     dir_fd=dir_fd)\n    except OSError:\n        return False", "                     dir_fd=dir_fd)\n    except OSError:\n        return True", (GUARDS, "deleted")),
  ("curdir-ordered", "rewriter/io/files.py", "    if rel == os.curdir:", "    if rel <= os.curdir:", (GUARDS, "subdirectories")),
- ("owner-bit-only", "rewriter/io/files.py", "    if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):", "    if not st.st_mode & stat.S_IWUSR:", (GUARDS, "any_write_bit")),
  ("walk-follows-links", "rewriter/io/files.py", "    if root is None:\n        return os.open(directory", "    if root is not None:\n        return os.open(directory", (GUARDS, "last_moment or library")),
  ("recheck-follows-links", "rewriter/io/files.py", "        fd = os.open(base, os.O_RDONLY | _NOFOLLOW | _NONBLOCK", "        fd = os.open(base, os.O_RDONLY | _NONBLOCK", (GUARDS, "last_moment")),
  ("recheck-blocks", "rewriter/io/files.py", "        fd = os.open(base, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _NOCTTY", "        fd = os.open(base, os.O_RDONLY | _NOFOLLOW | _NOCTTY", (GUARDS, "last_moment and fifo")),
+    # survivors of the first mutation run (bench/mutation.md), caught since
+ ("345-nofollow-b", "rewriter/io/files.py", "os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC", "os.open(part, os.O_RDONLY | _DIRECTORY & _NOFOLLOW | _CLOEXEC", (GUARDS, "last_moment")),
+ ("345-nofollow-c", "rewriter/io/files.py", "os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC", "os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW & _CLOEXEC", (GUARDS, "last_moment")),
+ ("367-ge", "rewriter/io/files.py", "    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)", "    return (a.st_dev, a.st_ino) >= (b.st_dev, b.st_ino)", (GUARDS, "same_looking")),
+ ("367-isnot", "rewriter/io/files.py", "    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)", "    return (a.st_dev, a.st_ino) is not (b.st_dev, b.st_ino)", (GUARDS, "same_looking")),
+ ("429-le", "rewriter/io/files.py", '        return _read_fd(fd, base, "") == original', '        return _read_fd(fd, base, "") <= original', (GUARDS, "same_size")),
+ ("426-true", "rewriter/io/files.py", "        if not stat.S_ISREG(now.st_mode) or not _same_file(now, before):\n            return False", "        if not stat.S_ISREG(now.st_mode) or not _same_file(now, before):\n            return True", (GUARDS, "same_looking")),
+ ("425-and", "rewriter/io/files.py", "        if not stat.S_ISREG(now.st_mode) or not _same_file(now, before):", "        if not stat.S_ISREG(now.st_mode) and not _same_file(now, before):", (GUARDS, "same_looking")),
+ ("421-except", "rewriter/io/files.py", "                     dir_fd=dir_fd)\n    except OSError:\n        return False", "                     dir_fd=dir_fd)\n    except ZeroDivisionError:\n        return False", (GUARDS, "deleted")),
+ ("341-lt", "rewriter/io/files.py", "    if rel == os.curdir:", "    if rel < os.curdir:", (GUARDS, "subdirectories")),
+ ("337-notis", "rewriter/io/files.py", "    if root is None:\n        return os.open(directory", "    if not root is None:\n        return os.open(directory", (GUARDS, "last_moment or library")),
+ ("419-nofollow-a", "rewriter/io/files.py", "        fd = os.open(base, os.O_RDONLY | _NOFOLLOW | _NONBLOCK", "        fd = os.open(base, os.O_RDONLY & _NOFOLLOW | _NONBLOCK", (GUARDS, "last_moment")),
+ ("419-nofollow-b", "rewriter/io/files.py", "        fd = os.open(base, os.O_RDONLY | _NOFOLLOW | _NONBLOCK", "        fd = os.open(base, os.O_RDONLY | _NOFOLLOW & _NONBLOCK", (GUARDS, "last_moment")),
+ ("sarif-gt", "rewriter/report/formats/sarif.py", '"executionSuccessful": not any(o.status == ERROR for o in outcomes)', '"executionSuccessful": not any(o.status > ERROR for o in outcomes)', (GUARDS, "sarif")),
+ ("sarif-ge", "rewriter/report/formats/sarif.py", '"executionSuccessful": not any(o.status == ERROR for o in outcomes)', '"executionSuccessful": not any(o.status >= ERROR for o in outcomes)', (GUARDS, "sarif")),
+ ("sarif-is-a", "rewriter/report/formats/sarif.py", '"executionSuccessful": not any(o.status == ERROR for o in outcomes)', '"executionSuccessful": not any(o.status is ERROR for o in outcomes)', (GUARDS, "sarif")),
+ ("sarif-is-b", "rewriter/report/formats/sarif.py", '        if o.status == ERROR:', '        if o.status is ERROR:', (GUARDS, "sarif")),
+ ("sarif-notline", "rewriter/report/formats/sarif.py", '            if d.line:', '            if not d.line:', (GUARDS, "sarif")),
  ("file-uri-unquoted", "rewriter/report/formats/sarif.py", '        return {"uri": "file://" + quote(_bytes(path))}', '        return {"uri": "file://" + path}', (GUARDS, "percent")),
 ]
 

@@ -218,7 +218,7 @@ def _fix(data, name, path, *rest):
     if path == "Dockerfile":  # saved meanwhile: same size, same time, other bytes
         st = os.stat(path)
         with open(path, "r+b") as f:
-            f.write(b"FROM python:3.13-slim")
+            f.write(os.environ["EDIT"].encode())
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     return result
 runner._fix = _fix
@@ -227,12 +227,15 @@ raise SystemExit(main(sys.argv[1:]))
 """
 
 
-def test_a_same_size_same_time_edit_meanwhile_is_not_overwritten(project):
-    proc = run_dockfix("--write", "Dockerfile", cwd=project, boot=BOOT_SAME_SIZE_EDIT)
+@pytest.mark.parametrize("edit", ["FROM python:3.13-slim", "FROM python:3.11-slim"])
+def test_a_same_size_same_time_edit_meanwhile_is_not_overwritten(project, edit):
+    proc = run_dockfix("--write", "Dockerfile", cwd=project, boot=BOOT_SAME_SIZE_EDIT,
+                       env={"EDIT": edit})
     assert proc.returncode == 2
     assert proc.stderr.decode().splitlines()[0] == (
         "dockfix: error: Dockerfile: changed on disk while dockfix was fixing it; not written")
-    assert (project / "Dockerfile").read_bytes() == ROOT_DF.replace(b"3.12", b"3.13")
+    assert (project / "Dockerfile").read_bytes() == ROOT_DF.replace(b"FROM python:3.12-slim",
+                                                                  edit.encode())
 
 
 BOOT_REPLACED_MEANWHILE = """
@@ -255,12 +258,14 @@ raise SystemExit(main(sys.argv[1:]))
 """
 
 
-def test_written_replaced_meanwhile_by_a_same_looking_file_is_refused(tmp_path):
-    """Same bytes, same size, same time, but another file (made first, so its
-    inode number is the lower one): not the file that was read."""
+@pytest.mark.parametrize("spare_first", [True, False])
+def test_written_replaced_meanwhile_by_a_same_looking_file_is_refused(tmp_path, spare_first):
+    """Same bytes, same size, same time, but another file (made before or
+    after it, so its inode number is lower or higher): not the file that was read."""
     (tmp_path / ".git").mkdir()
-    (tmp_path / "spare").write_bytes(ROOT_DF)
-    (tmp_path / "Dockerfile").write_bytes(ROOT_DF)
+    first, second = ("spare", "Dockerfile") if spare_first else ("Dockerfile", "spare")
+    (tmp_path / first).write_bytes(ROOT_DF)
+    (tmp_path / second).write_bytes(ROOT_DF)
     spare = (tmp_path / "spare").stat().st_ino
     proc = run_dockfix("--write", "Dockerfile", cwd=tmp_path, boot=BOOT_REPLACED_MEANWHILE)
     assert proc.returncode == 2
@@ -335,9 +340,10 @@ def test_written_never_through_a_swap_at_the_last_moment(tmp_path, how):
 
 
 @needs_root
-@pytest.mark.parametrize("mode", [0o464, 0o446, 0o644])
-def test_written_with_any_write_bit(project, mode):
-    """Read-only means no write bit at all: a group or other write bit is enough."""
+@pytest.mark.parametrize("mode", [0o464, 0o446, 0o644, 0o444])
+def test_written_with_any_mode_by_root(project, mode):
+    """Whether a file may be written is the kernel's answer: root may write
+    it whatever its write bits, and its mode is kept."""
     df = project / "Dockerfile"
     df.chmod(mode)
     proc = run_dockfix("--write", "Dockerfile", cwd=project)
