@@ -17,8 +17,8 @@ from rewriter.core.settings import Settings
 
 #: family -> (base image, has a POSIX shell, text the user block must contain)
 FAMILIES = {
-    "alpine": ("alpine:3.20", True, "adduser -S -D -H -u 10001 -G appgroup"),
-    "busybox": ("busybox:1.36", True, "adduser -S -D -H -u 10001 -G appgroup"),
+    "alpine": ("alpine:3.20", True, "adduser -S -D -h /home/appuser -u 10001 -G appgroup"),
+    "busybox": ("busybox:1.36", True, "adduser -S -D -h /home/appuser -u 10001 -G appgroup"),
     "debian": ("debian:bookworm-slim", True, "useradd --system --no-log-init --uid 10001"),
     "ubuntu": ("ubuntu:22.04", True, "useradd --system --no-log-init --uid 10001"),
     "rhel": ("registry.access.redhat.com/ubi9/ubi:9.4", True, "useradd -r -l -u 10001"),

@@ -103,7 +103,8 @@ def test_busybox_gecos_is_never_the_group() -> None:
         adduser = words[words.index("adduser"):]
         assert "-g" not in adduser
         assert adduser[adduser.index("-G") + 1] == "appgroup"
-        assert {"-S", "-D", "-H"} <= set(adduser)
+        assert {"-S", "-D"} <= set(adduser) and "-H" not in adduser
+        assert adduser[adduser.index("-h") + 1] == "/home/appuser"  # a home: apps write caches
 
 
 def test_useradd_never_writes_lastlog() -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import (
     StageInfo,
+    _pairs,
     _parse_user_command,
     expand,
     run_commands,
@@ -61,6 +62,8 @@ class _Knowledge:
     toolchain_packages: frozenset[str]
     port_images: dict[str, int]
     nonroot_images: list[str]
+    root_entrypoint_images: list[str]
+    docker_cli: frozenset[str]
     fixture_dirs: frozenset[str]
     builder_dirs: frozenset[str]
     builder_names: list[str]
@@ -87,6 +90,8 @@ def knowledge() -> _Knowledge:
         toolchain_packages=frozenset(raw["packages"]["toolchain"]),
         port_images={k: int(v) for k, v in raw["images"]["binds_port"].items()},
         nonroot_images=list(raw["images"]["runs_nonroot"]),
+        root_entrypoint_images=list(raw["images"]["root_entrypoint"]),
+        docker_cli=frozenset(raw["packages"]["docker_cli"]),
         fixture_dirs=frozenset(raw["paths"]["fixture_dirs"]),
         builder_dirs=frozenset(raw["paths"]["builder_dirs"]),
         builder_names=list(raw["paths"]["builder_names"]),
@@ -245,7 +250,8 @@ def _copied_sources(ctx: Context, info: StageInfo) -> list[tuple[str, str, Instr
 
 
 def _files_under(build: BuildContext, path: str, limit: int = 400) -> list[str]:
-    """The files of a context directory (a COPY of a whole folder), breadth first."""
+    """The files of a context directory (a COPY of a whole folder), breadth
+    first, at most ``limit`` of them."""
     if not build.is_dir(path):
         return [path]
     out: list[str] = []
@@ -253,6 +259,8 @@ def _files_under(build: BuildContext, path: str, limit: int = 400) -> list[str]:
     while queue and len(out) < limit:
         d = queue.pop(0)
         for name in build.list_dir(d):
+            if len(out) >= limit:
+                break
             p = f"{d}/{name}" if d else name
             if build.is_dir(p):
                 if name not in (".git", "node_modules"):
@@ -286,6 +294,10 @@ def _entrypoint_scripts(ctx: Context, info: StageInfo, command: _Command,
     return out[:8]
 
 
+_COMPOSE_NAME = re.compile(r"(?:docker-)?compose[\w.-]*\.ya?ml")
+_TEMPLATE_SUFFIXES = (".template", ".tmpl", ".tpl", ".j2", ".jinja", ".in", ".erb", ".m4")
+
+
 def _compose_services(ctx: Context) -> list[tuple[str, str, int]]:
     """(compose file, service block text, offset) of services that build this Dockerfile."""
     build = ctx.build
@@ -296,7 +308,7 @@ def _compose_services(ctx: Context) -> list[tuple[str, str, int]]:
     out: list[tuple[str, str, int]] = []
     for d in ancestors(build.dockerfile)[:4]:
         for name in build.list_dir(d):
-            if not re.fullmatch(r"(?:docker-)?compose[\w.-]*\.ya?ml", name):
+            if "compose" not in name or not _COMPOSE_NAME.fullmatch(name):
                 continue
             path = f"{d}/{name}" if d else name
             text = build.read_text(path)
@@ -398,10 +410,10 @@ def _generated(ctx: Context, info: StageInfo, command: _Command,
         here = dockerfile_dir(build)
         for d in ancestors(build.dockerfile)[:3]:
             for entry in build.list_dir(d):
+                if not entry.endswith(_TEMPLATE_SUFFIXES):
+                    continue
                 low = entry.lower()
-                if (low.startswith(("dockerfile", base.lower())) and
-                        low.endswith((".template", ".tmpl", ".tpl", ".j2", ".jinja", ".in",
-                                      ".erb", ".m4"))):
+                if low.startswith(("dockerfile", base.lower())):
                     path = f"{d}/{entry}" if d else entry
                     if d == here or "dockerfile" in low:
                         return Judgement(
@@ -461,7 +473,7 @@ def _by_path(ctx: Context, info: StageInfo, command: _Command,
     parts = _parts(ctx)
     if not parts:
         return None
-    path = "/".join(parts)
+    path = ctx.build.dockerfile if ctx.build is not None and ctx.build.dockerfile else "/".join(parts)
     dirs, base = parts[:-1], parts[-1]
     if ".devcontainer" in dirs:
         return Judgement("devcontainer", "devcontainer",
@@ -549,7 +561,7 @@ def _already_nonroot(ctx: Context, info: StageInfo, command: _Command,
             if ins.cmd != "RUN":
                 continue
             for c in run_commands(ins):
-                if c.name == "sudo":
+                if c.argv and posixpath.basename(c.argv[0]) == "sudo":
                     return Judgement(
                         "already-nonroot", "app",
                         "the build runs `sudo` with no USER in the file: the base image "
@@ -622,6 +634,27 @@ def _init_system(ctx: Context, info: StageInfo, command: _Command,
 
 def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                 copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    root = info.chain[-1]
+    base = root.base.lower().split("@")[0]
+    if not _overrides_command(info):
+        for pat in k.root_entrypoint_images:
+            if fnmatch.fnmatch(base, pat):
+                return Judgement("entrypoint-needs-root", "app",
+                                 f"the entrypoint of `{root.base}`, which this file keeps, does "
+                                 "root-only work at start (writes /etc, starts its services)",
+                                 (_ins_cite(ctx, root.stage.from_),))
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd == "RUN" and re.search(
+                    r"\b(?:apt-get|apt|apk|yum|dnf|microdnf|zypper)\b[^;&|]*\binstall\b|\bapk\s+add\b",
+                    ins.logical):
+                words = set(re.findall(r"[\w.+-]+", ins.logical))
+                hit = sorted(words & k.docker_cli)
+                if hit:
+                    return Judgement("needs-devices", "app",
+                                     f"it installs the Docker CLI (`{hit[0]}`): the container "
+                                     "drives the host's Docker socket, which only root (or the "
+                                     "docker group) may open", (_ins_cite(ctx, ins),))
     if command.ins is not None:
         for w in command.words[:6]:
             if _program_name(w) in k.root_programs:
@@ -774,15 +807,8 @@ def _overrides_command(info: StageInfo) -> bool:
 
 
 def _env_pairs(ins: Instruction) -> list[tuple[str, str]]:
-    vals = list(ins.values)
-    if len(vals) == 2 and "=" not in vals[0]:
-        return [(vals[0], vals[1].strip("\"'"))]
-    out = []
-    for v in vals:
-        key, eq, value = v.partition("=")
-        if eq:
-            out.append((key, value.strip("\"'")))
-    return out
+    """The ``KEY=value`` pairs of an ``ENV`` (or ``ARG``), as BuildKit reads them."""
+    return [(k, v or "") for k, v in _pairs(ins, "\\")]
 
 
 def _root_home(ctx: Context, info: StageInfo, command: _Command,
@@ -915,12 +941,18 @@ def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser]
     name = root.base.lower().split("@")[0].split(":")[0].rsplit("/", 1)[-1]
     if not name or name in ("scratch",):
         return [], None
-    for path in _dockerfiles(build):
+    # Where another Dockerfile of this repository would build that image:
+    # ``kubernetes-master`` from ``kubernetes/master/`` or ``kubernetes-master/``,
+    # next to this file's directory or at the root (no walk of the tree).
+    dirs: list[str] = []
+    for top in dict.fromkeys([posixpath.dirname(dockerfile_dir(build)), dockerfile_dir(build), ""]):
+        for rel in (name, name.replace("-", "/")):
+            d = posixpath.join(top, rel) if top else rel
+            if d not in dirs:
+                dirs.append(d)
+    for d in dirs:
+        path = f"{d}/Dockerfile"
         if path == build.dockerfile:
-            continue
-        d = posixpath.dirname(path).lower()
-        if not d or (d.replace("/", "-") != name and not d.replace("/", "-").endswith("-" + name)
-                     and posixpath.basename(d) != name):
             continue
         text = build.read_text(path)
         if not text:
@@ -949,17 +981,6 @@ def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser]
                 last_user = ins.args.strip()
         return users, last_user
     return [], None
-
-
-def _dockerfiles(build: BuildContext) -> list[str]:
-    out = []
-    for i, p in enumerate(build.walk()):
-        if i > 5000:
-            break
-        base = posixpath.basename(p).lower()
-        if base == "dockerfile" or base.startswith("dockerfile.") or base.endswith(".dockerfile"):
-            out.append(p)
-    return out
 
 
 __all__ = ["ContextUser", "Judgement", "judge", "knowledge", "script_users", "sibling_base_users"]

@@ -33,11 +33,14 @@ def render(
     uid: int,
     gid: int,
     dirs: Sequence[str] = (),
+    trees: Sequence[str] = (),
     escape: str = "\\",
     newline: str = "\n",
 ) -> str:
     """One complete ``RUN`` instruction that creates ``user``:``group`` with
-    ``uid``:``gid`` and gives it ``dirs`` (absolute paths), ending in ``newline``.
+    ``uid``:``gid``, with a home directory ``/home/<user>``, and gives it ``dirs``
+    (absolute paths: the directories themselves) and ``trees`` (the directories and
+    everything in them: the app's WORKDIR), ending in ``newline``.
 
     Continuation lines end in `` <escape>`` (``\\`` or a backtick from a
     ``# escape=`` directive); every line break is ``newline`` (``\\n`` or
@@ -59,12 +62,14 @@ def render(
         raise ValueError(f"bad escape character {escape!r}: must be '\\\\' or '`'")
     if newline not in ("\n", "\r\n"):
         raise ValueError(f"bad newline {newline!r}: must be '\\n' or '\\r\\n'")
-    if isinstance(dirs, str):
-        raise ValueError("dirs must be a sequence of paths, not one string")
+    if isinstance(dirs, str) or isinstance(trees, str):
+        raise ValueError("dirs and trees must be sequences of paths, not one string")
     quoted = [shlex.quote(d) for d in _clean_dirs(dirs)]
+    quoted_trees = [shlex.quote(d) for d in _clean_dirs(trees)]
 
     text = _env().get_template(f"adduser/{template}{_SUFFIX}").render(
-        user=user, group=group, uid=uid, gid=gid, dirs=quoted, escape=escape
+        user=user, group=group, uid=uid, gid=gid, dirs=quoted, trees=quoted_trees,
+        escape=escape
     )
     if not (text.startswith("RUN ") and text.endswith("\n") and "\r" not in text):
         raise AssertionError(f"template {template!r} must render one RUN ending in a newline")
@@ -105,12 +110,20 @@ def _fail(message: str) -> str:
     raise ValueError(message)
 
 
-def own_dirs(dirs: Sequence[str], owner: str, newline: str = "\n") -> str:
+def own_dirs(dirs: Sequence[str], owner: str, newline: str = "\n",
+             trees: Sequence[str] = ()) -> str:
     """``RUN mkdir -p DIRS && chown OWNER DIRS``: the instruction that gives
     ``owner`` (``uid``, ``uid:gid`` or names) the directories ``dirs``
-    (absolute paths, quoted here), ending in ``newline``."""
-    paths = " ".join(shlex.quote(d) for d in dirs)
-    return f"RUN mkdir -p {paths} && chown {owner} {paths}{newline}"
+    (absolute paths, quoted here), and with ``chown -R`` the ``trees`` (the
+    app's WORKDIR: it writes beside its code), ending in ``newline``."""
+    plain = [d for d in dirs if d not in trees]
+    paths = " ".join(shlex.quote(d) for d in [*plain, *trees])
+    text = f"RUN mkdir -p {paths}"
+    if plain:
+        text += f" && chown {owner} {' '.join(shlex.quote(d) for d in plain)}"
+    if trees:
+        text += f" && chown -R {owner} {' '.join(shlex.quote(d) for d in trees)}"
+    return text + newline
 
 
 def _clean_dirs(dirs: Sequence[str]) -> list[str]:

@@ -114,6 +114,7 @@ class DirectoryContext(_Notes):
         self.root = os.path.realpath(root)
         self._dockerfile = normalize(dockerfile) if dockerfile is not None else None
         self._texts: dict[str, str | None] = {}
+        self._dirs: dict[str, tuple[str, ...]] = {}
 
     @classmethod
     def for_file(cls, path: str, context_dir: str | None = None) -> DirectoryContext:
@@ -181,17 +182,25 @@ class DirectoryContext(_Notes):
         return _decode(rel, data, self._note)
 
     def is_dir(self, path: str) -> bool:
-        full = self._real(path)
-        return full is not None and os.path.isdir(full)
+        # No realpath here: a directory reveals nothing of its content, and every
+        # read still goes through ``_real``'s check. Asked for each entry of a
+        # copied folder, so it must stay one stat.
+        rel = normalize(path)
+        if rel is None:
+            return False
+        return os.path.isdir(os.path.join(self.root, rel)) if rel else True
 
     def list_dir(self, path: str) -> tuple[str, ...]:
-        full = self._real(path)
-        if full is None:
+        rel = normalize(path)
+        if rel is None:
             return ()
-        try:
-            return tuple(sorted(os.listdir(full)))
-        except OSError:
-            return ()
+        if rel not in self._dirs:
+            full = self._real(rel)
+            try:
+                self._dirs[rel] = tuple(sorted(os.listdir(full))) if full is not None else ()
+            except OSError:
+                self._dirs[rel] = ()
+        return self._dirs[rel]
 
     def walk(self) -> Iterator[str]:
         seen = 0

@@ -81,6 +81,7 @@ from rewriter.dockerfile.rules._common import (
     insert_after,
     privilege_drop,
     tail_anchor,
+    app_workdir,
     writable_dirs,
 )
 from rewriter.dockerfile.judge import judge, script_users, sibling_base_users
@@ -96,7 +97,16 @@ FIX_APPLICABILITY: Applicability | None = Applicability.SAFE
 
 #: Users an image ships that are not dedicated to an application.
 _SHARED_USERS = frozenset({"nobody", "daemon", "bin", "sys", "ubuntu", "www-data", "games",
-                           "operator", "adm", "lp", "mail", "news", "sync", "halt", "shutdown"})
+                           "operator", "adm", "lp", "mail", "news", "sync", "halt", "shutdown",
+                           "dockremap", "sshd", "messagebus", "_apt", "uucp", "proxy", "backup",
+                           "list", "irc", "gnats", "ftp", "postfix", "ntp", "polkitd",
+                           "avahi", "dnsmasq", "tss", "uuidd", "tcpdump"})
+
+
+def _shared(name: str) -> bool:
+    """An account made for something else (a system service, Docker's remapping,
+    systemd's own), never the app's user."""
+    return name in _SHARED_USERS or name.startswith(("systemd-", "_"))
 
 
 @dataclass
@@ -204,7 +214,7 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     s = ctx.settings
     dirs = writable_dirs(info, workdir=fam.shell)
     # Reuse a user the file creates.
-    created = [u for u in info.known_users().values() if u.name not in _SHARED_USERS
+    created = [u for u in info.known_users().values() if not _shared(u.name)
                and u.name != "root" and u.uid != 0]
     if created:
         u = created[-1]
@@ -217,7 +227,7 @@ def _plan(ctx: Context) -> Plan | Decline | None:
                     why=f"run as `{u.name}`, the user this file creates", dirs=dirs, edits=early)
     # Reuse a user that a script the file runs creates, or that the repository's
     # own base image (another Dockerfile here) creates.
-    context_users = [u for u in script_users(ctx, info) if u.name not in _SHARED_USERS
+    context_users = [u for u in script_users(ctx, info) if not _shared(u.name)
                      and u.name != "root" and u.uid != 0]
     origin = "a script this file runs creates"
     if not context_users:
@@ -227,7 +237,7 @@ def _plan(ctx: Context) -> Plan | Decline | None:
                            f"`{info.chain[-1].base}` is built here and ends with "
                            f"`USER {sibling_user}`", line, info.name, kind="app",
                            evidence=tuple(u.evidence for u in sibling[:1]))
-        context_users = [u for u in sibling if u.name not in _SHARED_USERS
+        context_users = [u for u in sibling if not _shared(u.name)
                          and u.name != "root" and u.uid != 0]
         origin = f"`{info.chain[-1].base}` (built in this repository) creates"
     if context_users:
@@ -241,7 +251,7 @@ def _plan(ctx: Context) -> Plan | Decline | None:
                     why=f"run as `{cu.name}`, the user {origin} ({cu.evidence})", dirs=dirs,
                     edits=early)
     image_users = {k: v for k, v in info.image_users().items()
-                   if k not in _SHARED_USERS and k != "root" and v != 0}
+                   if not _shared(k) and k != "root" and v != 0}
     if image_users and fam.shell:
         name, uid = next(iter(image_users.items()))
         spec = f"{uid}:{uid}"
@@ -258,9 +268,12 @@ def _plan(ctx: Context) -> Plan | Decline | None:
                            f"uid/gid {s.uid}/{s.gid} is already used in `{info.chain[-1].base}`; "
                            "pick another with --uid/--gid", line, info.name)
         late, early = _split_dirs(ctx, info, f"{s.uid}:{s.gid}", dirs)
+        wd = app_workdir(info)
+        trees = [d for d in late if d == wd]
         try:
             block = render(fam.template, user=s.user, group=s.group, uid=s.uid, gid=s.gid,
-                           dirs=late, escape=ctx.df.escape, newline="\n")
+                           dirs=[d for d in late if d != wd], trees=trees,
+                           escape=ctx.df.escape, newline="\n")
         except ValueError as exc:  # e.g. a VOLUME path with control characters
             return Decline("template-refused", f"cannot write the user block: {exc}",
                            line, info.name)
@@ -315,7 +328,8 @@ def _split_dirs(ctx: Context, info: StageInfo, spec: str,
 def _dirs_block(ctx: Context, info: StageInfo, spec: str, dirs: list[str]) -> str:
     if not dirs or not info.family.shell:
         return ""
-    return own_dirs(dirs, spec)
+    wd = app_workdir(info)
+    return own_dirs(dirs, spec, trees=[wd] if wd in dirs else [])
 
 
 def check(ctx: Context) -> Iterator[Violation | Decline]:
