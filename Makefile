@@ -3,7 +3,7 @@
 #
 #   make example   show what dockfix would change in examples/Dockerfile
 #   make test      run the whole test suite (as root: installs APT_PACKAGES first)
-#   make docs      regenerate docs/rules.md and the generated parts of README.md
+#   make docs      regenerate docs/rules.md and the generated parts of README.md and docs/
 #   make bench     speed, memory and scaling, against hadolint (bench/speed.py)
 #   make fuzz      fuzz the parser and the engine for FUZZ_SECONDS (default 600)
 #   make mutation  mutation testing of the safety modules (slow; not in CI); the

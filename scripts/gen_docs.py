@@ -1,15 +1,16 @@
 """Write the generated parts of the documentation, from their single sources.
 
-    python scripts/gen_docs.py          # rewrite docs/rules.md and README.md's generated blocks
+    python scripts/gen_docs.py          # rewrite docs/rules.md and the generated blocks of the pages
     python scripts/gen_docs.py --check  # exit 1 (and say which) if any is out of date
 
 * ``docs/rules.md``: every rule's documentation, from the rule modules'
   docstrings (``rewriter.report.ruledocs.rules_markdown``);
 * README.md, between ``<!-- rules table: generated -->`` and
   ``<!-- end of rules table -->``: the rules table (``ruledocs.readme_table``);
-* README.md, between ``<!-- example: NAME -->`` and ``<!-- end of example -->``:
-  the real output of ``dockfix`` on ``examples/Dockerfile``, run as a
-  subprocess from the repository's root, for each entry of ``EXAMPLES``.
+* README.md and every other page of ``docs/``, between ``<!-- example: NAME -->``
+  and ``<!-- end of example -->``: the real output of ``dockfix`` on
+  ``examples/Dockerfile``, run as a subprocess from the repository's root, for
+  each entry of ``EXAMPLES`` (an ``-excerpt`` shows its first lines only).
 
 ``tests/test_docs.py`` runs ``generate()`` and fails when a file differs.
 """
@@ -43,6 +44,10 @@ EXAMPLES: dict[str, tuple[list[str], str, bool]] = {
     "github": (["--output-format", "github", EXAMPLE], "", False),
     "markdown": (["--output-format", "markdown", EXAMPLE], "markdown", True),
 }
+#: excerpts for the README: NAME-excerpt is COUNT lines of NAME's output, from the
+#: first line that holds START (from the top when it is empty), unfolded
+EXCERPT_LINES: dict[str, tuple[str, int]] = {
+    "json": ("", 16), "sarif": ('"level"', 28), "markdown": ("", 11)}
 
 
 def dockfix(*args: str) -> tuple[str, str]:
@@ -65,10 +70,17 @@ def _fence(text: str, lang: str) -> str:
 
 
 def example_block(name: str) -> str:
+    name, _, excerpt = name.partition("-")
     args, lang, fold = EXAMPLES[name]
     out, err = dockfix(*args)
     if name == "text":  # what a terminal shows: messages on stderr, nothing on stdout
         body = _fence(f"$ dockfix {' '.join(args)}\n{err}", lang)
+    elif excerpt:
+        start, count = EXCERPT_LINES[name]
+        lines = out.splitlines()
+        first = next(i for i, line in enumerate(lines) if start in line)
+        shown = (["..."] if first else []) + lines[first:first + count] + ["..."]
+        return _fence(f"$ dockfix {' '.join(args)}\n" + "\n".join(shown) + "\n", "")
     else:
         body = _fence(out, lang)
     if fold:
@@ -77,24 +89,26 @@ def example_block(name: str) -> str:
     return body
 
 
-def readme(text: str) -> str:
-    """``text`` (README.md) with every generated block written afresh."""
-    docs = ruledocs.all_rules()
-    start = text.index(RULES_START) + len(RULES_START)
-    end = text.find(RULES_END, start)
-    if end < 0:
-        raise SystemExit(f"README.md: {RULES_START} has no {RULES_END} after it")
-    text = text[:start] + "\n" + ruledocs.readme_table(docs) + text[end:]
+def page(text: str, name: str = "README.md") -> str:
+    """``text`` (README.md or a page of docs/) with every generated block written afresh."""
+    if RULES_START in text:
+        start = text.index(RULES_START) + len(RULES_START)
+        end = text.find(RULES_END, start)
+        if end < 0:
+            raise SystemExit(f"{name}: {RULES_START} has no {RULES_END} after it")
+        text = text[:start] + "\n" + ruledocs.readme_table(ruledocs.all_rules()) + text[end:]
     out = []
     pos = 0
     for m in EXAMPLE_START.finditer(text):
         if m.start() < pos:
             continue
-        if m.group(1) not in EXAMPLES:
-            raise SystemExit(f"README.md: unknown example {m.group(1)!r}")
+        example, _, excerpt = m.group(1).partition("-")
+        if example not in EXAMPLES or excerpt not in ("", "excerpt") or (
+                excerpt and example not in EXCERPT_LINES):
+            raise SystemExit(f"{name}: unknown example {m.group(1)!r}")
         end = text.find(EXAMPLE_END, m.end())
         if end < 0:
-            raise SystemExit(f"README.md: example {m.group(1)!r} has no {EXAMPLE_END}")
+            raise SystemExit(f"{name}: example {m.group(1)!r} has no {EXAMPLE_END}")
         out.append(text[pos:m.end()])
         out.append(example_block(m.group(1)))
         pos = end
@@ -102,12 +116,19 @@ def readme(text: str) -> str:
     return "".join(out)
 
 
+def pages() -> list[Path]:
+    """README.md and the hand-written pages of docs/ (those that may hold generated blocks)."""
+    rules = REPO / ruledocs.DOCS_PATH
+    return [REPO / "README.md", *(p for p in sorted((REPO / "docs").glob("*.md")) if p != rules)]
+
+
 def generate() -> dict[Path, str]:
     """Every generated file: path -> the text it should have."""
-    return {
-        REPO / ruledocs.DOCS_PATH: ruledocs.rules_markdown(ruledocs.all_rules()),
-        REPO / "README.md": readme((REPO / "README.md").read_text(encoding="utf-8")),
-    }
+    out = {REPO / ruledocs.DOCS_PATH: ruledocs.rules_markdown(ruledocs.all_rules())}
+    for path in pages():
+        name = str(path.relative_to(REPO))
+        out[path] = page(path.read_text(encoding="utf-8"), name)
+    return out
 
 
 def stale() -> list[Path]:

@@ -1,11 +1,14 @@
 """Rule documentation and the generated docs: ``dockfix rules``, ``dockfix rule``,
-``docs/rules.md``, the README's generated blocks, and the README's coverage of
-the configuration keys."""
+``docs/rules.md``, the generated blocks of the README and of docs/, the pages'
+links and file names, the README's size, and the coverage of every option,
+configuration key and hostile-input message by the reference pages."""
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -23,6 +26,9 @@ from rewriter.core.rules import REGISTRY
 RULES = REGISTRY.rules()  #: Dockerfile and Python rules
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
+USAGE = (REPO / "docs" / "usage.md").read_text(encoding="utf-8")
+#: README.md and every page of docs/
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
 
 def _gen_docs():  # type: ignore[no-untyped-def]
@@ -35,17 +41,87 @@ def _gen_docs():  # type: ignore[no-untyped-def]
 
 
 def test_generated_docs_are_current() -> None:
-    """docs/rules.md, the README's rules table and its examples (the real output
-    for examples/Dockerfile) are what scripts/gen_docs.py writes."""
+    """docs/rules.md, the README's rules table and the examples of the README and
+    docs/ (the real output for examples/Dockerfile) are what scripts/gen_docs.py writes."""
     stale = _gen_docs().stale()
     assert not stale, (f"out of date: {[str(p.relative_to(REPO)) for p in stale]}; "
                        "run: python scripts/gen_docs.py")
 
 
 def test_readme_shows_every_format() -> None:
-    for name in ("diff", "text", "json", "sarif", "github", "markdown"):
+    """One example of each format on the front page, every one in full in docs/."""
+    for name in ("diff", "text", "github", "json-excerpt", "sarif-excerpt", "markdown-excerpt"):
         assert f"<!-- example: {name} -->\n" in README
+    formats = (REPO / "docs" / "output-formats.md").read_text(encoding="utf-8")
+    for name in ("diff", "text", "json", "sarif", "github", "markdown"):
+        assert f"<!-- example: {name} -->\n" in formats
     assert "<!-- rules table: generated -->\n| code | name |" in README
+
+
+def test_readme_is_a_front_page() -> None:
+    """Under 15 KB, with the two set-up commands; the reference is in docs/."""
+    assert len(README.encode()) < 15 * 1024, len(README.encode())
+    assert "make example" in README and "make test" in README
+    for page in ("usage", "output-formats", "hostile-input", "speed", "rules"):
+        assert f"(docs/{page}.md)" in README
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def _anchors(text: str) -> set[str]:
+    out, fenced = set(), False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (m := re.match(r"#+ (.*)", line)):
+            out.add(_slug(m.group(1)))
+    return out
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_links_and_file_names_resolve(page: Path) -> None:
+    """Every relative link goes to a file of the repository (and a heading of it),
+    and every file named as `tests/...`, `bench/...`, `scripts/...` exists."""
+    text = page.read_text(encoding="utf-8")
+    prose = re.sub(r"^(`{3,}).*?^\1", "", text, flags=re.M | re.S)  # not inside code blocks
+    for target in re.findall(r"\]\(([^)\s]+)\)", prose):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        dest = (page.parent / path).resolve() if path else page
+        assert dest.exists(), f"{page.name}: broken link {target}"
+        if anchor and dest.suffix == ".md":
+            assert anchor in _anchors(dest.read_text(encoding="utf-8")), (
+                f"{page.name}: no heading for {target}")
+    for name in re.findall(r"`((?:tests|bench|scripts|fuzz|rewriter)/[\w./-]+\.\w+)`", prose):
+        assert (REPO / name).exists(), f"{page.name}: {name} does not exist"
+
+
+def test_hostile_input_messages_are_the_real_ones() -> None:
+    """Each message the hostile-input table quotes is one dockfix (or the kernel) writes:
+    its fixed parts, between placeholders such as N, PATH and ..., are in the source."""
+    page = (REPO / "docs" / "hostile-input.md").read_text(encoding="utf-8")
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "rewriter").rglob("*.py"))
+    source = re.sub(r'"\s*\n\s*(?:rf|fr|f|r)?"', "", source)  # adjacent literals joined
+    kernel = "\n".join(os.strerror(e) for e in errno.errorcode)
+    rows = [ln.split(" | ", 1)[1] for ln in page.splitlines()
+            if ln.startswith("| ") and not ln.startswith(("| input", "| ---"))]
+    checked = 0
+    for cell in rows:
+        for quoted in re.findall(r"`([^`]+)`", cell):
+            if len(quoted.split()) < 3:
+                continue
+            for part in re.split(r"\.\.\.|0x\.\.|\b[A-Z]+\b|\d+|\([a-z-]+\)|; |: (?=[A-Z])",
+                                 quoted):
+                part = part.strip(" ;:()")
+                if len(part) >= 10:
+                    assert part in source or part in kernel, f"not a message of dockfix: {part!r}"
+                    checked += 1
+    assert checked >= 15
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
@@ -120,14 +196,14 @@ def test_a_file_named_rules_is_still_a_path(tmp_path: Path) -> None:
     assert proc.returncode == 1
 
 
-def test_readme_documents_every_config_key() -> None:
-    toml = re.search(r"```toml\n# \.dockfix\.toml.*?```", README, re.S)
+def test_usage_documents_every_config_key() -> None:
+    toml = re.search(r"```toml\n# \.dockfix\.toml.*?```", USAGE, re.S)
     assert toml
-    table = README.split("Every key, with its type and default:")[1].split("\n\n")[1]
+    table = USAGE.split("Every key, with its type and default:")[1].split("\n\n")[1]
     for key in config.KEYS:
         assert re.search(rf"^\[?{re.escape(key)}\]? = ", toml.group(0), re.M) or (
             f"[{key}]" in toml.group(0)), f"{key} has no example"
-        assert f"| `{key}` |" in table, f"{key} is not in the README's table of keys"
+        assert f"| `{key}` |" in table, f"{key} is not in docs/usage.md's table of keys"
 
 
 def test_readme_documents_every_option() -> None:
@@ -139,6 +215,7 @@ def test_readme_documents_every_option() -> None:
         if param.name in ("paths", "jobs"):  # jobs: documented by its own issue
             continue
         assert f"`{param.opts[0]}" in README, f"{param.opts[0]} is not in the README"
+        assert f"`{param.opts[0]}" in USAGE, f"{param.opts[0]} is not in docs/usage.md"
 
 
 def test_fix_applicability_matches_what_rules_do() -> None:

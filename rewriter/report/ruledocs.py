@@ -120,14 +120,12 @@ def rules_table(docs: list[RuleDoc]) -> str:
 def readme_table(docs: list[RuleDoc]) -> str:
     """The rules table of the README, in Markdown."""
     lines = [
-        "| code | name | what it fixes | fix by default |",
-        "| --- | --- | --- | --- |",
+        "| code | name | fix by default |",
+        "| --- | --- | --- |",
     ]
     for d in docs:
         anchor = f"{DOCS_PATH}#{d.code.lower()}-{d.name}"
-        summary = d.summary.replace("|", "\\|")
-        lines.append(f"| [{d.code}]({anchor}) | `{d.name}` | {summary} | "
-                     f"{applicability_words(d)} |")
+        lines.append(f"| [{d.code}]({anchor}) | `{d.name}` | {applicability_words(d)} |")
     return "\n".join(lines) + "\n"
 
 
