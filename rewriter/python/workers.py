@@ -24,6 +24,7 @@ from rewriter.python.rules import worker_as_root
 NAME = worker_as_root.LANGUAGE
 
 _WORKER = re.compile(r"\bcelery\b.*\bworker\b", re.I)
+_SERVICE_SECTION = re.compile(r"^[ \t]*\[Service\][ \t]*\r?$", re.M)
 
 
 @dataclass
@@ -37,6 +38,11 @@ class WorkerFile:
     def line_text(self, i: int) -> str:
         ln = self.source.lines[i]
         return self.text[ln.start:ln.content_end]
+
+    @property
+    def systemd(self) -> bool:
+        """A systemd unit: it has a ``[Service]`` section."""
+        return _SERVICE_SECTION.search(self.text) is not None
 
     def starts_worker(self, i: int) -> bool:
         return _WORKER.search(self.line_text(i)) is not None
