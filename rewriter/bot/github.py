@@ -7,6 +7,8 @@ never holds the token (githubkit's exceptions carry the request, and so its
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +66,8 @@ class GitHub:
         except RequestFailed as exc:
             status = exc.response.status_code
             raise GitHubError(redact(f"GitHub: {what}: HTTP {status}", self._secrets), status,
-                              _retry_after(exc.response.headers)) from None
+                              _retry_after(exc.response.headers, status,
+                                           _message(exc.response))) from None
         except GitHubException as exc:
             raise GitHubError(redact(f"GitHub: {what}: {type(exc).__name__}", self._secrets)) from None
         except Exception as exc:  # pydantic validation, transport errors
@@ -121,16 +124,35 @@ class GitHub:
                    number, body=body)
 
 
-def _retry_after(headers: Any) -> float | None:
-    """How long GitHub asked to wait: ``Retry-After``, or until ``x-ratelimit-reset``
-    when no requests remain."""
-    import time
+def _message(response: Any) -> str:
+    """GitHub's ``message`` in an error body ("" when there is none)."""
+    try:
+        doc = response.json()
+    except Exception:  # not JSON: no message
+        return ""
+    return str(doc.get("message", ""))[:200] if isinstance(doc, dict) else ""
 
-    value = headers.get("retry-after")
-    if value and value.strip().isdigit():
-        return float(value.strip())
-    if headers.get("x-ratelimit-remaining") == "0":
-        reset = headers.get("x-ratelimit-reset", "")
+
+#: How long to wait after a secondary rate limit that gives no header (GitHub's advice).
+SECONDARY_WAIT = 60.0
+
+
+def _retry_after(headers: Any, status: int | None = None, message: str = "") -> float | None:
+    """How long GitHub asked to wait, in seconds, or ``None`` (not a rate limit).
+
+    As GitHub's documentation says: ``Retry-After`` when given (a secondary
+    limit); else, when no requests remain (``x-ratelimit-remaining: 0``), until
+    ``x-ratelimit-reset`` (an epoch second: rounded up, and one second more, so
+    the retry comes after the reset and not just before it); else, a 429, or a
+    403 that names a rate limit, waits a minute.
+    """
+    value = (headers.get("retry-after") or "").strip()
+    if value.isdigit():
+        return float(value)
+    if (headers.get("x-ratelimit-remaining") or "").strip() == "0":
+        reset = (headers.get("x-ratelimit-reset") or "").strip()
         if reset.isdigit():
-            return max(0.0, int(reset) - time.time())
+            return float(max(1, math.ceil(int(reset) - time.time()) + 1))
+    if status == 429 or (status == 403 and "rate limit" in message.lower()):
+        return SECONDARY_WAIT
     return None

@@ -95,7 +95,7 @@ class Report:
         return {"repo": self.repo, "status": self.status, "message": self.message,
                 "pull": self.pull, "files": self.files,
                 "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
-                "timings": self.timings}
+                "retry_after": self.retry_after, "timings": self.timings}
 
 
 def github_slug(options: Options) -> tuple[str, str] | None:

@@ -82,6 +82,13 @@ class FakeGitHub:
         self.errors: list[str] = []  #: responses that did not parse (a test bug)
         self.delay: dict[str, float] = {}  #: "owner/name" -> seconds before answering
         self.limited: dict[str, int] = {}  #: "owner/name" -> rate-limited answers to give
+        #: "owner/name" -> rate limits to answer, in order, each to the first request
+        #: matching its method and path suffix (see :meth:`rate_limit`)
+        self.limits: dict[str, list[dict[str, Any]]] = {}
+        #: what each rate limit answered: (time, method, path, status, headers)
+        self.limit_log: list[tuple[float, str, str, int, dict[str, str]]] = []
+        self.times: list[float] = []  #: when each of ``requests`` came
+        self.forbidden: set[str] = set()  #: "owner/name" the token may not touch (403)
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"gh": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -101,6 +108,39 @@ class FakeGitHub:
         self.repos[full] = dict(remote=remote, default_branch=default_branch,
                                 archived=archived, fork=fork)
         self.pulls[full] = []
+
+    def rate_limit(self, full: str, kind: str, *, method: str = "GET", path: str = "",
+                   seconds: int = 2) -> None:
+        """Answer the next ``method`` request on ``full`` whose path ends with
+        ``path`` with one of GitHub's rate limits:
+
+        * ``primary``: 403, ``x-ratelimit-remaining: 0`` and ``x-ratelimit-reset``
+          ``seconds`` from the time of the answer (an epoch second);
+        * ``secondary``: 403 with ``Retry-After: seconds`` and GitHub's message;
+        * ``secondary-bare``: 403 with GitHub's message and no header at all.
+        """
+        self.limits.setdefault(full, []).append(dict(kind=kind, method=method, path=path,
+                                                     seconds=seconds))
+
+    def _limit_answer(self, full: str, method: str, path: str
+                      ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        for i, lim in enumerate(self.limits.get(full) or []):
+            if lim["method"] == method and path.rstrip("/").endswith(lim["path"]):
+                del self.limits[full][i]
+                break
+        else:
+            return None
+        if lim["kind"] == "primary":
+            headers = {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0",
+                       "x-ratelimit-used": "5000",
+                       "x-ratelimit-reset": str(int(time.time()) + lim["seconds"])}
+            body = {"message": "API rate limit exceeded for installation ID 1."}
+        else:
+            headers = {"retry-after": str(lim["seconds"])} if lim["kind"] == "secondary" else {}
+            body = {"message": "You have exceeded a secondary rate limit. Please wait a few "
+                               "minutes before you try again."}
+        self.limit_log.append((time.time(), method, path, 403, headers))
+        return 403, body, headers
 
     def close(self, full: str, number: int, merged: bool = False) -> None:
         for p in self.pulls[full]:
@@ -181,6 +221,12 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(gh.delay[full])
         with gh.lock:
             gh.requests.append((self.command, url.path, body))
+            gh.times.append(time.time())
+            limit = gh._limit_answer(full, self.command, url.path)
+            if limit is not None:
+                return self._send(limit[0], limit[1], headers=limit[2])
+            if full in gh.forbidden:
+                return self._send(403, {"message": "Resource not accessible by integration"})
             if gh.limited.get(full):
                 gh.limited[full] -= 1
                 return self._send(429, {"message": "You have exceeded a secondary rate limit"},

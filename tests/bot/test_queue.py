@@ -364,6 +364,44 @@ def test_a_rate_limit_becomes_a_delayed_retry(tmp_path, redis_url, github):
     assert "HTTP 429" in worker.text() and "Retry in 1s" in worker.text()
 
 
+def test_githubs_rate_limit_headers_set_the_retry_delay(tmp_path, redis_url, github):
+    """The primary limit (403, ``x-ratelimit-remaining: 0``) and then a secondary
+    one (403, ``Retry-After``), both on opening the pull request, after the
+    branch was pushed: each becomes a retry after the delay its header gives,
+    and the repository still gets one pull request."""
+    import re
+
+    remote = make_remote(tmp_path, "app", {"Dockerfile": APP, "app.py": "x\n"})
+    github.add_repo("acme/app", str(remote.bare))
+    github.rate_limit("acme/app", "primary", method="POST", path="/pulls", seconds=4)
+    github.rate_limit("acme/app", "secondary", method="POST", path="/pulls", seconds=3)
+    env = env_for(tmp_path, redis_url, DOCKFIX_API_URL=github.url)
+    listing = repos_file(tmp_path, {"acme/app": remote.bare})
+    assert dockfix_bot("enqueue", "--repos", str(listing), env=env).returncode == 0
+    worker = Worker(env, tmp_path / "w.log")
+    try:
+        wait_for(lambda: len(github.pulls["acme/app"]) == 1, 120, "the pull request")
+        wait_for(lambda: queue_empty(redis_url), 30, "an empty queue")
+    finally:
+        worker.stop()
+    log = worker.text()
+    (primary, p_headers), (secondary, _) = [(t, h) for t, _, _, _, h in github.limit_log]
+    reset = int(p_headers["x-ratelimit-reset"])
+    delays = [int(d) for d in re.findall(r"Retry in (\d+)s", log)]
+    assert len(delays) == 2, log
+    # the first from the reset header (rounded up, one second more), the second Retry-After
+    assert reset - primary <= delays[0] <= reset - primary + 2.5, (delays, reset, primary)
+    assert delays[1] == 3
+    when = [t for t, (m, p, _) in zip(github.times, github.requests)
+            if m == "POST" and p == "/repos/acme/app/pulls"]
+    assert len(when) == 3  # limited, limited, opened
+    assert when[1] >= reset  # not before GitHub's reset
+    assert when[2] >= secondary + 3  # nor before Retry-After's end
+    assert len(github.pulls["acme/app"]) == 1
+    assert len(remote.log("main..dockfix/non-root", "%H")) == 1  # one commit, pushed once
+    assert TOKEN not in log
+
+
 def test_a_worker_killed_mid_task_loses_no_repository(tmp_path, redis_url, github):
     remote = make_remote(tmp_path, "app", {"Dockerfile": APP, "app.py": "x\n"})
     github.add_repo("acme/app", str(remote.bare))
