@@ -192,10 +192,25 @@ def enqueue_command(
             raise BotUsageError(str(exc)) from None
         items = [(r.clone_url, r.full_name) for r in found if not r.archived and not r.fork]
     celery_app = _celery_app()
-    for repo, slug in items:
-        celery_app.send_task(TASK, kwargs=payload(repo, slug, base=base, branch=branch,
-                                                  api_url=api_url), queue=QUEUE)
+    # kombu comes with celery, imported by _celery_app already
+    from kombu.exceptions import OperationalError
+
+    try:
+        for repo, slug in items:
+            celery_app.send_task(TASK, kwargs=payload(repo, slug, base=base, branch=branch,
+                                                      api_url=api_url), queue=QUEUE)
+    except OperationalError as exc:  # unreachable, refused TLS, wrong password
+        raise BotUsageError(_broker_error(celery_app, exc)) from None
     sys.stdout.write(f"enqueued {len(items)} repositor{'y' if len(items) == 1 else 'ies'}\n")
+
+
+def _broker_error(celery_app, exc: BaseException) -> str:  # type: ignore[no-untyped-def]
+    """One line for a broker that could not be used, without its password."""
+    from urllib.parse import unquote, urlsplit
+
+    password = urlsplit(celery_app.conf.broker_url).password
+    secrets = [p for p in (password, unquote(password or "")) if p]
+    return redact("cannot use the broker: " + " ".join(str(exc).split())[:300], secrets)
 
 
 @app.command("worker")

@@ -79,6 +79,37 @@ def broker_url(env: Mapping[str, str] | None = None) -> str:
     return url
 
 
+def tls_options(env: Mapping[str, str], url: str) -> dict[str, Any] | None:
+    """The broker's TLS options for a ``rediss://`` URL (``None`` for ``redis://``).
+
+    The server's certificate is always verified (``ssl_cert_reqs`` required,
+    host name checked) against ``DOCKFIX_REDIS_CA`` (a PEM file) or the
+    system's CAs; ``DOCKFIX_REDIS_CLIENT_CERT`` and ``DOCKFIX_REDIS_CLIENT_KEY``
+    (both or neither) authenticate the client to a server that asks for it
+    (Redis's ``tls-auth-clients``).  TLS options with a ``redis://`` URL are an
+    error, not a silent plain-text connection.
+    """
+    names = ("DOCKFIX_REDIS_CA", "DOCKFIX_REDIS_CLIENT_CERT", "DOCKFIX_REDIS_CLIENT_KEY")
+    ca, cert, key = (env.get(n, "").strip() for n in names)
+    if not url.startswith("rediss://"):
+        if ca or cert or key:
+            raise ConfigError(f"{next(n for n, v in zip(names, (ca, cert, key)) if v)} is set "
+                              "but DOCKFIX_BROKER_URL is not a rediss:// (TLS) URL")
+        return None
+    if bool(cert) != bool(key):
+        raise ConfigError("a client certificate needs DOCKFIX_REDIS_CLIENT_CERT and "
+                          "DOCKFIX_REDIS_CLIENT_KEY together")
+    for name, path in zip(names, (ca, cert, key)):
+        if path and not os.path.isfile(path):
+            raise ConfigError(f"{name}: no such file: {path}")
+    tls: dict[str, Any] = {"ssl_cert_reqs": ssl.CERT_REQUIRED, "ssl_check_hostname": True}
+    if ca:
+        tls["ssl_ca_certs"] = ca
+    if cert:
+        tls["ssl_certfile"], tls["ssl_keyfile"] = cert, key
+    return tls
+
+
 def make_app(env: Mapping[str, str] | None = None) -> Any:
     """The Celery app, configured from the environment."""
     # celery takes a second to import; only the queue's commands need it
@@ -100,10 +131,8 @@ def make_app(env: Mapping[str, str] | None = None) -> Any:
         worker_send_task_events=False, task_send_sent_event=False,
         worker_hijack_root_logger=False,
     )
-    if url.startswith("rediss://"):
-        tls = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
-        if env.get("DOCKFIX_REDIS_CA"):
-            tls["ssl_ca_certs"] = env["DOCKFIX_REDIS_CA"]
+    tls = tls_options(env, url)
+    if tls:
         app.conf.broker_use_ssl = tls
     key, cert, store = (env.get(n, "").strip() for n in
                         ("DOCKFIX_SIGNING_KEY", "DOCKFIX_SIGNING_CERT", "DOCKFIX_CERT_STORE"))
@@ -122,7 +151,8 @@ def make_app(env: Mapping[str, str] | None = None) -> Any:
 def redis_client(app: Any) -> Any:
     import redis
 
-    return redis.Redis.from_url(app.conf.broker_url, socket_timeout=30)
+    return redis.Redis.from_url(app.conf.broker_url, socket_timeout=30,
+                                **(app.conf.broker_use_ssl or {}))
 
 
 def payload(repo: str, github_repo: str | None = None, *, base: str | None = None,
