@@ -77,6 +77,9 @@ class Report:
     skipped: list[Skipped] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)  #: path, status, reason
     retry_after: float | None = None  #: GitHub asked to wait this long (a rate limit)
+    #: what dockfix read around the Dockerfiles (:meth:`rewriter.bot.scan.Reads.as_dict`):
+    #: the webhook re-runs the repository on a push that changes any of it
+    context: dict[str, Any] | None = None
     #: seconds per stage: github (API calls), clone, fix, commit, push; and total
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -213,6 +216,14 @@ def _in(work: str, options: Options, shown: str, slug: tuple[str, str] | None,
         return Report(shown, OPTED_OUT, f"{where} says enabled = false under {key}")
     with stage("fix"):
         found = scan(git, repo)
+    report = _outcome(git, gh, repo, slug, options, base, pulls, found, shown)
+    report.context = found.reads.as_dict()
+    return report
+
+
+def _outcome(git: Git, gh: GitHub | None, repo: str, slug: tuple[str, str] | None,
+             options: Options, base: str, pulls: list, found: Scan,  # type: ignore[type-arg]
+             shown: str) -> Report:
     files = _files(found)
     if not found.changed:
         return _nothing(shown, found, files)

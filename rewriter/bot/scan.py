@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rewriter.bot.git import Git
@@ -21,7 +22,7 @@ from rewriter.core.engine import fix_text
 from rewriter.dockerfile.syntax import ParseError
 from rewriter.io import config as _config
 from rewriter.io import configs, files
-from rewriter.io.context import DirectoryContext
+from rewriter.io.context import DirectoryContext, normalize
 from rewriter.report.diffing import unified_diff
 from rewriter.report.outcome import FileOutcome, build, failed
 
@@ -39,11 +40,110 @@ class Skipped:
     reason: str
 
 
+#: Files that change what the bot does whatever it read: its configuration (found
+#: in each Dockerfile's directory and above) and git's own (filters, submodules).
+ALWAYS_READ = frozenset({_config.DOCKFIX_TOML, _config.PYPROJECT_TOML, ".gitattributes",
+                         ".gitmodules"})
+#: A record of more paths than this is not kept: any change counts then.
+MAX_RECORDED = 20_000
+
+
+class Reads:
+    """What dockfix looked at around the Dockerfiles of a clone, as the build
+    context the rules judge with (:mod:`rewriter.io.context`): the files it read
+    or looked for, the paths it asked were directories, the directories it
+    listed (and their entries).  A change to the repository can change what
+    dockfix proposes only if it is a Dockerfile, a file of :data:`ALWAYS_READ`,
+    or one of these (see :meth:`touches`)."""
+
+    def __init__(self) -> None:
+        self.read: set[str] = set()
+        self.probed: set[str] = set()
+        self.listed: dict[str, set[str]] = {}
+        self.complete = True  #: False: too much to record, so any change counts
+
+    def _room(self) -> bool:
+        if self.complete and len(self.read) + len(self.probed) + sum(
+                len(v) + 1 for v in self.listed.values()) > MAX_RECORDED:
+            self.complete = False
+            self.read, self.probed, self.listed = set(), set(), {}
+        return self.complete
+
+    def as_dict(self) -> dict[str, object]:
+        if not self.complete:
+            return {"complete": False}
+        return {"complete": True, "read": sorted(self.read), "probed": sorted(self.probed),
+                "listed": {d: sorted(v) for d, v in sorted(self.listed.items())}}
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, object]) -> Reads:
+        out = cls()
+        out.complete = doc.get("complete") is True
+        out.read = set(doc.get("read") or ())  # type: ignore[call-overload]
+        out.probed = set(doc.get("probed") or ())  # type: ignore[call-overload]
+        out.listed = {d: set(v) for d, v in (doc.get("listed") or {}).items()}  # type: ignore[attr-defined]
+        return out
+
+    def touches(self, path: str, change: str) -> bool:
+        """Whether ``change`` (``added``, ``modified`` or ``removed``) of ``path``
+        can change what dockfix proposes for the repository."""
+        name = posixpath.basename(path)
+        if not self.complete or is_dockerfile(path) or name in ALWAYS_READ:
+            return True
+        if path in self.read:
+            return True
+        if change == "modified":  # same entries, same directories: only its text counts
+            return False
+        if any(path == p or path.startswith(p + "/") for p in self.probed):
+            return True
+        parent = posixpath.dirname(path)
+        if parent in self.listed:
+            return True  # a listed directory has an entry more or less
+        if change == "added":  # a new directory in a listed one
+            for d, entries in self.listed.items():
+                prefix = d + "/" if d else ""
+                if path.startswith(prefix) and path[len(prefix):].split("/")[0] not in entries:
+                    return True
+        return False
+
+
+class RecordingContext(DirectoryContext):
+    """A :class:`DirectoryContext` that notes in ``reads`` what the rules look at."""
+
+    def __init__(self, root: str, dockerfile: str | None, reads: Reads) -> None:
+        super().__init__(root, dockerfile)
+        self.reads = reads
+
+    def read_text(self, path: str) -> str | None:
+        rel = normalize(path)
+        if rel and self.reads._room():
+            self.reads.read.add(rel)
+        return super().read_text(path)
+
+    def is_dir(self, path: str) -> bool:
+        rel = normalize(path)
+        if rel and self.reads._room():
+            self.reads.probed.add(rel)
+        return super().is_dir(path)
+
+    def list_dir(self, path: str) -> tuple[str, ...]:
+        entries = super().list_dir(path)
+        rel = normalize(path)
+        if rel is not None and self.reads._room():
+            self.reads.listed.setdefault(rel, set()).update(entries)
+        return entries
+
+    def walk(self) -> Iterator[str]:
+        self.reads.complete = False  # the whole tree: any change counts
+        yield from super().walk()
+
+
 @dataclass
 class Scan:
     outcomes: list[FileOutcome] = field(default_factory=list)
     fixed: dict[str, str] = field(default_factory=dict)  #: path -> new text, changed ones
     skipped: list[Skipped] = field(default_factory=list)
+    reads: Reads = field(default_factory=Reads)  #: what dockfix read around the Dockerfiles
 
     @property
     def changed(self) -> bool:
@@ -76,7 +176,7 @@ def scan(git: Git, repo: str) -> Scan:
         except _Skip as exc:
             out.skipped.append(Skipped(path, str(exc)))
             continue
-        outcome, fixed = _fix(repo, path, text)
+        outcome, fixed = _fix(repo, path, text, out.reads)
         out.outcomes.append(outcome)
         if fixed is not None:
             out.fixed[path] = fixed
@@ -136,7 +236,7 @@ def _read_bytes(repo: str, path: str, limit: int) -> bytes | None:
     return data
 
 
-def _fix(repo: str, path: str, text: str) -> tuple[FileOutcome, str | None]:
+def _fix(repo: str, path: str, text: str, reads: Reads) -> tuple[FileOutcome, str | None]:
     root = os.path.realpath(repo)
     directory = os.path.dirname(os.path.join(root, *path.split("/")))
     try:
@@ -149,10 +249,12 @@ def _fix(repo: str, path: str, text: str) -> tuple[FileOutcome, str | None]:
         # mapping files outside the clone are not read
         inside = tuple(m for m in cfg.values.get("mappings", ())
                        if os.path.realpath(m).startswith(root + os.sep))
+        reads.read.update(os.path.relpath(os.path.realpath(m), root).replace(os.sep, "/")
+                          for m in inside)
         cfg = _config.Config(cfg.path, {**cfg.values, "mappings": inside})
     # the bot proposes only what dockfix applies by default
     settings = _config.settings_for(cfg, {"unsafe_fixes": False})
-    context = DirectoryContext(root, path)
+    context = RecordingContext(root, path, reads)
     try:
         result = fix_text(text, settings, path, context)
     except ParseError as exc:

@@ -40,6 +40,9 @@ TASK = "dockfix.run_repo"
 #: it, while it runs): a worker that dies frees its repository this soon.
 LOCK_SECONDS = 60
 OPTOUT_KEY = "dockfix:opt-out"  #: repositories whose bot pull request was closed unmerged
+#: + OWNER/NAME: what the repository's last run read (JSON; the webhook's push filter)
+CONTEXT_KEY = "dockfix:context:"
+CONTEXT_SECONDS = 90 * 24 * 3600
 
 log = logging.getLogger("dockfix.bot")
 
@@ -208,6 +211,9 @@ def _run_repo(self: Any, repo: str, github_repo: str | None = None, base: str | 
     for line in report.lines():
         log.info("%s", redact(line, secrets))
     log.info("%s: timings %s", key, json.dumps(report.timings, sort_keys=True))
+    if report.context is not None:
+        client.set(CONTEXT_KEY + key, json.dumps(report.context, separators=(",", ":")),
+                   ex=CONTEXT_SECONDS)
     if report.status == FAILED and report.retry_after is not None:
         raise self.retry(countdown=max(1, int(report.retry_after)))
     return {"repo": key, "status": report.status}

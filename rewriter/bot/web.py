@@ -7,9 +7,16 @@ Redis for a week; else 409), and JSON (else 400).  Then, by event:
 
 * ``installation`` (created, new_permissions_accepted) and
   ``installation_repositories`` (added): each repository is enqueued;
-* ``push`` to the default branch touching a Dockerfile, a dockfix or docker
-  configuration, or a script or file a Dockerfile may copy (anything but
-  documentation): the repository is enqueued again;
+* ``push`` to the default branch that changes what dockfix reads: the
+  repository is enqueued again.  That is a Dockerfile, dockfix's configuration
+  (``.dockfix.toml``, ``pyproject.toml``), ``.gitattributes`` or ``.gitmodules``,
+  or any file of the build context that the repository's last run read or
+  looked for (entrypoint scripts, compose files, devcontainer files, ``.env``),
+  a path it asked was a directory, or a file added to or removed from a
+  directory it listed.  The worker keeps that record in Redis
+  (:class:`rewriter.bot.scan.Reads`).  With no record (the repository has not
+  run yet), a forced push, or more commits than GitHub lists, any change but
+  documentation counts;
 * ``pull_request`` closed without merging, from the bot's branch: the opt-out
   is recorded, and that repository's tasks do nothing from then on.
 
@@ -27,8 +34,8 @@ from collections.abc import Callable
 from typing import Any
 
 from rewriter.bot.run import DEFAULT_BRANCH
-from rewriter.bot.scan import is_dockerfile
-from rewriter.bot.tasks import OPTOUT_KEY, QUEUE, TASK, payload
+from rewriter.bot.scan import Reads, is_dockerfile
+from rewriter.bot.tasks import CONTEXT_KEY, OPTOUT_KEY, QUEUE, TASK, payload
 
 MAX_BODY = 1024 * 1024
 MAX_DRAIN = 4 * MAX_BODY  #: an oversized body up to this is read and dropped
@@ -38,8 +45,13 @@ _CONFIG = {".dockfix.toml", "pyproject.toml", ".dockerignore", "compose.yaml", "
            "docker-compose.yml", "docker-compose.yaml"}
 
 
+#: GitHub lists at most this many commits in a push event.
+MAX_PUSH_COMMITS = 2048
+
+
 def relevant(path: str) -> bool:
-    """Whether a change to ``path`` can change what dockfix proposes."""
+    """Whether a change to ``path`` may change what dockfix proposes, when
+    nothing is known of what it reads: anything but documentation."""
     name = posixpath.basename(path)
     if is_dockerfile(path) or name in _CONFIG or name.endswith(".dockerignore"):
         return True
@@ -53,9 +65,23 @@ def verify(secret: bytes, body: bytes, signature: str | None) -> bool:
     return hmac.compare_digest(expected.encode(), signature.strip().encode())
 
 
-def jobs(event: str, doc: dict[str, Any], branch: str = DEFAULT_BRANCH
+def push_matters(doc: dict[str, Any], reads: Reads | None) -> bool:
+    """Whether a push (to the default branch) may change what dockfix proposes."""
+    commits = doc.get("commits") or []
+    if doc.get("forced") or len(commits) >= MAX_PUSH_COMMITS:
+        return True  # what changed is more than the commits listed
+    changes = [(p, kind) for c in commits for kind in ("added", "modified", "removed")
+               for p in c.get(kind) or []]
+    if reads is None:
+        return any(relevant(p) for p, _ in changes)
+    return any(reads.touches(p, kind) for p, kind in changes)
+
+
+def jobs(event: str, doc: dict[str, Any], branch: str = DEFAULT_BRANCH,
+         reads_for: Callable[[str], Reads | None] = lambda full: None,
          ) -> tuple[list[dict[str, Any]], list[str]]:
-    """What a delivery asks for: task payloads to enqueue, repositories opting out."""
+    """What a delivery asks for: task payloads to enqueue, repositories opting out.
+    ``reads_for(OWNER/NAME)`` is what the repository's last run read, if known."""
     enqueue: list[dict[str, Any]] = []
     optout: list[str] = []
 
@@ -70,11 +96,9 @@ def jobs(event: str, doc: dict[str, Any], branch: str = DEFAULT_BRANCH
     elif event == "push":
         repo = doc.get("repository") or {}
         default = repo.get("default_branch")
-        if default and doc.get("ref") == f"refs/heads/{default}":
-            paths = [p for c in doc.get("commits") or []
-                     for k in ("added", "modified", "removed") for p in c.get(k) or []]
-            if any(relevant(p) for p in paths):
-                enqueue.append(repo_job(repo["full_name"]))
+        if default and doc.get("ref") == f"refs/heads/{default}" and \
+                push_matters(doc, reads_for(repo["full_name"])):
+            enqueue.append(repo_job(repo["full_name"]))
     elif event == "pull_request" and action == "closed":
         pr = doc.get("pull_request") or {}
         if not pr.get("merged") and (pr.get("head") or {}).get("ref") == branch:
@@ -95,6 +119,13 @@ def make_web_app(secret: bytes, celery_app: Any, branch: str = DEFAULT_BRANCH) -
     if not secret:
         raise ValueError("the webhook secret is empty")
     redis = redis_client(celery_app)
+
+    def reads_for(full: str) -> Reads | None:
+        raw = redis.get(CONTEXT_KEY + full)
+        try:
+            return Reads.from_dict(json.loads(raw)) if raw else None
+        except (ValueError, TypeError, AttributeError):  # not ours: as if unknown
+            return None
 
     def answer(status: int, message: str, **extra: Any) -> JSONResponse:
         return JSONResponse({"message": message, **extra}, status_code=status)
@@ -130,7 +161,7 @@ def make_web_app(secret: bytes, celery_app: Any, branch: str = DEFAULT_BRANCH) -
             doc = json.loads(body)
             if not isinstance(doc, dict):
                 raise ValueError("not an object")
-            enqueue, optout = jobs(event, doc, branch)
+            enqueue, optout = jobs(event, doc, branch, reads_for)
         except (ValueError, KeyError, TypeError, AttributeError):
             return answer(400, "malformed payload")
         if not redis.set(f"dockfix:delivery:{delivery}", 1, nx=True, ex=REPLAY_SECONDS):

@@ -535,3 +535,56 @@ def test_webhook_events(server, redis_url):
               "pull_request": {"merged": False, "head": {"ref": "dockfix/non-root"}}}
     assert deliver(server, "pull_request", json.dumps(closed).encode()) == 202
     assert c.sismember("dockfix:opt-out", "acme/three")
+
+
+ENTRY_APP = {
+    "Dockerfile": ("FROM debian:bookworm\nCOPY docker-entrypoint.sh /usr/local/bin/\n"
+                   "COPY app/ /app/\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD [\"/app/run\"]\n"),
+    "docker-entrypoint.sh": '#!/bin/sh\nexec "$@"\n',
+    "app/run": "#!/bin/sh\necho hi\n",
+    "compose.yaml": "services:\n  app:\n    build: .\n",
+    "src/main.go": "package main\n",
+    "README.md": "# app\n",
+}
+
+
+def test_a_push_reruns_only_when_it_changes_what_dockfix_read(tmp_path, redis_url, github,
+                                                               server):
+    remote = make_remote(tmp_path, "app", ENTRY_APP)
+    github.add_repo("acme/app", str(remote.bare))
+    env = env_for(tmp_path, redis_url, DOCKFIX_API_URL=github.url)
+    listing = repos_file(tmp_path, {"acme/app": remote.bare})
+    assert dockfix_bot("enqueue", "--repos", str(listing), env=env).returncode == 0
+    c = redis_client(redis_url)
+    worker = Worker(env, tmp_path / "w.log")
+    try:
+        wait_for(lambda: c.exists("dockfix:context:acme/app"), 90, "the run's record")
+        wait_for(lambda: queue_empty(redis_url), 30, "an empty queue")
+    finally:
+        worker.stop()
+    record = json.loads(c.get("dockfix:context:acme/app"))
+    # what the judge read: the entrypoint it runs, the compose file that builds it
+    assert {"docker-entrypoint.sh", "compose.yaml"} <= set(record["read"]), record
+    assert "app" in record["listed"] and "src/main.go" not in record["read"]
+
+    def push(full: str, forced: bool = False, **change: list[str]) -> int:
+        doc = {"ref": "refs/heads/main", "forced": forced,
+               "repository": {"full_name": full, "default_branch": "main"},
+               "commits": [{"added": [], "modified": [], "removed": [], **change}]}
+        assert deliver(server, "push", json.dumps(doc).encode()) == 202
+        return c.llen("dockfix")
+
+    # the code, the docs, a new source file: dockfix read none of them
+    assert push("acme/app", modified=["src/main.go", "README.md"]) == 0
+    assert push("acme/app", added=["src/util.go"], removed=["docs/old.md"]) == 0
+    # what it read, or where it looked
+    assert push("acme/app", modified=["docker-entrypoint.sh"]) == 1
+    assert push("acme/app", modified=["compose.yaml"]) == 2
+    assert push("acme/app", added=["app/extra.sh"]) == 3  # a copied folder's new file
+    assert push("acme/app", removed=["app/run"]) == 4
+    assert push("acme/app", modified=["svc/Dockerfile.prod"]) == 5  # a Dockerfile
+    assert push("acme/app", modified=["pyproject.toml"]) == 6  # dockfix's configuration
+    assert push("acme/app", forced=True, modified=["src/main.go"]) == 7  # history rewritten
+    # a repository with no record yet: any change but documentation
+    assert push("acme/new", modified=["README.md"]) == 7
+    assert push("acme/new", modified=["src/main.go"]) == 8
