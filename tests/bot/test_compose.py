@@ -58,6 +58,12 @@ def test_compose_reads_the_file_as_locked_down(tmp_path):
     compose = compose_command()
     if compose is None:
         pytest.skip("no Docker Compose v2 here (docker compose, docker-compose, DOCKFIX_COMPOSE)")
+    check_locked_down(compose, tmp_path)
+
+
+def check_locked_down(compose: list[str], tmp_path: Path) -> None:
+    """deploy/compose.yaml, as ``compose config`` resolves it, is locked down.
+    (Also run by the stack test, which fetches Compose where it is missing.)"""
     doc = resolved(compose, tmp_path)
     services = doc["services"]
     assert set(services) == {"web", "worker", "redis"}

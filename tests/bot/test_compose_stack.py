@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from test_compose import COMPOSE_FILE, ORACLE_DIR, PLUGIN, REPO, compose_command
+from test_compose import COMPOSE_FILE, ORACLE_DIR, PLUGIN, REPO, check_locked_down, compose_command
 
 pytestmark = pytest.mark.build
 
@@ -148,6 +148,7 @@ def descendants(pid: int) -> list[int]:
 
 def test_the_stack_runs_locked_down(engine, tmp_path):
     docker, compose = engine["DOCKER"], json.loads(engine["COMPOSE"])
+    check_locked_down(compose, tmp_path)  # what the file says, as Compose reads it
     tag = f"dockfix-test/bot-{uuid.uuid4().hex[:8]}"
     # the stand-in bases, and deploy/Dockerfile on the Python one
     for name, text in (("python", STANDIN_PYTHON), ("redis", STANDIN_REDIS)):
