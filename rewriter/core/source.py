@@ -11,7 +11,9 @@ This module imports nothing from the package.
 from __future__ import annotations
 
 import bisect
-from typing import NamedTuple
+from array import array
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple, overload
 
 BOM = "\ufeff"
 
@@ -33,24 +35,57 @@ class Line(NamedTuple):
     end: int
 
 
+class Lines(Sequence[Line]):
+    """The physical lines of a text, as a read-only sequence of ``Line``.
+
+    Kept as three arrays of offsets, not a tuple of ``Line`` tuples: a 10 MiB
+    file of short lines has nearly two million of them, and a tuple and three
+    int objects per line cost twenty times the file's own size.  A ``Line`` is
+    made when one is asked for.
+    """
+
+    __slots__ = ("starts", "content_ends", "ends")
+
+    def __init__(self, starts: array[int], content_ends: array[int], ends: array[int]) -> None:
+        self.starts, self.content_ends, self.ends = starts, content_ends, ends
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @overload
+    def __getitem__(self, i: int) -> Line: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Line]: ...
+    def __getitem__(self, i: int | slice) -> Line | list[Line]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return Line(self.starts[i], self.content_ends[i], self.ends[i])
+
+    def __iter__(self) -> Iterator[Line]:
+        return map(Line, self.starts, self.content_ends, self.ends)
+
+
 class Source:
     """A decoded Dockerfile and the tables every consumer needs."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        lines: list[Line] = []
+        starts, content_ends, ends = array("q"), array("q"), array("q")
         pos = 0
         pieces = text.split("\n")
         if pieces[-1] == "":
             pieces.pop()  # the text ends with a newline (or is empty)
         for piece in pieces:
             end = pos + len(piece)
-            lines.append(Line(pos, end - (len(piece) - len(piece.rstrip("\r"))), end + 1))
+            starts.append(pos)
+            content_ends.append(end - (len(piece) - len(piece.rstrip("\r"))))
+            ends.append(end + 1)
             pos = end + 1
-        if lines and not text.endswith("\n"):
-            lines[-1] = lines[-1]._replace(end=len(text))
-        self.lines: tuple[Line, ...] = tuple(lines)
-        self._starts = [ln.start for ln in lines]
+        del pieces
+        if ends and not text.endswith("\n"):
+            ends[-1] = len(text)
+        self.lines = Lines(starts, content_ends, ends)
+        self._starts = starts
 
     @property
     def newline(self) -> str:

@@ -32,6 +32,7 @@ from rewriter.dockerfile.model import (
     _pairs,
     _parse_user_command,
     expand,
+    may_run,
     run_commands,
     workdir_path,
 )
@@ -558,7 +559,7 @@ def _already_nonroot(ctx: Context, info: StageInfo, command: _Command,
         return None
     for s in info.chain:
         for ins in s.stage.instructions:
-            if ins.cmd != "RUN":
+            if not may_run(ins, ("sudo",)):  # cheap: most RUNs cannot hold it
                 continue
             for c in run_commands(ins):
                 if c.argv and posixpath.basename(c.argv[0]) == "sudo":

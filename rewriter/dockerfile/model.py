@@ -272,6 +272,11 @@ def _script_texts(ins: Instruction) -> list[str]:
     return texts
 
 
+#: ``run_commands`` and ``may_run`` keep what they derive (in ``ins.derived``)
+#: only for RUNs longer than this or with heredocs; a short one's is made again.
+_UNCACHED = 256
+
+
 def run_commands(ins: Instruction) -> list[Command]:
     """Every simple command of a RUN (its line and heredoc bodies), for reading."""
     if ins.cmd != "RUN" or ins.json:
@@ -284,8 +289,9 @@ def run_commands(ins: Instruction) -> list[Command]:
             found = script.commands
         else:
             found = tuple(c for text in _script_texts(ins) for c in commands(text).commands)
-        derived["run_commands"] = found
-        ins.derived = derived
+        if ins.heredocs or len(ins.args) > _UNCACHED:  # see ``may_run``
+            derived["run_commands"] = found
+            ins.derived = derived
     return list(found)
 
 
@@ -355,6 +361,11 @@ def may_run(ins: Instruction, programs: tuple[str, ...]) -> bool:
     words and costs far more (a RUN can be thousands of lines long)."""
     if ins.cmd != "RUN" or ins.json:
         return False
+    if not ins.heredocs and len(ins.args) <= _UNCACHED:
+        # short: made again each time, not kept (a 10 MiB file of one-word RUNs
+        # would keep two million dictionaries)
+        text = ins.args.translate(_UNQUOTE)
+        return any(p in text for p in programs)
     derived = ins.derived if ins.derived is not None else {}
     bare = derived.get("bare")
     if bare is None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+import sys
 from typing import NamedTuple
 
 from rewriter.core import language
@@ -93,18 +94,22 @@ class Instruction:
     """One instruction, ``ONBUILD`` included (its own is ``sub``).  Compared by
     identity, like every tree node."""
 
-    __slots__ = ("keyword", "span", "header_end", "start_line", "end_line", "logical",
-                 "segments", "keyword_at", "flags", "args_at", "args", "json", "values",
+    # What the line table already knows (the span, the header's end) is read
+    # from it when asked, and a one-line instruction's logical line from the
+    # text: a 10 MiB file of one-word RUNs has nearly two million instructions,
+    # and every object kept per instruction costs about ten times its line.
+    __slots__ = ("keyword", "_source", "start_line", "end_line", "_header_line", "_logical",
+                 "_segs", "keyword_at", "flags", "args_at", "args", "json", "values",
                  "heredocs", "sub", "_seg_starts", "derived", "cmd")
 
     def __init__(
         self,
         keyword: str,
-        span: Span,
-        header_end: int,
+        source: Source,
         start_line: int,
         end_line: int,
-        logical: str,
+        header_line: int,
+        logical: str | None,
         segments: tuple[tuple[int, int, int], ...],
         keyword_at: int,
         flags: tuple[Flag, ...],
@@ -115,14 +120,18 @@ class Instruction:
         heredocs: tuple[Heredoc, ...] = (),
         sub: Instruction | None = None,
     ) -> None:
-        self.keyword = keyword  #: as written, e.g. ``run``
-        self.cmd = keyword.upper()  #: e.g. ``RUN``
-        self.span = span  #: first line start .. end of the last line (heredocs included)
-        self.header_end = header_end  #: end of the last continuation line, before any heredoc
+        # interned: a long file has the same few keywords a million times
+        self.keyword = sys.intern(keyword)  #: as written, e.g. ``run``
+        self.cmd = sys.intern(keyword.upper())  #: e.g. ``RUN``
+        self._source = source
         self.start_line = start_line  #: 1-based
-        self.end_line = end_line
-        self.logical = logical  #: the joined line BuildKit parses (continuations removed)
-        self.segments = segments  #: (logical start, source start, length)
+        self.end_line = end_line  #: 1-based, the last line (heredocs included)
+        self._header_line = header_line  #: 1-based, the last continuation line
+        #: the logical line; None when it is one segment of the text (see ``logical``)
+        self._logical = logical
+        #: ``segments`` with source starts relative to the span's start: the
+        #: same few tuples for every one-line instruction (shared, see ``parse``)
+        self._segs = segments
         self.keyword_at = keyword_at  #: logical offset of the keyword
         self.flags = flags
         self.args_at = args_at  #: logical offset of the (trimmed) arguments
@@ -136,22 +145,49 @@ class Instruction:
         #: asks (e.g. its shell commands); nothing in this module reads it
         self.derived: dict[str, object] | None = None
 
+    @property
+    def span(self) -> Span:
+        """First line start .. end of the last line (heredocs included)."""
+        lines = self._source.lines
+        return Span(lines.starts[self.start_line - 1], lines.ends[self.end_line - 1])
+
+    @property
+    def header_end(self) -> int:
+        """End of the last continuation line, before any heredoc."""
+        return self._source.lines.ends[self._header_line - 1]
+
+    @property
+    def logical(self) -> str:
+        """The joined line BuildKit parses (continuations removed)."""
+        if self._logical is not None:
+            return self._logical
+        _, rel, length = self._segs[0]
+        at = self._source.lines.starts[self.start_line - 1] + rel
+        return self._source.text[at : at + length]
+
     def __repr__(self) -> str:
         return (f"Instruction(keyword={self.keyword!r}, span={self.span!r}, "
                 f"start_line={self.start_line!r}, end_line={self.end_line!r}, "
                 f"logical={self.logical!r})")
 
+    @property
+    def segments(self) -> tuple[tuple[int, int, int], ...]:
+        """(logical start, source start, length) of each piece of the logical line."""
+        at = self._source.lines.starts[self.start_line - 1]
+        return tuple((lstart, at + rel, length) for lstart, rel, length in self._segs)
+
     def src(self, loffset: int) -> int:
         """Source offset of the logical character at ``loffset``."""
-        segs = self.segments
+        segs = self._segs
         if len(segs) == 1:
             i = 0
         else:
             if self._seg_starts is None:
                 self._seg_starts = [s[0] for s in segs]
             i = max(bisect.bisect_right(self._seg_starts, loffset) - 1, 0)
-        lstart, sstart, length = segs[i]
-        return sstart + min(max(loffset - lstart, 0), length)
+        lstart, rel, length = segs[i]
+        at = self._source.lines.starts[self.start_line - 1]
+        return at + rel + min(max(loffset - lstart, 0), length)
 
     def src_end(self, loffset: int) -> int:
         """Source offset just after the logical character at ``loffset - 1``."""
@@ -630,17 +666,21 @@ def _check_name_val(rest: str, key: str, escape: str) -> None:
 def parse(text: str) -> Dockerfile:
     """Parse ``text``; raises ``ParseError`` where BuildKit's parser would."""
     src = Source(text)
-    lines = src.lines
+    # the line table's arrays, read directly: a Line per line would cost a tuple each
+    starts, content_ends, ends = src.lines.starts, src.lines.content_ends, src.lines.ends
     d = _Directives()
     nodes: list[Instruction | Trivia] = []
-    n = len(lines)
+    n = len(starts)
     i = 0
     has_bom = text.startswith(BOM)
     dangling: int | None = None
+    #: the relative segment tables made so far: most instructions have one line,
+    #: and their tables repeat (``(0, 0, 5)`` for every ``RUN a``)
+    shared: dict[tuple[tuple[int, int, int], ...], tuple[tuple[int, int, int], ...]] = {}
     while i < n:
-        ln = lines[i]
-        content_start = ln.start + (1 if i == 0 and has_bom else 0)
-        raw = text[content_start : ln.content_end]
+        line_start = starts[i]
+        content_start = line_start + (1 if i == 0 and has_bom else 0)
+        raw = text[content_start : content_ends[i]]
         token = _lstrip(raw)
         token_at = content_start + (len(raw) - len(token))
         is_comment = token.startswith("#")
@@ -650,7 +690,7 @@ def parse(text: str) -> Dockerfile:
         first = content if cut < 0 else content[:cut]
         if cut < 0 and first == "":
             kind = "directive" if is_directive else ("comment" if is_comment else "blank")
-            nodes.append(Trivia(kind, Span(ln.start, ln.end)))
+            nodes.append(Trivia(kind, Span(line_start, ends[i])))
             i += 1
             continue
         start_line = i
@@ -660,8 +700,8 @@ def parse(text: str) -> Dockerfile:
         eol = cut < 0
         i += 1
         while not eol and i < n:
-            ln2 = lines[i]
-            raw2 = text[ln2.start : ln2.content_end]
+            start2 = starts[i]
+            raw2 = text[start2 : content_ends[i]]
             i += 1
             bare = _lstrip(raw2)
             if not bare or bare[0] == "#":  # blank and comment lines are skipped
@@ -669,65 +709,72 @@ def parse(text: str) -> Dockerfile:
             cut = _continuation_at(raw2, d.escape)
             part = raw2 if cut < 0 else raw2[:cut]
             eol = cut < 0
-            segments.append((llen, ln2.start, len(part)))
+            segments.append((llen, start2, len(part)))
             logical.append(part)
             llen += len(part)
         if not eol:
             dangling = start_line + 1
         line = "".join(logical)
-        header_end = lines[i - 1].end
+        header_line = i
         node = _parse_node(line, 0, d.escape, start_line + 1)
         heredocs: list[Heredoc] = []
         target = node.sub if node.keyword.lower() == "onbuild" and node.sub else node
         if target.keyword.lower() in _HEREDOC_CMDS and not target.json and "<<" in line:
             for name, chomp, expand, fd in heredocs_in(line):
-                body_start = lines[i].start if i < n else len(text)
+                body_start = starts[i] if i < n else len(text)
                 body: list[str] = []
                 terminated = False
                 while i < n:
-                    ln3 = lines[i]
+                    start3, end3 = starts[i], ends[i]
+                    cand = text[start3 : content_ends[i]]
                     i += 1
-                    cand = text[ln3.start : ln3.content_end]
                     if chomp:
                         cand = cand.lstrip("\t")
                     if cand == name:
                         heredocs.append(
                             Heredoc(
                                 name, chomp, expand, fd,
-                                Span(body_start, ln3.start), Span(ln3.start, ln3.end),
+                                Span(body_start, start3), Span(start3, end3),
                                 "".join(body),
                             )
                         )
                         terminated = True
                         break
-                    body.append(text[ln3.start : ln3.end].rstrip("\n") + "\n")
+                    body.append(text[start3 : end3].rstrip("\n") + "\n")
                 if not terminated:
                     raise ParseError("unterminated heredoc", start_line + 1)
-        end = lines[i - 1].end
-        nodes.append(_make_instruction(node, tuple(segments), line, lines[start_line].start,
-                                       end, header_end, start_line + 1, i, tuple(heredocs)))
+        start = starts[start_line]
+        rel = tuple((lstart, at - start, length) for lstart, at, length in segments)
+        if len(rel) == 1:
+            rel = shared.setdefault(rel, rel)
+        # equal ints as one object each (most instructions are one line)
+        first_line = start_line + 1
+        last_line = first_line if i == first_line else i
+        header_line = last_line if header_line == last_line else header_line
+        nodes.append(_make_instruction(node, rel, None if len(rel) == 1 else line, src,
+                                       first_line, last_line, header_line, tuple(heredocs)))
     return _assemble(src, nodes, d, has_bom, dangling)
 
 
 def _make_instruction(
     node: _Node,
     segments: tuple[tuple[int, int, int], ...],
-    line: str,
-    start: int,
-    end: int,
-    header_end: int,
+    line: str | None,
+    source: Source,
     start_line: int,
     end_line: int,
+    header_line: int,
     heredocs: tuple[Heredoc, ...],
 ) -> Instruction:
-    ins = Instruction(node.keyword, Span(start, end), header_end, start_line, end_line, line,
+    """``line``: the logical line, or None when it is ``segments``' one segment."""
+    ins = Instruction(node.keyword, source, start_line, end_line, header_line, line,
                       segments, node.keyword_at, (), node.args_at, node.args, node.json,
                       node.values, heredocs)
     if node.flags:
         ins.flags = tuple(Flag(w, Span(ins.src(s), ins.src_end(e))) for w, s, e in node.flags)
     if node.sub is not None:
-        ins.sub = _make_instruction(node.sub, segments, line, start, end, header_end,
-                                    start_line, end_line, heredocs)
+        ins.sub = _make_instruction(node.sub, segments, line, source, start_line, end_line,
+                                    header_line, heredocs)
     return ins
 
 

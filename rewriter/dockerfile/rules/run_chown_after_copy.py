@@ -111,10 +111,11 @@ def check(ctx: Context) -> Iterator[Violation | Decline]:
     info = ctx.model.runtime
     if info is None or info.family.name == "windows":
         return
-    steps = [(s, i) for s in reversed(info.chain) for i in s.stage.instructions]
+    chain = list(reversed(info.chain))
     chowns: list[tuple[int, list[Command], int]] = []  #: (step, its commands, command)
     foreign = False  # a SHELL before this step made RUN something other than a POSIX shell
-    for n, (_, run) in enumerate(steps):
+    runs = (i for s in chain for i in s.stage.instructions)
+    for n, run in enumerate(runs):
         if run.cmd == "SHELL" and run.values:
             foreign = posixpath.basename(run.values[0]) not in _POSIX_SHELLS
             continue
@@ -126,6 +127,10 @@ def check(ctx: Context) -> Iterator[Violation | Decline]:
         cmds = list(script.commands)
         chowns += [(n, cmds, k) for k, cmd in enumerate(cmds)
                    if cmd.words[0].text in ("chown", "/bin/chown", "/usr/bin/chown")]
+    if not chowns:
+        return
+    # (stage, instruction) of every step: made only now, as most files have no chown
+    steps = [(s, i) for s in chain for i in s.stage.instructions]
     # each path a chown names is looked for over the steps before it and the
     # RUN's other commands: the work is their product, kept under the bound
     if sum((n + len(cmds)) * max(1, len(cmds[k].words) - 1) for n, cmds, k in chowns) > (
