@@ -99,3 +99,14 @@ def test_fixture(before: Path) -> None:
 def test_every_rule_folder_has_fixtures() -> None:
     for folder in ENGINE_FOLDERS:
         assert list((ROOT / folder).glob("*.before.Dockerfile")), folder
+
+
+def test_no_test_regenerates_goldens() -> None:
+    """Expected outputs are reviewed, never rewritten by a test run: no test
+    module reads a switch that would make it write them (they are rewritten
+    only by ``scripts/update_rule_fixtures.py``)."""
+    tests = Path(__file__).resolve().parent
+    switch = "DOCKFIX_" + "UPDATE"  # spelled in two parts: this file is scanned too
+    readers = [str(p.relative_to(tests)) for p in sorted(tests.rglob("*.py"))
+               if switch in p.read_text(encoding="utf-8")]
+    assert readers == []

@@ -9,14 +9,14 @@ expectations: ``expect-codes`` (the codes found in the input, in order) and
 ``ast`` and compile; every output keeps its line endings and is stable (a
 second run changes nothing).
 
-Regenerate the ``.after`` files with ``DOCKFIX_UPDATE_FIXTURES=1`` and review
-the diff.
+The ``.after`` files are reviewed expectations: a test run never writes
+them.  ``python scripts/update_rule_fixtures.py`` rewrites them from current
+behaviour, for a change meant to alter the output; then review the diff.
 """
 
 from __future__ import annotations
 
 import ast
-import os
 import sys
 from pathlib import Path
 
@@ -31,7 +31,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "python"
-UPDATE = os.environ.get("DOCKFIX_UPDATE_FIXTURES") == "1"
 CASES = sorted(ROOT.glob("*/*.before.*"))
 #: fixture folders of rules of another language than Python
 LANGUAGES = {"worker_as_root": "celery-worker"}
@@ -57,11 +56,6 @@ def test_fixture(before: Path) -> None:
     after_path = before.with_name(before.name.replace(".before.", ".after."))
     result = fix_text(text, settings, str(before), language=language)
     assert result.error is None, result.error
-    if UPDATE:
-        if result.changed:
-            after_path.write_bytes(result.fixed.encode("utf-8"))
-        elif after_path.exists():
-            after_path.unlink()
     expected = after_path.read_bytes().decode("utf-8") if after_path.exists() else text
     assert result.fixed == expected
     if "expect-codes" in case:
