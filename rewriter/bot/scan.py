@@ -236,7 +236,9 @@ def _read_bytes(repo: str, path: str, limit: int) -> bytes | None:
     return data
 
 
-def _fix(repo: str, path: str, text: str, reads: Reads) -> tuple[FileOutcome, str | None]:
+def _fix(repo: str, path: str, text: str, reads: Reads | None = None
+         ) -> tuple[FileOutcome, str | None]:
+    reads = Reads() if reads is None else reads
     root = os.path.realpath(repo)
     directory = os.path.dirname(os.path.join(root, *path.split("/")))
     try:
