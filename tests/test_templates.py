@@ -2,7 +2,7 @@
 
 Each ``templates/adduser/<name>.Dockerfile.j2`` is rendered with the settings'
 defaults and compared with ``tests/fixtures/templates/<name>.Dockerfile``
-(STYLE.md 4); every render must parse back as exactly one RUN, with either
+(see tests/fixtures/README.md); every render must parse back as exactly one RUN, with either
 escape character and either newline.
 """
 
@@ -97,7 +97,7 @@ def test_rendered_command_is_valid_shell(name: str) -> None:
 
 
 def test_busybox_gecos_is_never_the_group() -> None:
-    # PITFALLS #11: BusyBox adduser's -g is GECOS; the group goes with -G.
+    # docs/pitfalls.md #11: BusyBox adduser's -g is GECOS; the group goes with -G.
     for name in ("alpine", "busybox"):
         words = shlex.split(_one_run(render(name, **DEFAULTS)).args)
         adduser = words[words.index("adduser"):]
@@ -108,7 +108,7 @@ def test_busybox_gecos_is_never_the_group() -> None:
 
 
 def test_useradd_never_writes_lastlog() -> None:
-    # PITFALLS #12: a high uid without -l/--no-log-init makes a huge sparse lastlog.
+    # docs/pitfalls.md #12: a high uid without -l/--no-log-init makes a huge sparse lastlog.
     for name in ("debian", "rhel", "rhel-minimal", "suse"):
         args = _one_run(render(name, **DEFAULTS)).args
         useradd = args[args.index("useradd"):]
@@ -116,7 +116,7 @@ def test_useradd_never_writes_lastlog() -> None:
 
 
 def test_minimal_images_get_shadow_utils() -> None:
-    # PITFALLS #11: ubi-minimal lacks shadow-utils.
+    # docs/pitfalls.md #11: ubi-minimal lacks shadow-utils.
     args = _one_run(render("rhel-minimal", **DEFAULTS)).args
     assert "microdnf install -y shadow-utils" in args
     assert args.index("shadow-utils") < args.index("groupadd")

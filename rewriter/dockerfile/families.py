@@ -77,7 +77,7 @@ class ImageInfo:
     default_user: str | None  #: what the image's own USER says; None or 'root': root
     users: Mapping[str, int] = field(hash=False)  #: non-root users the image ships (read-only)
     used_uids: frozenset[int]  #: uids taken in the image: never create a user with one
-    privilege_drop: bool  #: starts as root and drops privileges itself (PITFALLS #3)
+    privilege_drop: bool  #: starts as root and drops privileges itself (docs/pitfalls.md #3)
     #: True when only naming conventions (a tag like ``-alpine``, a repository named
     #: ``*/ubuntu``) gave the family: users and default_user are then unknown.
     guessed: bool = False
