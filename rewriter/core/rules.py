@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from rewriter.core.edits import Applicability, Fix
 from rewriter.core.language import Language
 from rewriter.core.source import Span
 
-__all__ = ["INFO_REASONS", "REGISTRY", "Decline", "Registry", "Rule", "Violation"]
+__all__ = ["INFO_REASONS", "REGISTRY", "Decline", "Registry", "Rule", "Violation", "rule_of", "rules_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,19 @@ class Rule:
     applicability: Applicability | None
     doc: str  #: ``CODE name`` line, then Markdown sections (see ``report.ruledocs``)
     check: Check
+
+
+def rule_of(module: ModuleType, language: str) -> Rule:
+    """The ``Rule`` a rule module defines: its ``CODE``, ``NAME``, ``PRIORITY``,
+    ``FIX_APPLICABILITY`` and ``check``, documented by its docstring."""
+    return Rule(code=module.CODE, name=module.NAME, language=language,
+                priority=module.PRIORITY, applicability=module.FIX_APPLICABILITY,
+                doc=module.__doc__ or "", check=module.check)
+
+
+def rules_of(modules: Iterable[ModuleType], language: str) -> tuple[Rule, ...]:
+    """The rules the modules define, by priority."""
+    return tuple(sorted((rule_of(m, language) for m in modules), key=lambda r: r.priority))
 
 
 class Registry:

@@ -16,6 +16,11 @@ MAX_ID = 2**31 - 2
 NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 
 
+def is_id(value: object, low: int = 0) -> bool:
+    """``value`` is a user or group id from ``low`` to ``MAX_ID`` (an int, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= MAX_ID
+
+
 @dataclass(frozen=True)
 class Settings:
     uid: int = 10001  #: uid of the user dockfix creates

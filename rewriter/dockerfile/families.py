@@ -26,7 +26,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from rewriter.core.settings import MAX_ID
+from rewriter.core.settings import is_id
+from rewriter.dockerfile import shell
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -146,8 +147,8 @@ def evidence(run_commands: Iterable[str]) -> tuple[frozenset[str], frozenset[str
     strong: set[str] = set()
     weak: set[str] = set()
     for text in run_commands:
-        for words in _commands(re.sub(_RUN_PREFIX, "", text, count=1)):
-            _evidence(words, strong, weak)
+        for program, args in shell.programs(text):
+            _evidence(program, args, strong, weak)
     return frozenset(strong), frozenset(weak)
 
 
@@ -499,7 +500,7 @@ def _users(value: object, where: str) -> dict[str, int]:
 
 
 def _uid(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
+    return is_id(value)
 
 
 def _str_list(value: object) -> bool:
@@ -537,15 +538,6 @@ _STRONG = {
 }
 #: rpm is also SUSE's; used only when no package manager says more.
 _WEAK = {"rpm": "rhel"}
-#: Words that run the command after them (their options are skipped too).
-_PREFIXES = frozenset({"sudo", "exec", "env", "nohup", "time", "nice", "xargs",
-                       "then", "do", "else", "elif", "if", "while", "until", "!"})
-_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
-_ASSIGNMENT = r"[A-Za-z_][A-Za-z0-9_]*="
-_SEPARATORS = r"\$\(|&&|\|\||[;&|()`{}\n]"
-_CONTINUATION = r"\\\r?\n"
-#: A leading ``RUN --flag=...`` when the caller passes whole instructions.
-_RUN_PREFIX = r"(?i)\A\s*RUN(?:\s+--\S+)*\s+"
 #: BusyBox adduser: -D no password, -S system, -H no home (Debian's adduser has no
 #: short options; on Fedora-likes adduser is useradd, where these are errors).
 _BUSYBOX_ADDUSER = r"-[A-Za-z]*[DSH][A-Za-z]*"
@@ -553,57 +545,13 @@ _BUSYBOX_ADDUSER = r"-[A-Za-z]*[DSH][A-Za-z]*"
 _BUSYBOX_ADDGROUP = r"-[A-Za-z]*[Sg][A-Za-z]*"
 
 
-def _commands(text: str) -> Iterable[list[str]]:
-    """The simple commands in a shell text, as word lists, quotes stripped."""
-    text = re.sub(_CONTINUATION, " ", text)
-    for part in re.split(_SEPARATORS, text):
-        words = [w.strip("'\"[],") for w in part.split()]
-        words = [w for w in words if w]
-        if words:
-            yield words
-
-
-def _evidence(words: list[str], strong: set[str], weak: set[str]) -> None:
-    while True:  # a loop, not recursion, into ``sh -c "..."``: it may nest a thousand times
-        inner = _evidence_of(words, strong, weak)
-        if inner is None:
-            return
-        words = inner
-
-
-def _evidence_of(words: list[str], strong: set[str], weak: set[str]) -> list[str] | None:
-    """Note what the command ``words`` points to; the words of the command it
-    runs through a shell (``sh -c ...``), if it does."""
-    i, n = 0, len(words)
-    while i < n:
-        w = words[i]
-        if re.match(_ASSIGNMENT, w):
-            i += 1
-        elif w in _PREFIXES:
-            i += 1
-            while i < n and words[i].startswith("-"):
-                i += 1
-        elif w == "command":
-            if i + 1 < n and words[i + 1].startswith("-"):
-                return None  # command -v X: a test, not a run
-            i += 1
-        else:
-            break
-    if i >= n:
-        return None
-    cmd = words[i].rsplit("/", 1)[-1]
-    args = words[i + 1 :]
-    if cmd in _SHELLS:
-        for j, a in enumerate(args):
-            if a.startswith("-") and "c" in a[1:] and not a.startswith("--"):
-                return args[j + 1 :]
-        return None
-    if cmd in _STRONG:
-        strong.add(_STRONG[cmd])
-    elif cmd in _WEAK:
-        weak.add(_WEAK[cmd])
-    elif cmd == "adduser" and any(re.fullmatch(_BUSYBOX_ADDUSER, a) for a in args):
+def _evidence(program: str, args: list[str], strong: set[str], weak: set[str]) -> None:
+    """Note what running ``program`` with ``args`` says about the family."""
+    if program in _STRONG:
+        strong.add(_STRONG[program])
+    elif program in _WEAK:
+        weak.add(_WEAK[program])
+    elif program == "adduser" and any(re.fullmatch(_BUSYBOX_ADDUSER, a) for a in args):
         weak.add("alpine")
-    elif cmd == "addgroup" and any(re.fullmatch(_BUSYBOX_ADDGROUP, a) for a in args):
+    elif program == "addgroup" and any(re.fullmatch(_BUSYBOX_ADDGROUP, a) for a in args):
         weak.add("alpine")
-    return None

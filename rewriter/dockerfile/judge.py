@@ -36,7 +36,7 @@ from rewriter.dockerfile.model import (
     run_commands,
     workdir_path,
 )
-from rewriter.dockerfile.shell import commands
+from rewriter.dockerfile.shell import commands, form_words
 from rewriter.dockerfile.syntax import Instruction, ParseError, parse
 from rewriter.io.context import BuildContext, ancestors, dockerfile_dir
 
@@ -199,7 +199,7 @@ def _command(info: StageInfo) -> _Command:
         if part is None:
             continue
         ins, s = part
-        vals = list(ins.values) if ins.json else ins.args.split()
+        vals = form_words(ins)
         words += [expand(v, s.env)[0] for v in vals]
     program = ""
     for w in words:
@@ -843,11 +843,11 @@ def _base_image(ctx: Context, info: StageInfo, command: _Command,
     entry = next((i for s in info.chain for i in s.stage.instructions if i.cmd == "ENTRYPOINT"),
                  None)
     if entry is not None:
-        words = list(entry.values) if entry.json else entry.args.split()
+        words = form_words(entry)
         if words and not re.search(r"(?:^|[-_/])entrypoint(?:\.sh)?$|^docker-.*-entrypoint$",
                                    words[0]):
             return None
-    args = [w for w in (list(command.ins.values) if command.ins.json else command.ins.args.split())
+    args = [w for w in form_words(command.ins)
             if w not in _WRAPPERS or w in ("bash", "sh", "/bin/bash", "/bin/sh")]
     prog = _program_name(args[0]) if args else ""
     bare = prog in k.interpreters and len(args) <= 2 and not any(

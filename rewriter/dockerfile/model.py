@@ -374,6 +374,14 @@ def may_run(ins: Instruction, programs: tuple[str, ...]) -> bool:
     return any(p in bare for p in programs)  # type: ignore[operator]
 
 
+def commands_named(ins: Instruction, program: str) -> Iterator[Command]:
+    """The commands of the RUN ``ins`` that run ``program`` (``Command.name``)."""
+    if may_run(ins, (program,)):
+        for cmd in run_commands(ins):
+            if cmd.name == program:
+                yield cmd
+
+
 def _collect_users(info: StageInfo, ins: Instruction) -> None:
     if not may_run(ins, _USER_TOOLS):
         return

@@ -1,11 +1,18 @@
 """Just enough shell to read ``RUN`` lines: simple commands and ``&&`` chains.
 
-``commands(text)`` splits a shell-form ``RUN`` (its logical line, after the
-keyword and flags) into simple commands with their words and where each one
-starts and ends, and the operator that joins it to the previous one.  Anything
-it cannot follow for certain (command substitution, subshells, compound
-commands, here-documents, unbalanced quotes) marks the result ``opaque``: rules
-may still look at it to *find* things, but must not edit it.
+Every reading of shell text in dockfix is here:
+
+* ``commands(text)`` splits a shell-form ``RUN`` (its logical line, after the
+  keyword and flags) into simple commands with their words and where each one
+  starts and ends, and the operator that joins it to the previous one.  Anything
+  it cannot follow for certain (command substitution, subshells, compound
+  commands, here-documents, unbalanced quotes) marks the result ``opaque``: rules
+  may still look at it to *find* things, but must not edit it.
+* ``programs(text)`` is the loose reading for *guessing*: the programs a text
+  runs, looked for everywhere a command may start (inside ``$(...)``,
+  subshells, ``if``/``then`` and ``sh -c "..."`` too), with their arguments.
+* ``form_words(ins)`` the words of a ``CMD``/``ENTRYPOINT``: its JSON array, or
+  its shell form split on blanks.
 
 This is string work only: nothing is ever executed or evaluated.
 """
@@ -15,6 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from rewriter.dockerfile.syntax import Instruction
@@ -205,3 +213,67 @@ def run_script(ins: object) -> Script | None:
     if ins.cmd != "RUN" or ins.json or ins.heredocs:
         return None
     return _commands(ins.args, "\\", ins.args_at)
+
+
+def form_words(ins: Instruction) -> list[str]:
+    """The words of a ``CMD`` or ``ENTRYPOINT``: its JSON array, or its shell form
+    split on blanks (enough to name the program it starts)."""
+    return list(ins.values) if ins.json else ins.args.split()
+
+
+# --------------------------------------------------------------------------------
+# The loose reading: programs a text runs
+# --------------------------------------------------------------------------------
+
+#: Words that run the command after them (their options are skipped too).
+_PREFIXES = frozenset({"sudo", "exec", "env", "nohup", "time", "nice", "xargs",
+                       "then", "do", "else", "elif", "if", "while", "until", "!"})
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
+_SEPARATORS = re.compile(r"\$\(|&&|\|\||[;&|()`{}\n]")
+_CONTINUATION = re.compile(r"\\\r?\n")
+#: A leading ``RUN --flag=...`` when the caller passes whole instructions.
+_RUN_PREFIX = re.compile(r"(?i)\A\s*RUN(?:\s+--\S+)*\s+")
+
+
+def programs(text: str) -> Iterator[tuple[str, list[str]]]:
+    """``(program, arguments)`` of every command ``text`` runs, the program
+    without its directory (``/sbin/apk`` is ``apk``).
+
+    Only words in command position count: past assignments and the words that
+    run the command after them (``sudo``, ``env``, ``then``, ...), and into
+    ``sh -c "..."``; ``command -v X`` is a test and runs nothing.  The text is
+    split at every operator, quote-blind, so this is for finding, never for
+    editing (``commands`` is the exact reading)."""
+    text = _CONTINUATION.sub(" ", _RUN_PREFIX.sub("", text, count=1))
+    for part in _SEPARATORS.split(text):
+        words = [w for w in (w.strip("'\"[],") for w in part.split()) if w]
+        while words:  # a loop, not recursion, into ``sh -c "..."``: it may nest a thousand times
+            found = _program(words)
+            if found is None:
+                break
+            program, args = found
+            if program not in _SHELLS:
+                yield program, args
+                break
+            words = next((args[j + 1:] for j, a in enumerate(args)
+                          if a.startswith("-") and "c" in a[1:] and not a.startswith("--")), [])
+
+
+def _program(words: list[str]) -> tuple[str, list[str]] | None:
+    """The program in command position in ``words`` and its arguments, or None."""
+    i, n = 0, len(words)
+    while i < n:
+        w = words[i]
+        if _ASSIGNMENT.match(w):
+            i += 1
+        elif w in _PREFIXES:
+            i += 1
+            while i < n and words[i].startswith("-"):
+                i += 1
+        elif w == "command":
+            if i + 1 < n and words[i + 1].startswith("-"):
+                return None  # command -v X: a test, not a run
+            i += 1
+        else:
+            return w.rsplit("/", 1)[-1], words[i + 1:]
+    return None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jinja2
 
-from rewriter.core.settings import MAX_ID, NAME
+from rewriter.core.settings import MAX_ID, NAME, is_id
 
 __all__ = ["available", "own_dirs", "render", "templates_dir"]
 
@@ -56,7 +56,7 @@ def render(
         if not isinstance(name, str) or not NAME.fullmatch(name):
             raise ValueError(f"bad {what} name {name!r}: must match {NAME.pattern}")
     for what, value in (("uid", uid), ("gid", gid)):
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
+        if not is_id(value, 1):
             raise ValueError(f"bad {what} {value!r}: must be an integer in 1..{MAX_ID}")
     if escape not in ("\\", "`"):
         raise ValueError(f"bad escape character {escape!r}: must be '\\\\' or '`'")
@@ -64,12 +64,9 @@ def render(
         raise ValueError(f"bad newline {newline!r}: must be '\\n' or '\\r\\n'")
     if isinstance(dirs, str) or isinstance(trees, str):
         raise ValueError("dirs and trees must be sequences of paths, not one string")
-    quoted = [shlex.quote(d) for d in _clean_dirs(dirs)]
-    quoted_trees = [shlex.quote(d) for d in _clean_dirs(trees)]
-
+    own = ownership_commands(_clean_dirs(dirs), f"{uid}:{gid}", _clean_dirs(trees))
     text = _env().get_template(f"adduser/{template}{_SUFFIX}").render(
-        user=user, group=group, uid=uid, gid=gid, dirs=quoted, trees=quoted_trees,
-        escape=escape
+        user=user, group=group, uid=uid, gid=gid, own=own, escape=escape
     )
     if not (text.startswith("RUN ") and text.endswith("\n") and "\r" not in text):
         raise AssertionError(f"template {template!r} must render one RUN ending in a newline")
@@ -116,14 +113,28 @@ def own_dirs(dirs: Sequence[str], owner: str, newline: str = "\n",
     ``owner`` (``uid``, ``uid:gid`` or names) the directories ``dirs``
     (absolute paths, quoted here), and with ``chown -R`` the ``trees`` (the
     app's WORKDIR: it writes beside its code), ending in ``newline``."""
+    return "RUN " + " && ".join(ownership_commands(dirs, owner, trees, one_mkdir=True)) + newline
+
+
+def ownership_commands(dirs: Sequence[str], owner: str, trees: Sequence[str] = (),
+                       *, one_mkdir: bool = False) -> list[str]:
+    """The shell commands that create ``dirs`` and ``trees`` (absolute paths,
+    quoted here) and give them to ``owner``: ``chown`` for the directories
+    themselves, ``chown -R`` for the trees.  With ``one_mkdir`` a single
+    ``mkdir -p`` creates them all (a ``RUN`` of its own); otherwise each group
+    gets its own ``mkdir -p`` (the tail of a user block, a command a line)."""
     plain = [d for d in dirs if d not in trees]
-    paths = " ".join(shlex.quote(d) for d in [*plain, *trees])
-    text = f"RUN mkdir -p {paths}"
-    if plain:
-        text += f" && chown {owner} {' '.join(shlex.quote(d) for d in plain)}"
-    if trees:
-        text += f" && chown -R {owner} {' '.join(shlex.quote(d) for d in trees)}"
-    return text + newline
+    groups = [(paths, chown) for paths, chown in ((plain, "chown"), (trees, "chown -R")) if paths]
+    commands = [f"mkdir -p {_quoted([*plain, *trees])}"] if one_mkdir else []
+    for paths, chown in groups:
+        if not one_mkdir:
+            commands.append(f"mkdir -p {_quoted(paths)}")
+        commands.append(f"{chown} {owner} {_quoted(paths)}")
+    return commands
+
+
+def _quoted(paths: Sequence[str]) -> str:
+    return " ".join(shlex.quote(p) for p in paths)
 
 
 def _clean_dirs(dirs: Sequence[str]) -> list[str]:

@@ -32,7 +32,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from rewriter.core.settings import MAX_ID, NAME, Settings
+from rewriter.core.settings import MAX_ID, NAME, Settings, is_id
 
 DOCKFIX_TOML = ".dockfix.toml"
 PYPROJECT_TOML = "pyproject.toml"
@@ -63,7 +63,7 @@ class Config:
 def _int(value: object, low: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected an integer, got {value!r}")
-    if not low <= value <= MAX_ID:
+    if not is_id(value, low):
         extra = " (0 is root)" if low == 1 and value == 0 else ""
         raise ValueError(f"expected {what} from {low} to {MAX_ID}{extra}, got {value}")
     return value

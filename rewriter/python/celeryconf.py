@@ -1,7 +1,7 @@
 """A Python file's Celery configuration, read with libcst.
 
-``read(text)`` parses the file (libcst for the tree, Python's own ``ast`` to
-be sure it is Python 3 as the interpreter reads it) and finds every place a
+``read(text)`` parses the file with libcst (``rewriter.python.language.parse``
+first makes sure it is Python 3 as the interpreter reads it) and finds every place a
 Celery setting the rules care about is written, in each of the ways Celery
 reads one:
 
@@ -38,13 +38,9 @@ from rewriter.python.names import CANONICAL, CELERY_KWARGS
 
 
 def read(text: str) -> Config:
-    """The Celery configuration in ``text``; raises ``PythonParseError``."""
-    try:
-        ast.parse(text)
-    except SyntaxError as exc:
-        raise PythonParseError(f"not Python 3: {exc.msg}", exc.lineno or 1) from None
-    except (ValueError, MemoryError, RecursionError) as exc:
-        raise PythonParseError(f"not Python 3: {exc}", 1) from None
+    """The Celery configuration in ``text`` (which ``rewriter.python.language.parse``
+    has already checked is Python 3, with the interpreter's own ``ast``); raises
+    ``PythonParseError``."""
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:

@@ -10,7 +10,8 @@ from conftest import missing
 from rewriter.dockerfile import crosscheck
 from rewriter.core.edits import Applicability
 from rewriter.core.engine import fix_text as fix_with
-from rewriter.dockerfile.rules import rule_of, run_chown_after_copy
+from rewriter.core.rules import rule_of
+from rewriter.dockerfile.rules import LANGUAGE, run_chown_after_copy
 from rewriter.dockerfile.rules._types import Violation
 from rewriter.core.settings import Settings
 
@@ -19,7 +20,7 @@ CASES = sorted(FIXTURES.glob("*.before.Dockerfile"))
 UNSAFE = Settings(unsafe_fixes=True)
 
 
-RULE = rule_of(run_chown_after_copy)
+RULE = rule_of(run_chown_after_copy, LANGUAGE)
 
 
 def fix_text(text: str, settings: Settings | None = None):  # type: ignore[no-untyped-def]

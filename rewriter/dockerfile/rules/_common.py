@@ -9,13 +9,13 @@ from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Edit
 from rewriter.dockerfile.model import (
     StageInfo,
+    commands_named,
     expand,
     is_root,
-    may_run,
     numeric,
-    run_commands,
     workdir_path,
 )
+from rewriter.dockerfile.shell import form_words
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.io.context import dockerfile_dir
 
@@ -135,7 +135,7 @@ def _entrypoint_script(ctx: Context, info: StageInfo) -> tuple[str, str] | None:
     for s in reversed(info.chain):
         for ins in s.stage.instructions:
             if ins.cmd == "ENTRYPOINT" or (ins.cmd == "CMD" and program is None):
-                words = list(ins.values) if ins.json else ins.args.split()
+                words = form_words(ins)
                 words = [w for w in words if w not in ("/bin/sh", "sh", "-c", "bash", "/bin/bash",
                                                        "exec", "tini", "/sbin/tini", "--",
                                                        "/usr/bin/tini", "dumb-init")]
@@ -223,12 +223,10 @@ def _owned_by_file(info: StageInfo, path: str) -> bool:
                 dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0]).rstrip("/")
                 if dest in above:
                     return True
-            elif ins.cmd == "RUN" and may_run(ins, ("chown",)):
-                for cmd in run_commands(ins):
-                    if cmd.name == "chown" and any(
-                            posixpath.normpath(expand(a, s.env)[0]) in above
-                            for a in cmd.args_after_name() if a.startswith("/")):
-                        return True
+            elif any(posixpath.normpath(expand(a, s.env)[0]) in above
+                     for cmd in commands_named(ins, "chown")
+                     for a in cmd.args_after_name() if a.startswith("/")):
+                return True
     return False
 
 
@@ -242,11 +240,7 @@ def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
         dirs.append(wd)
     seen = set(dirs)
     for ins in info.stage.instructions:
-        if not may_run(ins, ("mkdir",)):
-            continue
-        for cmd in run_commands(ins):
-            if cmd.name != "mkdir":
-                continue
+        for cmd in commands_named(ins, "mkdir"):
             for a in cmd.args_after_name():
                 path, ok = expand(a, info.env)
                 if not ok or a.startswith("-") or not path.startswith("/"):

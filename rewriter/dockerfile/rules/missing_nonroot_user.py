@@ -109,6 +109,18 @@ def _shared(name: str) -> bool:
     return name in _SHARED_USERS or name.startswith(("systemd-", "_"))
 
 
+def _app_user(name: str, uid: int | None) -> bool:
+    """A user the app may run as: not root, not an account made for something else."""
+    return not _shared(name) and name != "root" and uid != 0
+
+
+def _spec(name: str, uid: int | None, gid: int | None) -> str:
+    """What goes after ``USER`` for a user: ``uid:gid``, ``uid``, else the name."""
+    if uid is None:
+        return name
+    return f"{uid}:{gid}" if gid is not None else str(uid)
+
+
 @dataclass
 class Plan:
     info: StageInfo
@@ -214,21 +226,14 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     s = ctx.settings
     dirs = writable_dirs(info, workdir=fam.shell)
     # Reuse a user the file creates.
-    created = [u for u in info.known_users().values() if not _shared(u.name)
-               and u.name != "root" and u.uid != 0]
+    created = [u for u in info.known_users().values() if _app_user(u.name, u.uid)]
     if created:
         u = created[-1]
-        if u.uid is not None:
-            spec = f"{u.uid}:{u.gid}" if u.gid is not None else str(u.uid)
-        else:
-            spec = u.name
-        late, early = _split_dirs(ctx, info, spec, dirs)
-        return Plan(info, spec, _dirs_block(ctx, info, spec, late),
-                    why=f"run as `{u.name}`, the user this file creates", dirs=dirs, edits=early)
+        return _run_as(ctx, info, _spec(u.name, u.uid, u.gid), dirs,
+                       f"run as `{u.name}`, the user this file creates")
     # Reuse a user that a script the file runs creates, or that the repository's
     # own base image (another Dockerfile here) creates.
-    context_users = [u for u in script_users(ctx, info) if not _shared(u.name)
-                     and u.name != "root" and u.uid != 0]
+    context_users = [u for u in script_users(ctx, info) if _app_user(u.name, u.uid)]
     origin = "a script this file runs creates"
     if not context_users:
         sibling, sibling_user = sibling_base_users(ctx, info)
@@ -237,28 +242,17 @@ def _plan(ctx: Context) -> Plan | Decline | None:
                            f"`{info.chain[-1].base}` is built here and ends with "
                            f"`USER {sibling_user}`", line, info.name, kind="app",
                            evidence=tuple(u.evidence for u in sibling[:1]))
-        context_users = [u for u in sibling if not _shared(u.name)
-                         and u.name != "root" and u.uid != 0]
+        context_users = [u for u in sibling if _app_user(u.name, u.uid)]
         origin = f"`{info.chain[-1].base}` (built in this repository) creates"
     if context_users:
         cu = context_users[-1]
-        if cu.uid is not None:
-            spec = f"{cu.uid}:{cu.gid}" if cu.gid is not None else str(cu.uid)
-        else:
-            spec = cu.name
-        late, early = _split_dirs(ctx, info, spec, dirs)
-        return Plan(info, spec, _dirs_block(ctx, info, spec, late),
-                    why=f"run as `{cu.name}`, the user {origin} ({cu.evidence})", dirs=dirs,
-                    edits=early)
-    image_users = {k: v for k, v in info.image_users().items()
-                   if not _shared(k) and k != "root" and v != 0}
+        return _run_as(ctx, info, _spec(cu.name, cu.uid, cu.gid), dirs,
+                       f"run as `{cu.name}`, the user {origin} ({cu.evidence})")
+    image_users = {k: v for k, v in info.image_users().items() if _app_user(k, v)}
     if image_users and fam.shell:
         name, uid = next(iter(image_users.items()))
-        spec = f"{uid}:{uid}"
-        late, early = _split_dirs(ctx, info, spec, dirs)
-        return Plan(info, spec, _dirs_block(ctx, info, spec, late),
-                    why=f"run as `{name}` ({uid}), the user the base image ships", dirs=dirs,
-                    edits=early)
+        return _run_as(ctx, info, f"{uid}:{uid}", dirs,
+                       f"run as `{name}` ({uid}), the user the base image ships")
     root_image = info.chain[-1].image
     # 0 is root's, in every image (and the templates cannot create it)
     used = (root_image.used_uids if root_image else frozenset()) | {0}
@@ -323,6 +317,12 @@ def _split_dirs(ctx: Context, info: StageInfo, spec: str,
         edits.append(Edit.insert(start, indent + own_dirs(ds, spec, ctx.newline)))
         moved.update(ds)
     return [d for d in dirs if d not in moved], edits
+
+
+def _run_as(ctx: Context, info: StageInfo, spec: str, dirs: list[str], why: str) -> Plan:
+    """The plan that runs the stage as an existing user ``spec`` and gives it ``dirs``."""
+    late, early = _split_dirs(ctx, info, spec, dirs)
+    return Plan(info, spec, _dirs_block(ctx, info, spec, late), why=why, dirs=dirs, edits=early)
 
 
 def _dirs_block(ctx: Context, info: StageInfo, spec: str, dirs: list[str]) -> str:

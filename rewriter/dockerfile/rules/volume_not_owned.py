@@ -50,7 +50,7 @@ from collections.abc import Iterator
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
-from rewriter.dockerfile.model import StageInfo, expand, is_root, may_run, run_commands
+from rewriter.dockerfile.model import StageInfo, commands_named, expand, is_root
 from rewriter.dockerfile.rules._common import writable_dirs
 from rewriter.dockerfile.rules._types import Violation
 from rewriter.dockerfile.templates import own_dirs
@@ -65,19 +65,14 @@ FIX_APPLICABILITY: Applicability | None = Applicability.SAFE
 def owned_dirs(info: StageInfo) -> set[str]:
     """Directories some RUN in the stage chain chowns (``-R``: and below)."""
     out: set[str] = set()
-    for s in info.chain:
-        for ins in s.stage.instructions:
-            if not may_run(ins, ("chown",)):
-                continue
-            for cmd in run_commands(ins):
-                if cmd.name != "chown":
-                    continue
-                args = cmd.args_after_name()
-                recursive = any(a in ("-R", "--recursive") for a in args)
-                paths = [a for a in args if not a.startswith("-")][1:]
-                for p in paths:
-                    p = posixpath.normpath(p)
-                    out.add(p + "/**" if recursive else p)
+    for _, ins in info.chain_instructions("RUN"):
+        for cmd in commands_named(ins, "chown"):
+            args = cmd.args_after_name()
+            recursive = any(a in ("-R", "--recursive") for a in args)
+            paths = [a for a in args if not a.startswith("-")][1:]
+            for p in paths:
+                p = posixpath.normpath(p)
+                out.add(p + "/**" if recursive else p)
     return out
 
 

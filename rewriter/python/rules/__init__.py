@@ -10,32 +10,13 @@ them imports libcst.
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from rewriter.core.rules import Rule
-from rewriter.python.rules import (
-    accept_content,
-    auth_without_security,
-    broker_password,
-    broker_without_tls,
-    insecure_serializer,
-)
+from rewriter.core.rules import Rule, rules_of
+from rewriter.python.rules import accept_content, auth_without_security
+from rewriter.python.rules import broker_password, broker_without_tls, insecure_serializer
 
 #: The language the rules read (``rewriter.python.language.NAME``).
 LANGUAGE = "python"
 
 
-def rule_of(module: ModuleType) -> Rule:
-    """The ``Rule`` a rule module defines."""
-    return Rule(code=module.CODE, name=module.NAME, language=LANGUAGE,
-                priority=module.PRIORITY, applicability=module.FIX_APPLICABILITY,
-                doc=module.__doc__ or "", check=module.check)
-
-
-RULES: tuple[Rule, ...] = tuple(
-    sorted(
-        (rule_of(m) for m in (insecure_serializer, accept_content, auth_without_security,
-                              broker_password, broker_without_tls)),
-        key=lambda r: r.priority,
-    )
-)
+RULES: tuple[Rule, ...] = rules_of((insecure_serializer, accept_content, auth_without_security,
+                                    broker_password, broker_without_tls), LANGUAGE)
