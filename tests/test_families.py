@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import run_dockfix
 
+from rewriter.core.settings import Settings
 from rewriter.dockerfile import families, templates
-from rewriter.dockerfile.families import FAMILY_NAMES, Family, ImageInfo, family, family_from_evidence, lookup
+from rewriter.dockerfile.families import Family, ImageInfo, family, family_from_evidence, family_names, lookup
+from rewriter.dockerfile.familytable import builtin, builtin_document
 from rewriter.dockerfile.syntax import parse
 
 REPO = Path(__file__).resolve().parent.parent
@@ -182,6 +184,15 @@ FAMILY_CASES = [
     ("Python:3.12", "debian", "debian"),
     ("  alpine:3.19  ", "alpine", "alpine"),
 ]
+
+
+#: The family names of the table dockfix ships (``--mappings`` may add others).
+FAMILY_NAMES = ("alpine", "busybox", "chainguard", "debian", "distroless", "rhel", "rhel-minimal",
+                "scratch", "suse", "ubuntu", "unknown", "windows")
+
+
+def test_family_names() -> None:
+    assert family_names() == FAMILY_NAMES
 
 
 @pytest.mark.parametrize(("ref", "name", "template"), FAMILY_CASES)
@@ -392,7 +403,7 @@ def test_tag_hints_never_give_a_shell_to_a_shell_less_image() -> None:
 def test_variants() -> None:
     micro = lookup("registry.access.redhat.com/ubi9/ubi-micro:9.4")
     assert micro is not None
-    assert micro.family == Family("rhel-minimal", True, None, (), None)
+    assert micro.family == Family("rhel-minimal", True, None, (), None, fhs=True)
     assert micro.family == family("rhel-micro") != family("rhel-minimal")
     dev = lookup("cgr.dev/chainguard/python:latest-dev")
     assert dev is not None and dev.family.name == "chainguard" and dev.family.shell
@@ -404,7 +415,7 @@ def test_variants() -> None:
 
 
 def test_families() -> None:
-    assert family("debian") == Family("debian", True, "debian", ("apt-get", "apt"), None)
+    assert family("debian") == Family("debian", True, "debian", ("apt-get", "apt"), None, fhs=True)
     assert family("ubuntu").template == "debian"
     assert family("alpine").package_managers == ("apk",)
     assert family("rhel").package_managers == ("dnf", "yum")
@@ -423,7 +434,7 @@ def test_families() -> None:
 
 
 def test_every_template_exists_and_renders() -> None:
-    table = families._table(())
+    table = builtin()
     for key, fam in table.families.items():
         assert fam.name in FAMILY_NAMES, key
         if fam.template is None:
@@ -438,14 +449,14 @@ def test_every_template_exists_and_renders() -> None:
 
 def test_no_template_means_no_package_manager_or_no_shell() -> None:
     # where a package manager and a shell exist a user can be created; say why not otherwise
-    table = families._table(())
+    table = builtin()
     for key, fam in table.families.items():
         if fam.template is None and fam.shell and fam.package_managers:
             assert key == "chainguard-dev", key  # reuses nonroot 65532 instead
 
 
 def test_table_is_sound() -> None:
-    table = families._table(())
+    table = builtin()
     entries = [e for es in table.exact.values() for e in es] + [e for _, e in table.globs]
     assert len(entries) > 100
     for e in entries:
@@ -455,7 +466,7 @@ def test_table_is_sound() -> None:
     for h in table.hints:
         assert h.family in table.families
     # patterns are written in normalised form, or they could never match
-    for item in families._builtin_doc()["images"]:
+    for item in builtin_document()["images"]:
         for pat in [item["match"]] if isinstance(item["match"], str) else item["match"]:
             assert pat == pat.lower() and pat.strip() == pat, pat
             assert not pat.startswith(("docker.io/", "index.docker.io/", "library/", "mirror.gcr.io/")), pat
@@ -517,7 +528,7 @@ def test_mappings_overlay_wins(tmp_path: Path) -> None:
     assert hinted is not None and hinted.family.name == "rhel" and hinted.family.package_managers == ("tdnf",)
     # family fields merge: the overlay changed only debian's template
     deb = lookup("debian:12", [overlay])
-    assert deb is not None and deb.family == Family("debian", True, "rhel", ("apt-get", "apt"), None)
+    assert deb is not None and deb.family == Family("debian", True, "rhel", ("apt-get", "apt"), None, fhs=True)
     assert family("debian", [overlay]).template == "rhel"
     # the built-in table is untouched
     assert lookup("python:3.12").family.name == "debian"  # type: ignore[union-attr]
@@ -632,11 +643,10 @@ def test_evidence_accepts_any_iterable() -> None:
 
 
 def test_lookup_is_cached() -> None:
-    lookup("alpine")
-    before = families._table.cache_info().misses
-    for _ in range(3):
-        lookup("debian:12")
-    assert families._table.cache_info().misses == before
+    # the built-in table is read once; a reference is looked up once per table
+    assert builtin() is builtin()
+    first = lookup("debian:12")
+    assert first is not None and all(lookup("debian:12") is first for _ in range(3))
 
 
 NEW_FAMILY = """
@@ -673,3 +683,61 @@ def test_a_family_name_must_be_a_name(tmp_path: Path) -> None:
     bad.write_text('[families.x]\nname = "Not A Name"\nshell = true\n', encoding="utf-8")
     with pytest.raises(ValueError, match="not a family name"):
         lookup("alpine", [bad])
+
+
+def test_mappings_family_is_found_by_evidence(tmp_path: Path) -> None:
+    """A family a mapping file adds is recognised from the package manager a
+    stage runs, for an image neither table knows; the real command writes that
+    family's user block."""
+    (tmp_path / ".git").mkdir()
+    overlay = tmp_path / "photon.toml"
+    overlay.write_text(NEW_FAMILY, encoding="utf-8")
+    found = family_from_evidence(["tdnf install -y python3"], [overlay])
+    assert found is not None and found.name == "photon"
+    assert family_from_evidence(["tdnf install -y python3"]) is None  # the built-in table: no tdnf
+    dockerfile = (b'FROM registry.example.com/base/os:5\nRUN tdnf install -y python3\n'
+                  b'COPY app.py /app/\nCMD ["python3", "/app/app.py"]\n')
+    plain = run_dockfix("-", cwd=tmp_path, input=dockerfile)
+    assert b"useradd" not in plain.stdout  # unknown family: a numeric USER only, if anything
+    proc = run_dockfix("--mappings", "photon.toml", "-", cwd=tmp_path, input=dockerfile)
+    assert proc.returncode == 0, proc.stderr
+    assert b"groupadd" in proc.stdout and b"useradd" in proc.stdout
+
+
+def test_family_traits_come_from_the_table() -> None:
+    assert family("windows").windows and not family("debian").windows
+    assert not family("scratch").passwd and family("distroless").passwd
+    assert all(family(k).fhs for k in ("alpine", "debian", "ubuntu", "rhel", "rhel-minimal", "rhel-micro",
+                                       "suse", "suse-micro"))
+    assert not any(family(k).fhs for k in ("busybox", "distroless", "chainguard", "scratch", "unknown"))
+
+
+def test_settings_carry_a_loaded_table(tmp_path: Path) -> None:
+    overlay = tmp_path / "photon.toml"
+    overlay.write_text(NEW_FAMILY, encoding="utf-8")
+    loaded = families.table_for(Settings(mappings=(str(overlay),)))
+    assert loaded.family("photon").package_managers == ("tdnf",)
+    carried = Settings(mappings=(str(overlay),), family_table=loaded)
+    assert families.table_for(carried) is loaded
+    overlay.unlink()  # the settings' table is used as it is: nothing is read again
+    assert families.table_for(carried) is loaded
+    assert families.table_for(Settings()) is builtin()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[families.x]\nshell = true\nevidence = 'tdnf'\n", r"\[families.x\]: `evidence` = 'tdnf' is not a list"),
+        ("[families.x]\nshell = true\nweak_evidence = ['adduser -[(']\n", "weak_evidence"),
+        ("[families.x]\nshell = true\noutranks = ['nope']\n", "outranks.*unknown family 'nope'"),
+        ("[families.x]\nshell = 'yes'\n", r"`shell` = 'yes' is not true or false"),
+        ("[families.x]\nshell = true\nfhs = 1\n", "fhs"),
+        ("[[images]]\nmatch = 'x'\nnote = 3\n", r"\[\[images\]\] #1: `note`"),
+        ("tag_hints = 3\n", "tag_hints must be an array"),
+    ],
+)
+def test_schema_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    overlay = tmp_path / "mine.toml"
+    overlay.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        lookup("python", [overlay])

@@ -232,19 +232,20 @@ def _run(found: list[Found], from_stdin: bool, options: Options, stdin: IO[bytes
 # --- fixing -------------------------------------------------------------------
 
 
-def _check_mappings(mappings: Sequence[str]) -> None:
-    """Raise when the family mapping files cannot be used (read and checked
-    once per run, so a bad one is one configuration error)."""
-    from rewriter.dockerfile import families  # with the engine: loaded when fixing
+def _load_mappings(mappings: Sequence[str]) -> object:
+    """The family table with the mapping files over it; raises when they cannot
+    be used (read and checked once per run, so a bad one is one configuration
+    error)."""
+    from rewriter.dockerfile import familytable  # with the engine: loaded when fixing
 
     for m in mappings:
         check_mapping_file(m)
-    families.lookup("scratch", tuple(mappings))
+    return familytable.load(mappings)
 
 
 def new_configs(options: Options, from_stdin: bool = False) -> Configs:
     """The configuration cache of a run (or of a worker process)."""
-    return Configs(options.overrides, _check_mappings, bounded=from_stdin)
+    return Configs(options.overrides, _load_mappings, bounded=from_stdin)
 
 
 def _fix(data: bytes, name: str, path: str | None, configs: Configs,

@@ -36,6 +36,10 @@ class Settings:
     #: ``--context DIR``: the build context of every file (absolute); None: the
     #: repository around each file (its nearest ``.git``)
     context: str | None = None
+    #: the image-family table loaded from ``mappings`` for this run (a
+    #: ``rewriter.dockerfile.familytable.Table``), set by the front end that read
+    #: them; None: the Dockerfile language reads ``mappings`` itself
+    family_table: object | None = field(default=None, compare=False, repr=False)
 
     @property
     def threshold(self) -> Applicability:

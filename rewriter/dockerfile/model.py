@@ -421,6 +421,7 @@ def analyse(df: Dockerfile, settings: Settings, path: str | None = None) -> Mode
                 meta[k] = expand(v, meta)[0]
     infos: list[StageInfo] = []
     by_name: dict[str, StageInfo] = {}
+    table = families.table_for(settings)
     for stage in df.stages:
         base, ok = expand(stage.base, meta)
         parent = by_name.get(base.lower()) if ok else None
@@ -430,11 +431,11 @@ def analyse(df: Dockerfile, settings: Settings, path: str | None = None) -> Mode
             env = dict(parent.env)
         else:
             env = {}
-            image = families.lookup(base, settings.mappings) if ok else None
+            image = families.lookup(base, table) if ok else None
             if image is not None:
                 fam, source = image.family, "table"
             else:
-                fam, source = families.family("unknown"), "unknown"
+                fam, source = families.family("unknown", table), "unknown"
         info = StageInfo(stage, base, ok, parent, image, fam, source, env)
         stage_args: dict[str, str] = {}
         for ins in stage.instructions:
@@ -460,11 +461,11 @@ def analyse(df: Dockerfile, settings: Settings, path: str | None = None) -> Mode
             # what this stage runs, with what its ancestors run: the parent's
             # union is kept, so a long chain of stages costs no more per stage
             strong, weak = families.evidence(
-                t for i in stage.instructions for t in _script_texts(i))
+                (t for i in stage.instructions for t in _script_texts(i)), table)
             if parent is not None and parent.evidence is not None:
                 strong, weak = strong | parent.evidence[0], weak | parent.evidence[1]
             info.evidence = (strong, weak)
-            found = families.family_for_evidence(strong, weak)
+            found = families.family_for_evidence(strong, weak, table)
             if found is not None:
                 info.family, info.family_source = found, "evidence"
         infos.append(info)

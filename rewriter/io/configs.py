@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from rewriter.core.settings import Settings
@@ -77,23 +78,25 @@ class Configs:
     """The settings of each directory's Dockerfiles, found once.
 
     ``overrides``: ``Settings`` fields given on the command line (they win);
-    ``check_mappings``: called once for each distinct set of mapping files in
-    use, raises ``ConfigError`` (or ``ValueError``/``OSError``) when they
-    cannot be used, so a bad mappings file is one configuration error, not
-    one failure per Dockerfile; ``bounded``: see ``find_config``.
+    ``load_mappings``: called once for each distinct set of mapping files in
+    use, returns what they load to (the settings carry it as
+    ``family_table``) or raises ``ConfigError`` (or ``ValueError``/``OSError``)
+    when they cannot be used, so a bad mappings file is one configuration
+    error, not one failure per Dockerfile; ``bounded``: see ``find_config``.
     """
 
     def __init__(
         self,
         overrides: Mapping[str, Any],
-        check_mappings: Callable[[Sequence[str]], None] | None = None,
+        load_mappings: Callable[[Sequence[str]], object] | None = None,
         bounded: bool = False,
     ) -> None:
         self.overrides = overrides
-        self.check_mappings = check_mappings
+        self.load_mappings = load_mappings
         self.bounded = bounded
         self.found: dict[str, _config.Config | _config.ConfigError | None] = {}
-        self.checked: dict[tuple[str, ...], str | None] = {}
+        #: mapping files -> what they loaded to, or the problem with them
+        self.loaded: dict[tuple[str, ...], tuple[object, str | None]] = {}
 
     def settings(self, path: str | None) -> Settings:
         """The settings for a Dockerfile at ``path`` (``None``: stdin, in the
@@ -109,21 +112,22 @@ class Configs:
         if isinstance(cfg, _config.ConfigError):
             raise FileError(self._where(cfg))
         settings = _config.settings_for(cfg, self.overrides)
-        self._check(settings.mappings, cfg)
-        return settings
+        table = self._load(settings.mappings, cfg)
+        return settings if table is None else replace(settings, family_table=table)
 
     @staticmethod
     def _where(exc: _config.ConfigError) -> str:
         where = shown(exc.path) if exc.path else "configuration"
         return f"{where}: {exc.message}"
 
-    def _check(self, mappings: tuple[str, ...], cfg: _config.Config | None) -> None:
-        if not mappings or self.check_mappings is None:
-            return
-        if mappings not in self.checked:
+    def _load(self, mappings: tuple[str, ...], cfg: _config.Config | None) -> object:
+        if not mappings or self.load_mappings is None:
+            return None
+        if mappings not in self.loaded:
             problem = None
+            table = None
             try:
-                self.check_mappings(mappings)
+                table = self.load_mappings(mappings)
             except _config.ConfigError as exc:
                 problem = self._where(exc)
             except (ValueError, OSError, RecursionError) as exc:
@@ -133,7 +137,8 @@ class Configs:
                 where = shown(cfg.path) + ": " if cfg is not None and any(
                     m in cfg.values.get("mappings", ()) for m in mappings) else ""
                 problem = f"{where}mappings: {text}"
-            self.checked[mappings] = problem
-        problem = self.checked[mappings]
+            self.loaded[mappings] = (table, problem)
+        table, problem = self.loaded[mappings]
         if problem is not None:
             raise FileError(problem)
+        return table

@@ -207,7 +207,7 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         return Decline("empty-stage",
                        f"the runtime stage only names `{info.base}`: it re-tags an image and "
                        "runs nothing of its own", line, info.name)
-    if fam.name == "windows":
+    if fam.windows:
         return Decline("windows-stage",
                        "Windows containers: set `USER ContainerUser` by hand if the app "
                        "supports it; dockfix does not rewrite Windows stages", line, info.name)
@@ -274,11 +274,11 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         return Plan(info, f"{s.uid}:{s.gid}", block,
                     why=f"create `{s.user}` ({s.uid}:{s.gid}) with the {fam.name} tools",
                     dirs=dirs, edits=early)
-    if fam.name in ("distroless", "chainguard") and fam.default_nonroot_uid:
+    if fam.default_nonroot_uid:
         uid = fam.default_nonroot_uid
         return Plan(info, f"{uid}:{uid}", why=f"run as `nonroot` ({uid}), which {fam.name} "
                     "images ship", dirs=dirs)
-    if fam.name == "scratch":
+    if not fam.passwd:
         return Plan(info, f"{s.uid}:{s.gid}",
                     why=f"run as {s.uid}:{s.gid} (numeric ids need no passwd entry)", dirs=dirs)
     return Plan(info, f"{s.uid}:{s.gid}", applicability=Applicability.UNSAFE,

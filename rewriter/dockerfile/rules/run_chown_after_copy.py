@@ -88,14 +88,13 @@ _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
 _OWNER = re.compile(rf"({_NAME})(?::({_NAME}))?")
 _ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4)$", re.I)
 _POSIX_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "busybox"})
-#: Directories base images ship: a destination among them existed before.
+#: Directories base images ship: a destination among them existed before (in
+#: every image of a family whose table entry says ``fhs``; busybox has no /usr).
 _IMAGE_DIRS = frozenset(
     "/bin /etc /home /lib /media /mnt /opt /root /run /sbin /srv /tmp /usr /usr/bin /usr/lib "
     "/usr/local /usr/local/bin /usr/local/lib /usr/local/share /usr/sbin /usr/share /var "
     "/var/cache /var/lib /var/log /var/tmp".split())
 _MAYBE_IMAGE_DIRS = _IMAGE_DIRS | {"/usr/src", "/var/www", "/var/www/html", "/usr/share/nginx/html"}
-#: Families whose images have all of ``_IMAGE_DIRS`` (busybox has no /usr).
-_FHS_FAMILIES = frozenset({"alpine", "debian", "ubuntu", "rhel", "rhel-minimal", "suse"})
 _Step = tuple[StageInfo, Instruction]
 
 
@@ -109,7 +108,7 @@ MAX_LOOKBACK = 50_000
 
 def check(ctx: Context) -> Iterator[Violation | Decline]:
     info = ctx.model.runtime
-    if info is None or info.family.name == "windows":
+    if info is None or info.family.windows:
         return
     chain = list(reversed(info.chain))
     chowns: list[tuple[int, list[Command], int]] = []  #: (step, its commands, command)
@@ -313,7 +312,7 @@ def _history(steps: list[_Step], at: int, p: str) -> list[str] | None:
     """Why the fix is unsafe for what came before the COPY; None: no fix."""
     s, copy = steps[at]
     parent = posixpath.dirname(p)
-    known = parent == "/" or (parent in _IMAGE_DIRS and s.family.name in _FHS_FAMILIES)
+    known = parent == "/" or (parent in _IMAGE_DIRS and s.family.fhs)
     existed = p in _MAYBE_IMAGE_DIRS
     for s2, ins in steps[:at]:
         effect = _effect(s2, ins, p)
