@@ -1,4 +1,5 @@
-"""ruff and mypy, as configured in pyproject.toml: clean, and strict on rewriter/core."""
+"""ruff and mypy, as configured in pyproject.toml: clean, and strict on rewriter/core, io, report, cli
+and the Dockerfile shell and family modules."""
 
 from __future__ import annotations
 

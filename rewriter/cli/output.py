@@ -14,6 +14,8 @@ import time
 from collections.abc import Mapping
 from typing import IO, Any
 
+from rewriter.report.diffing import color_diff
+
 #: The progress bar is shown for this many files or more.
 PROGRESS_MIN_FILES = 50
 
@@ -116,8 +118,6 @@ class Output:
 
     def diff(self, diff: str) -> None:
         if self.color:
-            from rewriter.report.diffing import color_diff  # only when coloring
-
             diff = color_diff(diff)
         self.data(diff.encode("utf-8", "surrogateescape"))  # a path's own bytes
 

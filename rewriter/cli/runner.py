@@ -20,13 +20,14 @@ to stdout or the ``-o`` file.  Many files are fixed in worker processes.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from rewriter.cli.output import (
     PROGRESS_MIN_FILES,
@@ -50,14 +51,19 @@ from rewriter.io.files import (
     strerror,
     write_atomic,
 )
+from rewriter.core.engine import Result, fix_text
+from rewriter.core.language import ParseError
+from rewriter.core.rules import Rule
+from rewriter.core.settings import Settings
+from rewriter.dockerfile import familytable
+from rewriter.dockerfile.syntax import KNOWN_INSTRUCTIONS
 from rewriter.python.detect import is_python_path, is_worker_path
+from rewriter.report import formats
+from rewriter.report.diffing import unified_diff
+from rewriter.report.formats import FORMATS
+from rewriter.report.formats import text as text_format
+from rewriter.report.outcome import DECLINED, ERROR, FileOutcome, build, failed
 from rewriter.report.summary import Report
-
-if TYPE_CHECKING:
-    from rewriter.core.engine import Result
-    from rewriter.core.rules import Rule
-    from rewriter.core.settings import Settings
-    from rewriter.report.outcome import FileOutcome
 
 __all__ = ["Options", "run", "process_file", "process_stdin", "usage_error", "tune_gc",
            "jobs_for", "cpu_count", "config_for", "new_configs", "PARALLEL_MIN_FILES",
@@ -105,8 +111,6 @@ def usage_error(paths: Sequence[str], options: Options) -> str | None:
         return "--stdin-filename only applies to '-' (stdin)"
     if not paths and options.stdin_filename is None:
         return "no paths given (pass files or directories, or '-' to read stdin)"
-    from rewriter.report.formats import FORMATS  # the formats' modules load on use
-
     if options.output_format not in FORMATS:
         return (f"--output-format: expected one of {', '.join(FORMATS)}, "
                 f"got {options.output_format!r}")
@@ -172,7 +176,7 @@ def run(
     if options.output_file not in (None, STDIN):
         assert options.output_file is not None
         same = _same_input(options.output_file, found,
-                           (stdin if stdin is not None else sys.stdin and sys.stdin.buffer)
+                           (stdin if stdin is not None else sys.stdin.buffer if sys.stdin else None)
                            if from_stdin else None)
         if same is not None:
             out.error(f"--output-file: {options.output_file} is also an input "
@@ -236,8 +240,6 @@ def _load_mappings(mappings: Sequence[str]) -> object:
     """The family table with the mapping files over it; raises when they cannot
     be used (read and checked once per run, so a bad one is one configuration
     error)."""
-    from rewriter.dockerfile import familytable  # with the engine: loaded when fixing
-
     for m in mappings:
         check_mapping_file(m)
     return familytable.load(mappings)
@@ -250,9 +252,6 @@ def new_configs(options: Options, from_stdin: bool = False) -> Configs:
 
 def _fix(data: bytes, name: str, path: str | None, configs: Configs,
          rules: tuple[Rule, ...] | None) -> tuple[Result, Settings]:
-    from rewriter.core.engine import fix_text  # the engine loads once a file is read
-    from rewriter.dockerfile.syntax import ParseError
-
     text = decode(data, name)
     settings = configs.settings(path)
     if is_python_path(path or name):
@@ -290,9 +289,6 @@ def _fix(data: bytes, name: str, path: str | None, configs: Configs,
 def _fix_python(text: str, name: str, path: str | None, settings: Settings,
                 rules: tuple[Rule, ...] | None, language: str = "python") -> Result:
     """Fix a Python file, or a file that starts Celery workers (``rewriter.python``)."""
-    from rewriter.core.engine import fix_text
-    from rewriter.core.language import ParseError
-
     chosen = None if rules is None else tuple(r for r in rules if r.language == language)
     try:
         return fix_text(text, settings, path, rules=chosen, language=language)
@@ -302,8 +298,6 @@ def _fix_python(text: str, name: str, path: str | None, settings: Settings,
 
 def _unknown_instruction(df: Any) -> Any:
     """The first instruction BuildKit does not know, if any."""
-    from rewriter.dockerfile.syntax import KNOWN_INSTRUCTIONS
-
     if df is None:
         return None
     for ins in df.instructions:
@@ -314,8 +308,6 @@ def _unknown_instruction(df: Any) -> Any:
 
 def _failure(name: str, exc: BaseException, debug: bool) -> FileOutcome:
     """The outcome of a file that could not be handled."""
-    from rewriter.report.outcome import failed
-
     if isinstance(exc, FileError):
         return failed(name, str(exc))
     if isinstance(exc, OSError):
@@ -331,9 +323,6 @@ def process_file(path: str, options: Options, configs: Configs, debug: bool = Fa
     This is the whole per-file work, and it prints nothing: what the output
     needs comes back as plain, picklable data (``rewriter.report.outcome``).
     """
-    from rewriter.report.diffing import unified_diff
-    from rewriter.report.outcome import build
-
     name = path.replace(os.sep, "/")
     try:
         data, before = read_file(path)
@@ -354,9 +343,6 @@ def process_stdin(
     """Fix a Dockerfile read from stdin: its outcome, and what goes to stdout
     in the text format (the fixed text, or the input when nothing changed;
     ``None`` when only a diff or nothing is printed)."""
-    from rewriter.report.diffing import unified_diff
-    from rewriter.report.outcome import build
-
     name = options.stdin_filename or STDIN
     try:
         result, settings = _fix(data, name, options.stdin_filename, configs, options.rules)
@@ -388,8 +374,6 @@ def tune_gc() -> None:
     scans the growing heap over and over, about a third of the time on a long
     file.  What is loaded so far (the modules) is frozen out of its scans.
     """
-    import gc
-
     gc.freeze()
     gc.set_threshold(100_000, 50, 1000)
 
@@ -414,8 +398,6 @@ def _worker_fix(item: tuple[str, str]) -> FileOutcome:
     path, root = item
     options, configs, debug = _worker
     if _stopping:
-        from rewriter.report.outcome import failed
-
         return failed(path.replace(os.sep, "/"), f"{path}: interrupted")
     return process_file(path, options, configs, debug, root)
 
@@ -473,8 +455,6 @@ class _Runner:
     def fix_files(self, found: list[Found]) -> None:
         """Fix the files ``discover`` found, in parallel when there are many;
         outcomes are printed as they come, in the order of ``found``."""
-        from rewriter.report.outcome import failed
-
         problems: dict[int, str] = {}
         for i, f in enumerate(found):
             if f.error is not None:
@@ -498,11 +478,13 @@ class _Runner:
             outcomes.close()  # on Ctrl-C: cancel what has not started
             self.out.end_progress()
 
-    def _outcomes(self, files: list[tuple[str, str]]) -> Iterator[FileOutcome]:
+    def _outcomes(self, files: list[tuple[str, str]]) -> Generator[FileOutcome, None, None]:
         """The outcome of each of ``files``, in order."""
         jobs = jobs_for(self.options, len(files))
         done = 0
         if jobs > 1:
+            # Deliberately lazy: the process pool's modules cost a single-file
+            # run (an editor's save) time it never needs.
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
             from concurrent.futures.process import BrokenProcessPool
@@ -546,8 +528,6 @@ class _Runner:
 
     def emit(self, outcome: FileOutcome) -> None:
         """Count ``outcome`` and print what the text format prints for it."""
-        from rewriter.report.outcome import DECLINED, ERROR
-
         text = self.options.output_format == "text"
         if outcome.status == ERROR:
             self.report.failed()
@@ -559,8 +539,6 @@ class _Runner:
         else:
             self.report.done(changed=outcome.changed, declined=outcome.status == DECLINED)
             if text:
-                from rewriter.report.formats import text as text_format
-
                 if outcome.diff and self.show_diff:
                     self.out.diff(outcome.diff)
                 for line in text_format.messages(outcome) if self.messages else ():
@@ -572,7 +550,5 @@ class _Runner:
         """Print the whole run in a format other than text, once, at the end."""
         if self.options.output_format == "text":
             return
-        from rewriter.report import formats
-
         doc = formats.render(self.options.output_format, self.outcomes)
         self.out.data(doc.encode("utf-8", "backslashreplace"))  # always UTF-8

@@ -26,6 +26,8 @@ Dockerfiles alone never needs it.
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from typing import Any
 
 import libcst as cst
@@ -201,7 +203,8 @@ class _Reader(cst.CSTVisitor):
         at, insert = vspan.end, ", {entry}"
         if indent is not None:
             if has_comma:
-                comma_end = self.span(el.comma).end if el.comma in self.spans else None
+                comma_end = (self.span(el.comma).end
+                             if isinstance(el.comma, cst.Comma) and el.comma in self.spans else None)
                 if comma_end is not None:
                     src = self.config.source
                     ln = src.lines[src.line_index(comma_end)]
@@ -233,12 +236,12 @@ class _Reader(cst.CSTVisitor):
         elif isinstance(target, cst.Subscript) and _conf(target.value):
             if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
                 k = target.slice[0].slice.value
-                key = _string_key(k)
-                if key in CANONICAL:
+                name = _string_key(k)
+                if name is not None and name in CANONICAL:
                     assert isinstance(k, cst.SimpleString)
                     q = k.quote
                     receiver = self.code(target.value)
-                    self._statement(CANONICAL[key], key, "subscript", target, value,
+                    self._statement(CANONICAL[name], name, "subscript", target, value,
                                     f"{receiver}[{q}{{key}}{q}] = {{value}}")
         elif isinstance(target, cst.Name) and self.functions == 0:
             key = target.value
@@ -300,9 +303,6 @@ def _strings(value: Any) -> bool:
 
 def _code_only(code: str) -> str:
     """``code`` without its string literals (to see whether it has a comment)."""
-    import io
-    import tokenize
-
     try:
         toks = tokenize.generate_tokens(io.StringIO(code).readline)
         return "".join("#" for t in toks if t.type == tokenize.COMMENT)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+import symtable
 from typing import Any
 
 from rewriter.core.language import Language
@@ -53,8 +54,6 @@ def parse(text: str) -> Config:
 
 def breakage(before: Config, after: Config) -> str | None:
     """Why the fixed text would not run where the input did."""
-    import symtable
-
     try:
         symtable.symtable(after.source.text, "<fixed>", "exec")
     except (SyntaxError, ValueError) as exc:

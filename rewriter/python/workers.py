@@ -19,6 +19,7 @@ from rewriter.core.settings import Settings
 from rewriter.core.source import Source
 from rewriter.python.context import Pragmas
 from rewriter.python.language import pragmas
+from rewriter.python.model import mask
 from rewriter.python.rules import worker_as_root
 
 NAME = worker_as_root.LANGUAGE
@@ -48,8 +49,6 @@ class WorkerFile:
         return _WORKER.search(self.line_text(i)) is not None
 
     def statement_at(self, offset: int) -> str:
-        from rewriter.python.model import mask
-
         if not self.source.lines:
             return ""
         return mask(" ".join(self.line_text(self.source.line_index(offset)).split()))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from rewriter.core.edits import Applicability
 from rewriter.core.engine import Finding, Result
@@ -221,8 +222,10 @@ def fingerprint(code: str, path: str, instruction: str, n: int = 0) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
-def _finding(path: str, f: Finding, df: Dockerfile, final: Source,
+def _finding(path: str, f: Finding, df: Any, final: Source,
              counts: dict[str, int]) -> FindingInfo:
+    """``df``: the language's tree, a ``Dockerfile`` or another language's
+    (which has ``statement_at``)."""
     v = f.violation
     source = df.source
     fix = None
