@@ -262,6 +262,12 @@ class Model:
     def runtime_chain(self) -> list[StageInfo]:
         return self.runtime.chain if self.runtime else []
 
+    @property
+    def nonroot_runtime(self) -> StageInfo | None:
+        """The runtime stage when it ends as a non-root user, else None."""
+        info = self.runtime
+        return None if info is None or is_root(info.final_user) else info
+
 
 def _script_texts(ins: Instruction) -> list[str]:
     """Shell text a RUN executes: its logical line and its heredoc bodies."""

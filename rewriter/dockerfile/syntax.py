@@ -481,7 +481,12 @@ def _extract_flags(line: str) -> tuple[int, list[tuple[str, int, int]]]:
 
 
 def _extract_quoted_flags(line: str) -> tuple[int, list[tuple[str, int, int]]]:
-    """``_extract_flags`` for flags with quotes or escapes in them."""
+    """``_extract_flags`` for flags with quotes or escapes in them: BuildKit's
+    ``extractBuilderFlags``.  Its loop looks like ``parse_words`` (BuildKit's
+    ``parseWords``) and stays apart from it as upstream keeps them, so each
+    can be read against its Go original: this one unquotes, takes ``\\`` as
+    an escape even inside single quotes, and stops at the first word that is
+    not a flag; ``parseWords`` keeps quotes and escapes as written."""
     words: list[tuple[str, int, int]] = []
     phase = 0  # 0 spaces, 1 word, 2 quote
     word: list[str] = []

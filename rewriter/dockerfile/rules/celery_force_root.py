@@ -55,7 +55,7 @@ from collections.abc import Iterator
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
-from rewriter.dockerfile.model import StageInfo, _pairs, is_root
+from rewriter.dockerfile.model import StageInfo, _pairs
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.dockerfile.rules._types import Violation
 
@@ -75,8 +75,8 @@ _PREFIX = re.compile(r"""(?<![^\s"'])(?<!export )C_FORCE_ROOT=[^\s"';&|]*\s+(?=[
 
 
 def check(ctx: Context) -> Iterator[Violation]:
-    info = ctx.model.runtime
-    if info is None or is_root(info.final_user):
+    info = ctx.model.nonroot_runtime
+    if info is None:
         return
     for _, ins in info.chain_instructions("ENV"):
         pairs = _pairs(ins, ctx.df.escape)

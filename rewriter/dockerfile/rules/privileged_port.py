@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability
-from rewriter.dockerfile.model import expand, is_root, port_number
+from rewriter.dockerfile.model import expand, port_number
 from rewriter.dockerfile.rules._types import Violation
 
 CODE = "DF006"
@@ -38,8 +38,8 @@ FIX_APPLICABILITY: Applicability | None = None
 
 
 def check(ctx: Context) -> Iterator[Violation]:
-    info = ctx.model.runtime
-    if info is None or is_root(info.final_user):
+    info = ctx.model.nonroot_runtime
+    if info is None:
         return
     for s, ins in info.chain_instructions("EXPOSE"):
         seen: set[int] = set()

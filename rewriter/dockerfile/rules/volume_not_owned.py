@@ -50,7 +50,7 @@ from collections.abc import Iterator
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
-from rewriter.dockerfile.model import StageInfo, commands_named, expand, is_root
+from rewriter.dockerfile.model import StageInfo, commands_named, expand
 from rewriter.dockerfile.rules._common import writable_dirs
 from rewriter.dockerfile.rules._types import Violation
 from rewriter.dockerfile.templates import own_dirs
@@ -83,8 +83,8 @@ def _is_owned(path: str, owned: set[str]) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Violation]:
-    info = ctx.model.runtime
-    if info is None or is_root(info.final_user) or not info.final_user_resolved:
+    info = ctx.model.nonroot_runtime
+    if info is None or not info.final_user_resolved:
         return
     owned = owned_dirs(info)
     missing = [d for d in writable_dirs(info) if not _is_owned(d, owned)]
