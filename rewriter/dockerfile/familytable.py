@@ -209,8 +209,10 @@ _TOML = Path(__file__).parent.parent / "data" / "families.toml"
 _BUILTIN = "rewriter/data/families.toml"
 
 
+@functools.cache
 def builtin_document() -> dict[str, Any]:
-    """The built-in table as TOML gives it (checked)."""
+    """The built-in table as TOML gives it (checked; read once: every load
+    lays mapping files over it, and nothing changes it)."""
     doc = _loads(_TOML.read_text(encoding="utf-8"), _BUILTIN)
     _check_document(doc, _BUILTIN)
     return doc
