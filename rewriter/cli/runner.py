@@ -51,7 +51,8 @@ from rewriter.io.files import (
     strerror,
     write_atomic,
 )
-from rewriter.core.engine import Result, fix_text
+from rewriter.core import engine
+from rewriter.core.engine import Result
 from rewriter.core.language import ParseError
 from rewriter.core.rules import Rule
 from rewriter.core.settings import Settings
@@ -260,7 +261,7 @@ def _fix(data: bytes, name: str, path: str | None, configs: Configs,
         return _fix_python(text, name, path, settings, rules, "celery-worker"), settings
     build = DirectoryContext.for_file(path, settings.context) if path else EMPTY
     try:
-        result = fix_text(text, settings, path, build, rules=rules)
+        result = engine.fix_text(text, settings, path, build, rules=rules)
     except ParseError as exc:
         raise FileError(f"{name}: line {exc.line}: {exc.message}") from None
     df = result.tree
@@ -291,7 +292,7 @@ def _fix_python(text: str, name: str, path: str | None, settings: Settings,
     """Fix a Python file, or a file that starts Celery workers (``rewriter.python``)."""
     chosen = None if rules is None else tuple(r for r in rules if r.language == language)
     try:
-        return fix_text(text, settings, path, rules=chosen, language=language)
+        return engine.fix_text(text, settings, path, rules=chosen, language=language)
     except ParseError as exc:
         raise FileError(f"{name}: line {exc.line}: {exc.message}; nothing changed") from None
 
