@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 import pytest
-from conftest import REPO, run_dockfix
+from conftest import REPO, missing, run_dockfix
 
 pytest.importorskip("pygls", reason="the 'lsp' extra is not installed")
 pytest_lsp = pytest.importorskip("pytest_lsp")
@@ -35,15 +35,17 @@ UNICODE_DF = ('FROM debian:12\nLABEL x="\U0001f433"\n'
 UNTERMINATED = "FROM alpine\nRUN <<EOF\necho hi\n"
 
 SERVER = [sys.executable, "-m", "rewriter", "lsp"]
-#: the same server, with a rule that raises on files that say "boom"
+#: the same server, with a rule (DF008) that raises on files that say "boom"
 CRASHING = [sys.executable, "-c", (
-    "import rewriter.core.engine as e\n"
-    "real = e.fix_text\n"
-    "def fix_text(text, *a, **k):\n"
-    "    if 'boom' in text:\n"
+    "import rewriter\n"
+    "from rewriter.core.rules import REGISTRY\n"
+    "rule = REGISTRY.find('DF008')\n"
+    "real = rule.check\n"
+    "def check(ctx):\n"
+    "    if 'boom' in ctx.df.source.text:\n"
     "        raise RuntimeError('a rule exploded')\n"
-    "    return real(text, *a, **k)\n"
-    "e.fix_text = fix_text\n"
+    "    return real(ctx)\n"
+    "object.__setattr__(rule, 'check', check)\n"
     "import sys\n"
     "from rewriter.cli.main import main\n"
     "sys.exit(main(['lsp']))\n"
@@ -459,3 +461,134 @@ def test_lsp_help_and_bad_arguments(tmp_path: Path):
     assert proc.returncode == 2
     assert proc.stderr.decode().startswith("dockfix: error: lsp: unexpected argument")
     assert str(REPO)  # the server runs from this checkout (conftest)
+
+
+# --- pull diagnostics: result ids ---------------------------------------------------
+
+
+async def pull(client: LanguageClient, uri: str, previous: str | None = None) -> Any:
+    return await client.text_document_diagnostic_async(t.DocumentDiagnosticParams(
+        t.TextDocumentIdentifier(uri), previous_result_id=previous))
+
+
+async def test_pull_diagnostics_unchanged_since_the_last_result(client: LanguageClient,
+                                                                project: Path):
+    await start(client, PULL, project)
+    uri = open_doc(client, project / "Dockerfile", ROOT_DF)
+    first = await pull(client, uri)
+    assert first.kind == "full" and first.result_id
+    assert [d.code for d in first.items] == ["DF001"]
+    await asyncio.sleep(0.6)  # the whole fix loop has run meanwhile: it found nothing more
+    again = await pull(client, uri, first.result_id)
+    assert again.kind == "unchanged" and again.result_id == first.result_id
+    assert (await pull(client, uri, "an id it never gave")).kind == "full"
+    # a change: a full report with a new id, then unchanged again
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        t.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        [t.TextDocumentContentChangePartial(range=t.Range(t.Position(2, 0), t.Position(2, 0)),
+                                            text="USER 10001:10001\n")]))
+    changed = await pull(client, uri, first.result_id)
+    assert changed.kind == "full" and changed.result_id != first.result_id
+    assert list(changed.items) == []
+    assert (await pull(client, uri, changed.result_id)).kind == "unchanged"
+    # a save may change the files around it: a full report, whatever it holds
+    client.text_document_did_save(t.DidSaveTextDocumentParams(t.TextDocumentIdentifier(uri)))
+    saved = await pull(client, uri, changed.result_id)
+    assert saved.kind == "full" and saved.result_id != changed.result_id
+
+
+# --- files changed on disk ------------------------------------------------------------
+
+
+WATCHING = attrs.evolve(PUSH, workspace=t.WorkspaceClientCapabilities(
+    configuration=True, did_change_watched_files=t.DidChangeWatchedFilesClientCapabilities(
+        dynamic_registration=True)))
+
+
+async def test_watched_files_refresh_the_build_context(client: LanguageClient, project: Path):
+    """The build context is kept between changes, and read again when the client
+    says a file changed on disk (the server asks to watch every file)."""
+    registered: list[t.RegistrationParams] = []
+
+    @client.feature(t.CLIENT_REGISTER_CAPABILITY)
+    def register(params: t.RegistrationParams) -> None:
+        registered.append(params)
+
+    await start(client, WATCHING, project)
+    text = ('FROM python:3.12-slim\nCOPY entrypoint.sh /\nENTRYPOINT ["/entrypoint.sh"]\n'
+            'CMD ["app"]\n')
+    (project / "entrypoint.sh").write_text("#!/bin/sh\nexec \"$@\"\n")
+    (project / "Dockerfile").write_text(text)
+    uri = open_doc(client, project / "Dockerfile", text)
+    before = [d.code for d in await pushed(client, uri)]
+    assert before == [f["code"] for f in command_json(project, "Dockerfile", text)["findings"]]
+    [registration] = [r for params in registered for r in params.registrations]
+    assert registration.method == t.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    (project / "entrypoint.sh").write_text("#!/bin/sh\nexec gosu app \"$@\"\n")
+    expected = command_json(project, "Dockerfile", text)
+    arm(client, uri)
+    client.workspace_did_change_watched_files(t.DidChangeWatchedFilesParams([t.FileEvent(
+        uri=(project / "entrypoint.sh").as_uri(), type=t.FileChangeType.Changed)]))
+    after = [d.code for d in await pushed(client, uri)]
+    assert after == [f["code"] for f in expected["findings"]] + [
+        d["reason"] for d in expected["declines"] if not d["informational"]]
+    assert after != before
+
+
+# --- the Celery rules -----------------------------------------------------------------
+
+
+CELERY_CORPUS = REPO.parent / "shared" / "corpus-celery"
+#: real files that configure or start Celery: a fixture of the rules, and files of
+#: public projects from ../shared/corpus-celery (copied to a temporary directory)
+CELERY_FILES = [
+    REPO / "tests" / "fixtures" / "python" / "insecure_serializer" / "celeryconfig.before.py",
+    CELERY_CORPUS / "files" / "agdsn__pycroft__hades_logs__app.py",
+    CELERY_CORPUS / "files" / "barrycarey__RedditRepostSleuth__redditrepostsleuth__core__celery"
+                             "__celeryconfig.py",
+    CELERY_CORPUS / "runtime" / "pypi__warehouse__docker-compose.yml",
+    CELERY_CORPUS / "runtime" / "mozilla__treeherder__docker-compose.yml",
+]
+
+
+@pytest.mark.parametrize("source", CELERY_FILES, ids=lambda p: p.name)
+async def test_celery_files_get_diagnostics_and_fixes(client: LanguageClient, project: Path,
+                                                      source: Path):
+    """A Python file that configures Celery, or a compose file that starts a worker:
+    the diagnostics, quick fixes and "fix all" of a Dockerfile, from the same rules
+    as the command (DFC00x)."""
+    if not source.is_file():
+        missing(f"{source.name}: ../shared/corpus-celery is not here")
+    name = source.name.split("__")[-1].replace(".before", "")
+    text = source.read_text(encoding="utf-8")
+    path = project / name
+    path.write_text(text, encoding="utf-8")
+    await start(client, PUSH, project)
+    uri = path.as_uri()
+    arm(client, uri)
+    client.text_document_did_open(t.DidOpenTextDocumentParams(t.TextDocumentItem(
+        uri=uri, language_id="python" if name.endswith(".py") else "yaml", version=1,
+        text=text)))
+    diagnostics = await pushed(client, uri)
+    expected = command_json(project, name, text)
+    assert expected["findings"], "a file with findings"
+    assert all(f["code"].startswith("DFC") for f in expected["findings"])
+    assert [(d.code, d.range.start.line + 1, d.range.start.character + 1)
+            for d in diagnostics if d.code.startswith("DFC")] == [
+        (f["code"], f["span"]["start"]["line"], f["span"]["start"]["column"])
+        for f in expected["findings"]]
+    everything = t.Range(t.Position(0, 0), t.Position(len(text.splitlines()) + 1, 0))
+    actions = await code_actions(client, uri, everything, None, diagnostics)
+    quick = [a for a in actions if a.kind == t.CodeActionKind.QuickFix and a.edit]
+    by_code = {f["code"]: f["fix"]["applicability"] for f in expected["findings"]
+               if f["fix"] and f["fix"]["edits"] and f["fix"]["applicability"] != "display-only"}
+    assert {a.diagnostics[0].code for a in quick} == set(by_code)
+    for action in quick:
+        unsafe = by_code[action.diagnostics[0].code] != "safe"
+        assert ("unsafe" in action.title) == unsafe and bool(action.is_preferred) != unsafe
+    fix_all = [a for a in actions if a.kind == "source.fixAll.dockfix"]
+    fixed = command_fix(project, name, text)
+    if fixed == text:
+        assert fix_all == []
+    else:
+        assert apply(text, fix_all[0].edit.changes[uri]) == fixed

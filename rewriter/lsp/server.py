@@ -3,9 +3,11 @@
 What it offers, each from ``rewriter.lsp.lint`` (the command's engine, config
 and build context):
 
-* diagnostics on open, change (debounced) and save, pushed
+* diagnostics on open, change and save, pushed
   (``textDocument/publishDiagnostics``) to clients that cannot pull, and
-  pulled (``textDocument/diagnostic``) by those that can;
+  pulled (``textDocument/diagnostic``) by those that can (with a result id:
+  an unchanged file is answered ``unchanged``), for Dockerfiles and for the
+  files of the Celery rules (Python, compose files, Procfiles, units);
 * code actions: one quick fix per finding that has one (an unsafe one says so
   and is never preferred), ``source.fixAll.dockfix`` with the safe fixes
   only, and "explain" on a decline, which shows its evidence;
@@ -18,11 +20,20 @@ The engine runs in one worker thread, so requests stay answerable and a
 cancelled request is answered at once; a result for a text that has changed
 since is dropped.  A rule that raises gives the file an error diagnostic and
 the log a traceback; the server goes on.
+
+Speed: a change is checked at once (no fixed wait: changes that arrive while
+the engine works are taken together, and only the last text is checked), and
+only checked (one parse, one pass of the rules); the whole fix loop runs when
+the typing pauses (``SETTLE``) or a "fix all" is asked for.  Settings and
+build contexts are kept between changes (``lint.Workspace``), and forgotten
+when files change on disk (a save, ``workspace/didChangeWatchedFiles``).  The
+server keeps one result per open file and nothing per version.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import os
@@ -32,6 +43,7 @@ from typing import Any
 
 from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from rewriter import __version__
@@ -43,8 +55,12 @@ SOURCE = "dockfix"
 FIX_ALL = "source.fixAll.dockfix"
 EXPLAIN = "dockfix.explain"
 SECTION = "dockfix"  #: of ``workspace/configuration``
-#: Seconds from the last change to the diagnostics (``initializationOptions.debounceMs``).
-DEBOUNCE = 0.05
+#: Seconds to wait after a change before checking (``initializationOptions.debounceMs``):
+#: none, since changes that arrive while the engine works are coalesced anyway.
+DEBOUNCE = 0.0
+#: Seconds without a change before the whole fix loop runs (a refused fix is
+#: reported then).
+SETTLE = 0.3
 #: initializationOptions that are the server's own (the rest are settings).
 SERVER_OPTIONS = ("settings", "debounceMs", "ruleDocsUrl")
 
@@ -57,17 +73,44 @@ _SEVERITY = {
 log = logging.getLogger("dockfix.lsp")
 
 
+class _Protocol(LanguageServerProtocol):
+    """pygls's protocol, without its leak: pygls 2.1 keeps the future of every
+    notification handled by a generator or a coroutine (``didOpen``,
+    ``didChange``, ``didSave``, ...) in ``_request_futures`` for good, since
+    only a request's response removes its entry: about 1 KiB per keystroke."""
+
+    def _handle_notification(self, method_name: str, params: Any) -> None:
+        futures = self._request_futures
+        before = set(futures)
+        super()._handle_notification(method_name, params)
+        for key in set(futures) - before:
+            future = futures[key]
+            if future.done():
+                del futures[key]
+            else:
+                future.add_done_callback(functools.partial(_forget, futures, key))
+
+
+def _forget(futures: dict[Any, Any], key: Any, _: Any) -> None:
+    futures.pop(key, None)
+
+
 class DockfixServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("dockfix", __version__,
-                         text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=t.TextDocumentSyncKind.Incremental,
+                         protocol_cls=_Protocol)
         self.init_settings: dict[str, Any] = {}
         self.client_settings: dict[str, Any] = {}
         self.debounce = DEBOUNCE
         self.docs_url: str | None = None
         self.push = True  #: the client cannot pull diagnostics
         self.pending: dict[str, asyncio.Task[None]] = {}
-        self.cache: dict[str, tuple[str, lints.Lint]] = {}
+        #: the last result of each open file, and its result id
+        self.cache: dict[str, tuple[lints.Lint, str]] = {}
+        self.results = 0  #: result ids handed out
+        self.disk = lints.Workspace()  #: settings and build contexts, kept between changes
+        self.pull_refresh = False  #: the client takes workspace/diagnostic/refresh
         self.engine = ThreadPoolExecutor(1, thread_name_prefix="dockfix-engine")
 
     # --- settings ---------------------------------------------------------------
@@ -107,11 +150,12 @@ class DockfixServer(LanguageServer):
         self.client_settings = dict(section) if isinstance(section, Mapping) else {}
 
     def refresh_all(self) -> None:
-        """Settings changed: every open file again."""
+        """Settings or files on disk changed: every open file again."""
         self.cache.clear()
+        self.disk.forget()
         for uri in list(self.workspace.text_documents):
             self.schedule(uri, 0)
-        if not self.push:
+        if not self.push and self.pull_refresh:
             self.workspace_diagnostic_refresh(None)
 
     # --- linting ----------------------------------------------------------------
@@ -124,37 +168,64 @@ class DockfixServer(LanguageServer):
         root = self.workspace.root_path
         return root if root else None
 
-    async def lint(self, uri: str) -> lints.Lint:
-        """The problems of the open document ``uri`` as its text is now."""
+    async def lint(self, uri: str, full: bool = False) -> lints.Lint:
+        """The problems of the open document ``uri`` as its text is now
+        (``full``: after the whole fix loop, see ``lint.complete``)."""
+        return (await self.lint_with_id(uri, full))[0]
+
+    async def lint_with_id(self, uri: str, full: bool = False) -> tuple[lints.Lint, str]:
+        """``lint``, and the id of its result (the same while the result is)."""
         doc = self.workspace.get_text_document(uri)
         text = doc.source
         cached = self.cache.get(uri)
-        if cached is not None and cached[0] == text:
-            return cached[1]
-        path = to_fs_path(uri) if uri.startswith("file:") else None
-        buffers: dict[str, str] = {}
-        for other, d in self.workspace.text_documents.items():
-            other_path = to_fs_path(other) if other != uri and other.startswith("file:") else None
-            if other_path:
-                buffers[other_path] = d.source
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(
-            self.engine, lints.lint, text, path, self.settings, buffers, self.root())
+        if cached is None or cached[0].text != text:
+            path = to_fs_path(uri) if uri.startswith("file:") else None
+            buffers: dict[str, str] = {}
+            for other, d in self.workspace.text_documents.items():
+                other_path = to_fs_path(other) if other != uri and other.startswith("file:") else None
+                if other_path:
+                    buffers[other_path] = d.source
+            result = await loop.run_in_executor(
+                self.engine, functools.partial(
+                    lints.lint, text, path, self.settings, buffers, self.root(),
+                    workspace=self.disk, language=lints.language_of(path, doc.language_id),
+                    full=False))
+            self.log_failure(uri, result)
+            cached = self.remember(uri, doc, text, result, None)
+        if full and not cached[0].complete:
+            before = cached[0]
+            result = await loop.run_in_executor(self.engine, lints.complete, before)
+            self.log_failure(uri, result)
+            cached = self.remember(uri, doc, text, result,
+                                   cached[1] if result.problems == before.problems else None)
+        return cached
+
+    def remember(self, uri: str, doc: Any, text: str, result: lints.Lint,
+                 result_id: str | None) -> tuple[lints.Lint, str]:
+        """Keep ``result`` as the file's (if the file is still at ``text``)."""
+        if result_id is None:
+            self.results += 1
+            result_id = str(self.results)
+        if self.workspace.text_documents.get(uri) is doc and doc.source == text:
+            self.cache[uri] = (result, result_id)
+        return result, result_id
+
+    def log_failure(self, uri: str, result: lints.Lint) -> None:
         if result.traceback:
             log.error("dockfix: internal error in %s\n%s", uri, result.traceback)
             self.window_log_message(t.LogMessageParams(
                 t.MessageType.Error, f"dockfix: internal error in {uri}\n{result.traceback}"))
-        if self.workspace.text_documents.get(uri) is doc and doc.source == text:
-            self.cache[uri] = (text, result)
-        return result
+            result.traceback = None  # logged once
 
     def schedule(self, uri: str, delay: float) -> None:
-        """Lint ``uri`` after ``delay`` seconds (a later change starts the wait anew)."""
+        """Lint ``uri`` after ``delay`` seconds (a later change starts the wait
+        anew), publish, and when no change follows for ``SETTLE`` seconds, run
+        the whole fix loop and publish again if that found more."""
         previous = self.pending.pop(uri, None)
         if previous is not None:
             previous.cancel()
-        if self.push:
-            self.pending[uri] = asyncio.get_running_loop().create_task(self._publish(uri, delay))
+        self.pending[uri] = asyncio.get_running_loop().create_task(self._publish(uri, delay))
 
     async def _publish(self, uri: str, delay: float) -> None:
         try:
@@ -163,14 +234,30 @@ class DockfixServer(LanguageServer):
             doc = self.workspace.text_documents.get(uri)
             if doc is None:
                 return
-            result = await self.lint(uri)
-            if doc.source != result.text:
-                return  # changed meanwhile: its own task publishes
-            self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
-                uri, self.diagnostics(uri, result), version=doc.version))
+            if self.push:
+                result, result_id = await self.lint_with_id(uri)
+                if doc.source != result.text:
+                    return  # changed meanwhile: its own task publishes
+                self.publish(uri, doc, result)
+            else:
+                result, result_id = await self.lint_with_id(uri)
+            if result.complete:
+                return
+            await asyncio.sleep(SETTLE)
+            result, new_id = await self.lint_with_id(uri, full=True)
+            if doc.source != result.text or new_id == result_id:
+                return
+            if self.push:
+                self.publish(uri, doc, result)
+            elif self.pull_refresh:
+                self.workspace_diagnostic_refresh(None)
         finally:
             if self.pending.get(uri) is asyncio.current_task():
                 del self.pending[uri]
+
+    def publish(self, uri: str, doc: Any, result: lints.Lint) -> None:
+        self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
+            uri, self.diagnostics(uri, result), version=doc.version))
 
     # --- protocol values ------------------------------------------------------------
 
@@ -271,14 +358,34 @@ def initialize(ls: DockfixServer, params: t.InitializeParams) -> None:
     ls.configure(params.initialization_options)
     text_document = params.capabilities.text_document
     ls.push = text_document is None or text_document.diagnostic is None
+    workspace = params.capabilities.workspace
+    ls.pull_refresh = bool(workspace and workspace.diagnostics
+                           and workspace.diagnostics.refresh_support)
 
 
 @server.feature(t.INITIALIZED)
 async def initialized(ls: DockfixServer, params: t.InitializedParams) -> None:
+    watched = ls.client_capabilities.workspace
+    if watched is not None and watched.did_change_watched_files is not None and (
+            watched.did_change_watched_files.dynamic_registration):
+        # the build context and the configuration are files on disk: hear of their changes
+        try:
+            await ls.client_register_capability_async(t.RegistrationParams([t.Registration(
+                id="dockfix-watched-files", method=t.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=t.DidChangeWatchedFilesRegistrationOptions(
+                    watchers=[t.FileSystemWatcher(glob_pattern="**/*")]))]))
+        except Exception as exc:  # noqa: BLE001 - saves still refresh what is kept
+            log.warning("client/registerCapability failed: %s", exc)
     before = ls.settings
     await ls.fetch_configuration()
     if ls.settings != before:
         ls.refresh_all()
+
+
+@server.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(ls: DockfixServer, params: t.DidChangeWatchedFilesParams) -> None:
+    """Files changed on disk: the build contexts and settings kept are stale."""
+    ls.refresh_all()
 
 
 @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -308,7 +415,8 @@ def did_save(ls: DockfixServer, params: t.DidSaveTextDocumentParams) -> None:
     if os.path.basename(uri) in (".dockfix.toml", "pyproject.toml"):
         ls.refresh_all()  # a configuration file: every file may read it
     elif uri in ls.workspace.text_documents:
-        ls.cache.pop(uri, None)  # files around it may have changed on disk
+        ls.disk.forget()  # files around it may have changed on disk
+        ls.cache.pop(uri, None)
         ls.schedule(uri, 0)
 
 
@@ -329,9 +437,9 @@ def did_close(ls: DockfixServer, params: t.DidCloseTextDocumentParams) -> None:
 async def pull_diagnostics(ls: DockfixServer,
                            params: t.DocumentDiagnosticParams) -> t.DocumentDiagnosticReport:
     uri = params.text_document.uri
-    result = await ls.lint(uri)
-    result_id = hashlib.sha256(result.text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    result_id += f"-{id(result):x}"
+    result, result_id = await ls.lint_with_id(uri)
+    if params.previous_result_id == result_id:
+        return t.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
     return t.RelatedFullDocumentDiagnosticReport(items=ls.diagnostics(uri, result),
                                                  result_id=result_id)
 
@@ -373,6 +481,8 @@ async def code_actions(ls: DockfixServer, params: t.CodeActionParams) -> list[t.
                     title=title, kind=t.CodeActionKind.QuickFix, diagnostics=[diagnostic],
                     command=t.Command(title=title, command=EXPLAIN, arguments=[uri, details])))
     if wanted(FIX_ALL):
+        if not result.settings or not result.settings.unsafe_fixes:
+            result = await ls.lint(uri, full=True)  # kept: the fixed text is known then
         loop = asyncio.get_running_loop()
         fixed = await loop.run_in_executor(ls.engine, lints.fix_all, result)
         if fixed is not None:
