@@ -245,10 +245,13 @@ def _recheck(work: Path, python: str, saved: dict[str, dict[str, object]]) -> No
                 r["total"] = int(r["total"]) - 1  # type: ignore[call-overload]
                 continue
             diff = surv["diff"].split("\n", 1)[1] + "\n"  # without "--- mutation diff ---"
-            apply = subprocess.run(["git", "apply", "-"], input=diff, text=True, cwd=work,
-                                   capture_output=True)
+            # --recount: the saved diff lost its last context line if that was blank
+            apply = subprocess.run(["git", "apply", "--recount", "-"], input=diff, text=True,
+                                   cwd=work, capture_output=True)
             if apply.returncode != 0:
                 left.append(surv)  # the code moved since: keep it as it was
+                print(f"mutation: {name}: line {surv['line']}: the diff no longer applies "
+                      "(kept as a survivor)", flush=True)
                 continue
             try:
                 t = subprocess.run([python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
@@ -258,8 +261,8 @@ def _recheck(work: Path, python: str, saved: dict[str, dict[str, object]]) -> No
             except subprocess.TimeoutExpired:
                 caught = True  # cosmic-ray counts a test run that hangs as killed too
             finally:
-                subprocess.run(["git", "apply", "-R", "-"], input=diff, text=True, cwd=work,
-                               check=True, capture_output=True)
+                subprocess.run(["git", "apply", "--recount", "-R", "-"], input=diff, text=True,
+                               cwd=work, check=True, capture_output=True)
             if caught:
                 r["killed"] = int(r["killed"]) + 1  # type: ignore[call-overload]
             else:

@@ -124,7 +124,31 @@ def test_a_nul_as_the_very_first_byte_is_a_binary_file(tmp_path):
     assert path.read_bytes() == b"\0" + ROOT_DF
 
 
+@pytest.mark.parametrize(("data", "needle"), [
+    (b"\nFROM alpine\nRUN echo \0\n", "line 3: a NUL byte"),
+    (b"\nFROM alpine\nLABEL x=caf\xe9\n", "line 3: not valid UTF-8 (byte 0xe9)"),
+], ids=["nul", "latin-1"])
+def test_bad_content_is_placed_on_its_line_counting_a_first_blank_line(tmp_path, data, needle):
+    (tmp_path / "Dockerfile").write_bytes(data)
+    proc = run_dockfix("--check", "Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2
+    [line] = errors(proc)
+    assert line.startswith(f"dockfix: error: Dockerfile: {needle}"), line
+
+
 # --- configuration files that are not plain files ----------------------------------------
+
+
+@pytest.mark.parametrize("name", [".dockfix.toml", "pyproject.toml"])
+def test_a_directory_named_like_a_config_file_is_no_config(tmp_path, name):
+    """A directory where a configuration file could be is passed over, as if
+    nothing were there: the defaults apply, and no error."""
+    project = _project(tmp_path)
+    (project / name).mkdir()
+    proc = run_dockfix("-", cwd=project, input=ROOT_DF)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert errors(proc) == []
+    assert b"USER 10001:10001" in proc.stdout
 
 
 def _project(tmp_path: Path) -> Path:
