@@ -241,7 +241,7 @@ def check(ctx):
     if any(i.cmd == "USER" for i in ctx.df.instructions):
         return
     last = ctx.df.instructions[-1]
-    line = f"USER {s.uid}:{s.gid} # {s.user} {','.join(s.select)} {s.build_args} {s.mappings}"
+    line = f"USER {s.uid}:{s.gid} # {s.user or '(named-after-app)'} {','.join(s.select)} {s.build_args} {s.mappings}"
     yield Violation(CODE, NAME, last.span, "runs as root",
                     Fix("Add USER", (Edit.insert(last.span.start, line + ctx.newline),)))
 """
@@ -271,9 +271,9 @@ def test_each_file_finds_its_own_config(project):
     write(project / "c" / "Dockerfile", "FROM x\nCMD y\n")
     code, out, err = run(["."], project)
     assert code == 0, err
-    assert "+USER 1111:10001 # appuser DF9 {} ()" in out
-    assert "+USER 2222:10001 # appuser  {} ()" in out
-    assert "+USER 10001:10001 # appuser  {} ()" in out
+    assert "+USER 1111:10001 # (named-after-app) DF9 {} ()" in out
+    assert "+USER 2222:10001 # (named-after-app)  {} ()" in out
+    assert "+USER 10001:10001 # (named-after-app)  {} ()" in out
 
 
 def test_command_line_wins_through_the_runner(project):

@@ -20,6 +20,7 @@ from conftest import REPO, run_dockfix
 
 from rewriter.cli import runner
 from rewriter.core.engine import fix_text
+from rewriter.io.context import DirectoryContext
 from rewriter.report.formats.json import schema
 from rewriter.cli.runner import Options
 
@@ -202,7 +203,8 @@ def test_json_edits_rebuild_the_output_from_the_input() -> None:
             continue  # a fix of text an earlier fix wrote: no input edits
         text = Path(f["path"]).read_bytes().decode("utf-8")
         edits = [e for x in applied for e in x["fix"]["edits"]]
-        assert _apply(text, edits) == fix_text(text).fixed, f["path"]
+        build = DirectoryContext.for_file(f["path"], rules_dir)  # the context the run used
+        assert _apply(text, edits) == fix_text(text, context=build).fixed, f["path"]
         checked += 1
     assert checked >= 30
 

@@ -119,10 +119,12 @@ def fix(
         "--gid", metavar="INT", help="GID of the group dockfix creates [default: 10001].")
     ] = None,
     user: Annotated[Optional[str], typer.Option(
-        "--user", metavar="NAME", help="Name of the user dockfix creates [default: appuser].")
+        "--user", metavar="NAME", help="Name of the user dockfix creates [default: the program the "
+        "container runs, when it is a plain program name; else appuser].")
     ] = None,
     group: Annotated[Optional[str], typer.Option(
-        "--group", metavar="NAME", help="Name of the group [default: appgroup].")] = None,
+        "--group", metavar="NAME", help="Name of the group [default: the user's name when "
+        "named after the program; else appgroup].")] = None,
     build_arg: Annotated[Optional[list[str]], typer.Option(
         "--build-arg", metavar="KEY=VAL",
         help="A build argument, as for docker build (repeatable).")] = None,

@@ -25,8 +25,13 @@ def is_id(value: object, low: int = 0) -> bool:
 class Settings:
     uid: int = 10001  #: uid of the user dockfix creates
     gid: int = 10001  #: gid of the group dockfix creates
-    user: str = "appuser"
-    group: str = "appgroup"
+    #: name of the user dockfix creates; "" (the default): named after the
+    #: program the container runs when that is a plain program (``firefox``),
+    #: else ``appuser``
+    user: str = ""
+    #: its group; "" (the default): the user's name when named after the
+    #: program, else ``appgroup``
+    group: str = ""
     unsafe_fixes: bool = False  #: also apply fixes marked unsafe
     select: tuple[str, ...] = ()  #: only these rule codes (prefixes); empty: all
     ignore: tuple[str, ...] = ()  #: never these rule codes (prefixes)

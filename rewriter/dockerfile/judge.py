@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import (
     StageInfo,
+    is_root,
     _pairs,
     _parse_user_command,
     expand,
@@ -36,6 +37,7 @@ from rewriter.dockerfile.model import (
     run_commands,
     workdir_path,
 )
+from rewriter.dockerfile.rules._common import final_workdir, owned_by_file, writable_dirs
 from rewriter.dockerfile.shell import commands, form_words
 from rewriter.dockerfile.syntax import Instruction, ParseError, parse
 from rewriter.io.context import BuildContext, ancestors, dockerfile_dir
@@ -69,6 +71,8 @@ class _Knowledge:
     builder_dirs: frozenset[str]
     builder_names: list[str]
     ci_files: frozenset[str]
+    generic_programs: frozenset[str] = frozenset()
+    packaged_users: frozenset[str] = frozenset()
     daemon_configs: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
 
 
@@ -97,6 +101,8 @@ def knowledge() -> _Knowledge:
         builder_dirs=frozenset(raw["paths"]["builder_dirs"]),
         builder_names=list(raw["paths"]["builder_names"]),
         ci_files=frozenset(raw["paths"]["ci_files"]),
+        generic_programs=frozenset(raw["programs"]["generic"]),
+        packaged_users=frozenset(raw["programs"]["packaged_users"]),
         daemon_configs=[(c["glob"], re.compile(c["listen"], re.M))
                         for c in raw["configs"]["listen"]],
     )
@@ -385,9 +391,10 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
     k = knowledge()
     command = _command(info)
     copied = _copied_sources(ctx, info)
-    for check in (_generated, _by_path, _devcontainer_json, _dind, _already_nonroot,
-                  _by_command, _init_system, _needs_root, _setuid, _devices, _ports,
-                  _no_process, _base_image, _root_home, _bind_mounts):
+    for check in (_generated, _by_path, _devcontainer_json, _unknown_base, _dind, _already_nonroot,
+                  _by_command, _init_system, _needs_root, _unread_script, _setuid, _devices,
+                  _ports, _no_process, _base_image, _root_home, _root_owned_writes,
+                  _bind_mounts):
         j = check(ctx, info, command, copied, k)
         if j is not None:
             return j
@@ -503,6 +510,16 @@ def _by_path(ctx: Context, info: StageInfo, command: _Command,
     build = ctx.build
     if build is not None:
         here = dockerfile_dir(build)
+        for name in ("action.yml", "action.yaml"):
+            p = f"{here}/{name}" if here else name
+            text = build.read_text(p)
+            m = re.search(r"^\s*using:\s*['\"]?docker['\"]?\s*$", text or "", re.M)
+            if text and m:
+                return Judgement("ci-builder", "ci-builder",
+                                 f"a GitHub Docker container action (`{p}`): GitHub runs it as "
+                                 "root in the runner's workspace and documents that its "
+                                 "Dockerfile must not set USER", (_cite(p, text, m.start()),),
+                                 "leave the action's image as it is")
         for entry in build.list_dir(here):
             if entry in k.ci_files:
                 p = f"{here}/{entry}" if here else entry
@@ -531,6 +548,22 @@ def _devcontainer_json(ctx: Context, info: StageInfo, command: _Command,
                                  f"a devcontainer image (`{p}` builds it)", (f"{p}: builds {base}",),
                                  "set remoteUser/containerUser in devcontainer.json")
     return None
+
+
+def _unknown_base(ctx: Context, info: StageInfo, command: _Command,
+                  copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """The base image is chosen at build time (``FROM $BUILD_FROM`` with no
+    default): nothing tells what it is or what its entrypoint does."""
+    root = info.chain[-1]
+    if root.base_resolved:
+        return None
+    words = [w for w in root.stage.from_.args.split() if not w.startswith("--")]
+    ref = words[0] if words else root.base
+    return Judgement("unknown-base", "app",
+                     f"the base image `{ref}` is chosen at build time: its family and "
+                     "entrypoint are unknown",
+                     (_ins_cite(ctx, root.stage.from_),),
+                     "pass the base with --build-arg so dockfix can judge it")
 
 
 def _dind(ctx: Context, info: StageInfo, command: _Command,
@@ -656,6 +689,20 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                      f"it installs the Docker CLI (`{hit[0]}`): the container "
                                      "drives the host's Docker socket, which only root (or the "
                                      "docker group) may open", (_ins_cite(ctx, ins),))
+            flag = ins.flag("from") if ins.cmd == "COPY" else None
+            docker_from = (flag.value or "") if flag is not None else ""
+            if docker_from and re.search(r"(?:^|/)docker(?:[:@/]|$)", docker_from.lower()):
+                return Judgement("needs-devices", "app",
+                                 f"it copies the Docker tools from `{docker_from}`: the container "
+                                 "drives the host's Docker socket, which only root (or the "
+                                 "docker group) may open", (_ins_cite(ctx, ins),))
+            body = ins.logical + "\n" + "".join(h.content for h in ins.heredocs)
+            if ins.cmd == "RUN" and re.search(
+                    r"\b(?:groupadd|addgroup)\b[^;&|\n]*\sdocker[ \t]*(?:$|[;&|\n])", body, re.M):
+                return Judgement("needs-devices", "app",
+                                 "it creates a `docker` group, the group that may open the host's "
+                                 "Docker socket: the container talks to the Docker daemon, whose "
+                                 "socket's group on the host need not match", (_ins_cite(ctx, ins),))
     if command.ins is not None:
         for w in command.words[:6]:
             if _program_name(w) in k.root_programs:
@@ -684,6 +731,98 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  f"`{posixpath.basename(m.group(1))}`, which needs root",
                                  (_cite(path, text, m.start(1)),))
     return None
+
+
+#: names of programs that are scripts a reviewer would read before switching the user
+_SCRIPT_NAME = re.compile(r"(?i)\.(?:sh|bash)$|entrypoint|^(?:start|run|init|boot|startup|"
+                          r"launch|docker-[\w-]+|run-[\w-]+|start-[\w-]+)(?:\.\w+)?$")
+
+
+def _unread_script(ctx: Context, info: StageInfo, command: _Command,
+                   copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """The container starts a script the file copies from its build context,
+    but the context dockfix reads does not hold it: what it does at start (drop
+    privileges, write /etc, start services) cannot be checked."""
+    build = ctx.build
+    if build is None or command.ins is None:
+        return None
+    names = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
+    names = {n for n in names if n and n not in _WRAPPERS and _SCRIPT_NAME.search(n)}
+    if not names:
+        return None
+    found = {id(ins) for _, _, ins in copied}
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs \
+                    or len(ins.values) < 2 or id(ins) in found:
+                continue
+            srcs = [expand(v, s.env)[0] for v in ins.values[:-1]]
+            dest = expand(ins.values[-1], s.env)[0]
+            for src in srcs:
+                if "://" in src or any(c in src for c in "*?["):
+                    continue
+                target = posixpath.basename(src.rstrip("/")) if dest.endswith("/") or \
+                    len(srcs) > 1 else posixpath.basename(dest.rstrip("/"))
+                if target in names:
+                    return Judgement(
+                        "unreadable-entrypoint", "app",
+                        f"the container starts `{target}`, which the file copies from `{src}`; "
+                        "that file is not in the build context dockfix reads, so what it does "
+                        "at start (drop privileges, write /etc, start services) is unknown",
+                        (_ins_cite(ctx, ins),),
+                        "run dockfix from the repository (or pass --context) so it can read it")
+    return None
+
+
+#: where a command or script writes: ``> /p``, ``>> /p``, ``tee [-a] /p``,
+#: ``touch /p``, ``mkdir [-p] /p``, ``git clone URL /p``
+_WRITE = re.compile(
+    r"(?:(?<![0-9&<>])>>?\s*|\btee\s+(?:-a\s+)?|\btouch\s+|\bmkdir\s+(?:-p\s+|-m\s*\S+\s+)*|"
+    r"\bgit\s+clone\s+(?:-\S+\s+(?:\S+\s+)?)*[^\s-]\S*\s+)['\"]?(/[\w.@%+-][\w./@%+-]*)")
+#: paths any user may write
+_SCRATCH = ("/dev/", "/proc/self/", "/tmp/", "/var/tmp/", "/dev/shm/")
+
+
+def _root_owned_writes(ctx: Context, info: StageInfo, command: _Command,
+                       copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """The command or its entrypoint script writes a path that a fix would
+    leave root-owned (outside the app's directories, its volumes and /tmp)."""
+    owned = writable_dirs(info, workdir=info.family.shell)
+
+    def root_owned(path: str) -> bool:
+        path = posixpath.normpath(path)
+        if path in ("/tmp", "/var/tmp", "/dev/null") or path.startswith(_SCRATCH):
+            return False
+        return not any(path == d or path.startswith(d.rstrip("/") + "/") for d in owned) \
+            and not owned_by_file(info, path)
+
+    sources: list[tuple[str, str]] = []
+    line = ""
+    if command.ins is not None:
+        line = " ".join(command.words) if command.ins.json else command.ins.args
+        sources.append((_df_name(ctx), line))
+    sources += _entrypoint_scripts(ctx, info, command, copied)
+    for path, text in sources:
+        for m in _WRITE.finditer(text):
+            target = m.group(1)
+            if not root_owned(target) or _in_shell_comment(text, m.start()):
+                continue
+            in_command = command.ins is not None and text is line
+            where = (f"the command writes `{target}`" if in_command else
+                     f"the entrypoint script `{path}` writes `{target}` at start")
+            cite = _ins_cite(ctx, command.ins) if in_command and command.ins is not None \
+                else _cite(path, text, m.start())
+            return Judgement("writes-root-owned-path", "app",
+                             f"{where}, which would stay root-owned for a new user",
+                             (cite,),
+                             f"give `{posixpath.dirname(target) or target}` to the user in the "
+                             "Dockerfile (or write under the app's directory), then add USER")
+    return None
+
+
+def _in_shell_comment(text: str, pos: int) -> bool:
+    start = text.rfind("\n", 0, pos) + 1
+    return text[start:pos].lstrip().startswith("#")
 
 
 def _devices(ctx: Context, info: StageInfo, command: _Command,
@@ -718,7 +857,7 @@ def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
     build = ctx.build
     for path, block, at in _compose_services(ctx):
         full = build.read_text(path) if build else None
-        for m in re.finditer(r"^\s*-\s*['\"]?(\.{1,2}/[^:'\"\s]*|\$\{?PWD\}?[^:'\"\s]*|~/[^:'\"\s]*):"
+        for m in re.finditer(r"^\s*-\s*['\"]?(\.{1,2}(?:/[^:'\"\s]*)?|\$\{?PWD\}?[^:'\"\s]*|~/[^:'\"\s]*):"
                              r"(/[^:'\"\s]*)(:[a-z,]+)?['\"]?\s*$", block, re.M):
             if m.group(3) and "ro" in m.group(3).split(","):
                 continue
@@ -812,11 +951,17 @@ def _env_pairs(ins: Instruction) -> list[tuple[str, str]]:
     return [(k, v or "") for k, v in _pairs(ins, "\\")]
 
 
+#: a build step that leaves files in root's home for the program to use later
+_ROOT_HOME_WRITE = re.compile(
+    r"(?:\b(?:mkdir|cp|mv|ln|install|touch|tee)\b[^;&|\n]*\s|>>?\s*|\bgit\s+clone\s[^;&|\n]*\s|"
+    r"\btar\b[^;&|\n]*\s-C\s*|--prefix[= ]|\s-d\s+)(?:/root|~|\$HOME|\$\{HOME\})/[\w.-]"
+    r"|\bpip3?\s+install\s[^;&|\n]*--user\b|\bcabal\s+(?:v\d-)?install\b|"
+    r"\bvagrant\s+plugin\s+install\b|\bstack\s+install\b")
+
+
 def _root_home(ctx: Context, info: StageInfo, command: _Command,
                copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
     """The app lives in /root, which only root may enter."""
-    from rewriter.dockerfile.rules._common import final_workdir
-
     wd = final_workdir(info)
     if wd is not None and (wd == "/root" or wd.startswith("/root/")):
         ins = next(i for s in info.chain for i in reversed(s.stage.instructions)
@@ -830,6 +975,52 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                          f"the program `{command.program}` lives in root's home (mode 700)",
                          (_ins_cite(ctx, command.ins),) if command.ins else (),
                          "move the app out of /root, then add USER")
+    for w in command.words:
+        m = re.search(r"(?:^|[=:,])(/root/[^\s,:;]*)", w)
+        if m and command.ins is not None:
+            return Judgement("root-home", "app",
+                             f"the command reads `{m.group(1)}`, inside root's home (mode 700)",
+                             (_ins_cite(ctx, command.ins),),
+                             "move those files out of /root, then add USER")
+    for path in writable_dirs(info, workdir=info.family.shell):
+        if path == "/root" or path.startswith("/root/"):
+            ins = next((i for s in info.chain for i in s.stage.instructions
+                        if i.cmd in ("VOLUME", "RUN") and path in i.logical), info.stage.from_)
+            return Judgement("root-home", "app",
+                             f"the app writes `{path}`, inside root's home (mode 700): another "
+                             "user cannot reach it even when it owns it", (_ins_cite(ctx, ins),),
+                             "move that directory out of /root, then add USER")
+    user = "root"
+    for s in reversed(info.chain):  # in build order, with the USER in force
+        for ins in s.stage.instructions:
+            what = None
+            if ins.cmd == "USER":
+                user = ins.args.strip() or "root"
+            if not is_root(expand(user, s.env)[0]):
+                continue
+            if ins.cmd in ("COPY", "ADD") and len(ins.values) >= 2:
+                dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
+                if dest == "/root" or dest.startswith("/root/"):
+                    what = f"copies files into `{dest}`"
+            elif ins.cmd == "RUN":
+                m = _ROOT_HOME_WRITE.search(ins.logical)
+                if m:
+                    what = f"installs into root's home (`{m.group(0).strip()}`)"
+            if what:
+                return Judgement("root-home", "app",
+                                 f"the build {what}, which a new user cannot reach (root's home "
+                                 "is mode 700)", (_ins_cite(ctx, ins),),
+                                 "install outside /root, then add USER")
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "ENV":
+                continue
+            for key, value in _env_pairs(ins):
+                if key == "PATH" and re.search(r"(?:^|:)(?:/root/|~/|\$HOME/)", value):
+                    return Judgement("root-home", "app",
+                                     "`PATH` includes root's home, where the build installed "
+                                     "programs another user cannot reach", (_ins_cite(ctx, ins),),
+                                     "install the tools outside /root, then add USER")
     return None
 
 
@@ -866,6 +1057,53 @@ def _base_image(ctx: Context, info: StageInfo, command: _Command,
                      "switch the user in the images built FROM it")
 
 
+
+
+#: where plain programs live (a program elsewhere is the app's own file: ``/app/server``)
+_BIN_DIRS = ("/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin", "/usr/local/sbin", "/usr/games",
+             "/sbin")
+#: shell builtins and keywords that can start a command line
+_SHELL_WORDS = frozenset({
+    "cd", "exec", "set", "export", "source", "eval", "trap", "test", "if", "for", "while",
+    "until", "case", "echo", "printf", "true", "false", "sleep", "wait", "read", "umask",
+    "ulimit", "unset", "shift", "command", "builtin", "let", "local", "declare", "time",
+    "nohup", "nice", "timeout", "xargs", "env", "sudo", "su", "chroot", "stdbuf", "ionice",
+})
+#: front-end and packaging suffixes of a program's name (``transmission-gtk``)
+_VARIANT = re.compile(r"(?:-(?:gtk3?|qt[456]?|gui|x11|desktop|esr|bin|stable|beta|nightly))+$")
+
+
+def app_user_name(info: StageInfo) -> str | None:
+    """The name for a new user, after the program the container runs, when
+    that program is a plain installed one (``ENTRYPOINT ["firefox"]``:
+    ``firefox``), not an interpreter, a script, a generic name or a user that
+    packages create; None otherwise (the caller picks ``appuser``)."""
+    k = knowledge()
+    command = _command(info)
+    program = command.program.strip("\"'")
+    if not program or "$" in program or command.ins is None:
+        return None
+    if not command.ins.json and re.search(r"[;&|<>`()]", command.ins.args):
+        return None  # a shell line: its first word need not be the program that runs
+    d = posixpath.dirname(program)
+    if d and d not in _BIN_DIRS and not d.startswith(("/usr/lib/", "/opt/")):
+        return None
+    base = posixpath.basename(program)
+    name = _VARIANT.sub("", base.lower())
+    if not re.fullmatch(r"[a-z][a-z0-9-]{1,30}", name) or _SCRIPT_NAME.search(base):
+        return None
+    if d.startswith(("/usr/lib/", "/opt/")) and name != posixpath.basename(d).lower():
+        return None  # /usr/lib/slack/slack, not /usr/lib/x86_64-linux-gnu/notify-osd
+    taken = set(info.image_users()) | {u.name for u in info.known_users().values()}
+    for s in info.chain:
+        taken |= set(s.groups)
+    if name.endswith(("-wrapper", "-entrypoint", "-run", "-start")) or name in _SHELL_WORDS:
+        return None
+    if (name in k.interpreters or name in k.root_programs or name in k.generic_programs
+            or name in k.packaged_users or name in taken or name in _WRAPPERS
+            or name in k.init_programs or name in k.dind_programs):
+        return None
+    return name
 
 
 # ---------------------------------------------------------------------------
@@ -984,4 +1222,4 @@ def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser]
     return [], None
 
 
-__all__ = ["ContextUser", "Judgement", "judge", "knowledge", "script_users", "sibling_base_users"]
+__all__ = ["ContextUser", "Judgement", "app_user_name", "judge", "knowledge", "script_users", "sibling_base_users"]

@@ -16,6 +16,7 @@ from rewriter.dockerfile.model import (
     workdir_path,
 )
 from rewriter.dockerfile.shell import form_words
+from rewriter.dockerfile.shell import form_words
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.io.context import dockerfile_dir
 
@@ -196,19 +197,101 @@ def final_workdir(info: StageInfo) -> str | None:
     return posixpath.normpath(cwd) if seen else None
 
 
+#: Directories (and the trees under them) that belong to the system, never to one app.
+_SYSTEM_TREES = ("/usr/", "/etc/", "/bin/", "/sbin/", "/lib", "/proc/", "/sys/", "/dev/",
+                 "/root/", "/tmp/", "/var/lib/dpkg", "/var/cache/apt", "/var/tmp/", "/run/",
+                 "/var/run/", "/boot/")
+#: ... except the places where sources and apps are unpacked.
+_APP_TREES_IN_SYSTEM = ("/usr/src/", "/usr/local/src/")
+
+
+def _app_dir(path: str | None) -> str | None:
+    """``path`` when it may be an app's own directory (not a system one)."""
+    if path is None or path in _SYSTEM_DIRS or any(c in path for c in "*?[]{}$"):
+        return None
+    if path.startswith(_APP_TREES_IN_SYSTEM) and path.count("/") >= 3:
+        return path
+    if path.startswith(_SYSTEM_TREES):
+        return None
+    return path
+
+
 def app_workdir(info: StageInfo) -> str | None:
     """The WORKDIR, when it is the app's own directory (not a system one) that
     the app may write into: logs, caches, data, uploads beside its code."""
-    wd = final_workdir(info)
-    if wd is None or wd in _SYSTEM_DIRS or any(c in wd for c in "*?[]{}$"):
-        return None
-    if wd.startswith(("/usr/", "/etc/", "/bin/", "/sbin/", "/lib", "/proc/", "/sys/", "/dev/",
-                      "/root/", "/tmp/", "/var/lib/dpkg", "/var/cache/apt")):
-        return None
-    return wd
+    return _app_dir(final_workdir(info))
 
 
-def _owned_by_file(info: StageInfo, path: str) -> bool:
+#: absolute paths in a command's words: ``/app/run``, ``--config=/app/x``, ``file=/d/x,if=mtd``
+_CMD_PATH = re.compile(r"(?:^|[=:,])(/[\w.@%+-][\w./@%+-]*)")
+
+
+def _created_dirs(info: StageInfo) -> list[str]:
+    """Directories the runtime stage's own instructions create: ``mkdir``
+    arguments, ``WORKDIR`` and the destinations of ``COPY``/``ADD``."""
+    out: dict[str, None] = {}
+    for s in reversed(info.chain):
+        for ins in s.stage.instructions:
+            if ins.cmd == "WORKDIR":
+                wd = workdir_path(s, ins, expand(ins.args.strip().strip("\"'"), s.env)[0])
+                out[posixpath.normpath(wd)] = None
+            elif ins.cmd in ("COPY", "ADD") and not ins.json and len(ins.values) >= 2:
+                dest = expand(ins.values[-1], s.env)[0]
+                path = workdir_path(s, ins, dest)
+                if dest.endswith("/") or len(ins.values) > 2:
+                    out[posixpath.normpath(path)] = None
+                else:
+                    out[posixpath.dirname(posixpath.normpath(path))] = None
+            elif may_run(ins, ("mkdir",)):
+                for cmd in run_commands(ins):
+                    if cmd.name == "mkdir":
+                        for a in cmd.args_after_name():
+                            path, ok = expand(a, s.env)
+                            if ok and path.startswith("/"):
+                                out[posixpath.normpath(path)] = None
+    return [d for d in out if _app_dir(d) is not None]
+
+
+def _command_words(info: StageInfo) -> list[tuple[str, StageInfo]]:
+    """The words of the container's ENTRYPOINT and CMD (the nearest ones)."""
+    entry = cmd = None
+    for s in info.chain:
+        for ins in reversed(s.stage.instructions):
+            if ins.cmd == "ENTRYPOINT" and entry is None:
+                entry = (ins, s)
+            if ins.cmd == "CMD" and cmd is None and entry is None:
+                cmd = (ins, s)
+        if entry is not None:
+            break
+    words: list[tuple[str, StageInfo]] = []
+    for part in (entry, cmd):
+        if part is not None:
+            ins, s = part
+            words += [(expand(v, s.env)[0], s) for v in form_words(ins)]
+    return words
+
+
+def app_trees(info: StageInfo) -> list[str]:
+    """The app's own directories, owned recursively by a fix: the WORKDIR, and
+    each directory the file creates that holds the program the container runs
+    or a file its command names (an Erlang release writing ``log/`` beside
+    ``bin/``, an emulator opening its disk image read-write)."""
+    out: list[str] = []
+    wd = app_workdir(info)
+    if wd is not None:
+        out.append(wd)
+    created = sorted(_created_dirs(info), key=len)
+    for word, _ in _command_words(info):
+        for m in _CMD_PATH.finditer(word):
+            path = posixpath.normpath(m.group(1))
+            top = next((d for d in created if path == d or path.startswith(d + "/")), None)
+            if top is not None and top not in out and not any(
+                    top.startswith(o + "/") for o in out):
+                out.append(top)
+    return out
+
+
+def owned_by_file(info: StageInfo, path: str) -> bool:
     """The file already gives ``path`` (or a directory above it) to someone:
     ``COPY --chown`` into it, or a ``RUN chown`` of it."""
     above = {path}
@@ -235,9 +318,9 @@ def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
     stage itself creates with ``mkdir``, and with ``workdir`` the app's WORKDIR
     (when a fix switches the user: the app may write beside its code)."""
     dirs = [d for d in volume_paths(info) if d != "/"]
-    wd = app_workdir(info) if workdir else None
-    if wd is not None and wd not in dirs and not _owned_by_file(info, wd):
-        dirs.append(wd)
+    for wd in app_trees(info) if workdir else []:
+        if wd not in dirs and not owned_by_file(info, wd):
+            dirs.append(wd)
     seen = set(dirs)
     for ins in info.stage.instructions:
         for cmd in commands_named(ins, "mkdir"):
@@ -254,4 +337,4 @@ def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
     return dirs
 
 
-__all__ = ["insert_after", "numeric", "privilege_drop", "runs_as_root", "tail_anchor", "uid_of"]
+__all__ = ["app_trees", "insert_after", "numeric", "privilege_drop", "runs_as_root", "tail_anchor", "uid_of"]

@@ -39,7 +39,10 @@ CMD ["/app/run"]
   `nonroot` user they ship;
 - scratch: `USER UID:GID` only (numeric ids need no passwd entry);
 - a user the file already creates, or a dedicated user the base image ships
-  (`node`: 1000), is reused instead of creating a second one.
+  (`node`: 1000), is reused instead of creating a second one;
+- a new user is named after the program the container runs when that is a
+  plain installed program (`ENTRYPOINT ["firefox"]`: `firefox`, home
+  `/home/firefox`), else `appuser` (`--user`/`--group` choose).
 
 The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
 `WORKDIR`) so every step still runs as it did; `USER` follows it, before
@@ -81,10 +84,10 @@ from rewriter.dockerfile.rules._common import (
     insert_after,
     privilege_drop,
     tail_anchor,
-    app_workdir,
+    app_trees,
     writable_dirs,
 )
-from rewriter.dockerfile.judge import judge, script_users, sibling_base_users
+from rewriter.dockerfile.judge import app_user_name, judge, script_users, sibling_base_users
 from rewriter.dockerfile.rules._types import Decline, Violation
 from rewriter.dockerfile.syntax import Instruction, Span
 from rewriter.dockerfile.templates import own_dirs, render
@@ -262,17 +265,20 @@ def _plan(ctx: Context) -> Plan | Decline | None:
                            f"uid/gid {s.uid}/{s.gid} is already used in `{info.chain[-1].base}`; "
                            "pick another with --uid/--gid", line, info.name)
         late, early = _split_dirs(ctx, info, f"{s.uid}:{s.gid}", dirs)
-        wd = app_workdir(info)
-        trees = [d for d in late if d == wd]
+        app = app_trees(info)
+        trees = [d for d in late if d in app]
+        named = None if s.user else app_user_name(info)
+        user = s.user or named or "appuser"
+        group = s.group or named or "appgroup"
         try:
-            block = render(fam.template, user=s.user, group=s.group, uid=s.uid, gid=s.gid,
-                           dirs=[d for d in late if d != wd], trees=trees,
+            block = render(fam.template, user=user, group=group, uid=s.uid, gid=s.gid,
+                           dirs=[d for d in late if d not in app], trees=trees,
                            escape=ctx.df.escape, newline="\n")
         except ValueError as exc:  # e.g. a VOLUME path with control characters
             return Decline("template-refused", f"cannot write the user block: {exc}",
                            line, info.name)
         return Plan(info, f"{s.uid}:{s.gid}", block,
-                    why=f"create `{s.user}` ({s.uid}:{s.gid}) with the {fam.name} tools",
+                    why=f"create `{user}` ({s.uid}:{s.gid}) with the {fam.name} tools",
                     dirs=dirs, edits=early)
     if fam.default_nonroot_uid:
         uid = fam.default_nonroot_uid
@@ -328,8 +334,8 @@ def _run_as(ctx: Context, info: StageInfo, spec: str, dirs: list[str], why: str)
 def _dirs_block(ctx: Context, info: StageInfo, spec: str, dirs: list[str]) -> str:
     if not dirs or not info.family.shell:
         return ""
-    wd = app_workdir(info)
-    return own_dirs(dirs, spec, trees=[wd] if wd in dirs else [])
+    app = app_trees(info)
+    return own_dirs(dirs, spec, trees=[d for d in dirs if d in app])
 
 
 def check(ctx: Context) -> Iterator[Violation | Decline]:
