@@ -16,7 +16,6 @@ from rewriter.dockerfile.model import (
     workdir_path,
 )
 from rewriter.dockerfile.shell import form_words
-from rewriter.dockerfile.shell import form_words
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.io.context import dockerfile_dir
 
