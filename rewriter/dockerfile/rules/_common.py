@@ -241,13 +241,12 @@ def _created_dirs(info: StageInfo) -> list[str]:
                     out[posixpath.normpath(path)] = None
                 else:
                     out[posixpath.dirname(posixpath.normpath(path))] = None
-            elif may_run(ins, ("mkdir",)):
-                for cmd in run_commands(ins):
-                    if cmd.name == "mkdir":
-                        for a in cmd.args_after_name():
-                            path, ok = expand(a, s.env)
-                            if ok and path.startswith("/"):
-                                out[posixpath.normpath(path)] = None
+            elif ins.cmd == "RUN":
+                for cmd in commands_named(ins, "mkdir"):
+                    for a in cmd.args_after_name():
+                        path, ok = expand(a, s.env)
+                        if ok and path.startswith("/"):
+                            out[posixpath.normpath(path)] = None
     return [d for d in out if _app_dir(d) is not None]
 
 
