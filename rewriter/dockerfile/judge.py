@@ -37,8 +37,13 @@ from rewriter.dockerfile.model import (
     run_commands,
     workdir_path,
 )
-from rewriter.dockerfile.rules._common import final_workdir, owned_by_file, writable_dirs
-from rewriter.dockerfile.shell import commands, form_words
+from rewriter.dockerfile.rules._common import (
+    command_parts,
+    final_workdir,
+    owned_by_file,
+    writable_dirs,
+)
+from rewriter.dockerfile.shell import Command, commands, form_words
 from rewriter.dockerfile.syntax import Instruction, ParseError, parse
 from rewriter.io.context import BuildContext, ancestors, dockerfile_dir
 
@@ -189,24 +194,9 @@ class _Command:
 
 
 def _command(info: StageInfo) -> _Command:
-    entry: tuple[Instruction, StageInfo] | None = None
-    cmd: tuple[Instruction, StageInfo] | None = None
-    for s in info.chain:  # nearest first
-        for ins in reversed(s.stage.instructions):
-            if ins.cmd == "ENTRYPOINT" and entry is None:
-                entry = (ins, s)
-            if ins.cmd == "CMD" and cmd is None and entry is None:
-                cmd = (ins, s)
-        if entry is not None:
-            break
-    words: list[str] = []
-    first: tuple[Instruction, StageInfo] | None = entry or cmd
-    for part in (entry, cmd):
-        if part is None:
-            continue
-        ins, s = part
-        vals = form_words(ins)
-        words += [expand(v, s.env)[0] for v in vals]
+    parts = command_parts(info)
+    first = parts[0] if parts else None
+    words = [expand(v, s.env)[0] for ins, s in parts for v in form_words(ins)]
     program = ""
     for w in words:
         if w in _WRAPPERS or w.startswith("-"):
@@ -1121,21 +1111,23 @@ class ContextUser:
     evidence: str  #: ``path:line: text``
 
 
+def _context_user(cmd: Command, evidence: str) -> ContextUser | None:
+    """The user a ``useradd``/``adduser`` command creates, with its ids when given."""
+    parsed = _parse_user_command(cmd)
+    if parsed is None or parsed[0] != "user":
+        return None
+    _, name, opts = parsed
+    uid = opts.get("-u") or opts.get("--uid")
+    gid = opts.get("-g") or opts.get("--gid")
+    return ContextUser(name, int(uid) if uid and uid.isdigit() else None,
+                       int(gid) if gid and gid.isdigit() else None, evidence)
+
+
 def _users_in_script(path: str, text: str) -> list[ContextUser]:
-    out: list[ContextUser] = []
     if not re.search(r"\b(?:useradd|adduser)\b", text):
-        return out
-    for cmd in commands(text).commands:
-        parsed = _parse_user_command(cmd)
-        if parsed is None or parsed[0] != "user":
-            continue
-        _, name, opts = parsed
-        uid = opts.get("-u") or opts.get("--uid")
-        gid = opts.get("-g") or opts.get("--gid")
-        out.append(ContextUser(name, int(uid) if uid and uid.isdigit() else None,
-                               int(gid) if gid and gid.isdigit() else None,
-                               _cite(path, text, cmd.start)))
-    return out
+        return []
+    users = (_context_user(cmd, _cite(path, text, cmd.start)) for cmd in commands(text).commands)
+    return [u for u in users if u is not None]
 
 
 def script_users(ctx: Context, info: StageInfo) -> list[ContextUser]:
@@ -1205,15 +1197,9 @@ def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser]
         for ins in df.instructions:
             if ins.cmd == "RUN":
                 for cmd in run_commands(ins):
-                    parsed = _parse_user_command(cmd)
-                    if parsed is None or parsed[0] != "user":
-                        continue
-                    _, uname, opts = parsed
-                    uid = opts.get("-u") or opts.get("--uid")
-                    gid = opts.get("-g") or opts.get("--gid")
-                    users.append(ContextUser(uname, int(uid) if uid and uid.isdigit() else None,
-                                             int(gid) if gid and gid.isdigit() else None,
-                                             _cite(path, text, ins.span.start)))
+                    u = _context_user(cmd, _cite(path, text, ins.span.start))
+                    if u is not None:
+                        users.append(u)
             elif ins.cmd == "FROM":
                 last_user = None
             elif ins.cmd == "USER":

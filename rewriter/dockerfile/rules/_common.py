@@ -250,10 +250,12 @@ def _created_dirs(info: StageInfo) -> list[str]:
     return [d for d in out if _app_dir(d) is not None]
 
 
-def _command_words(info: StageInfo) -> list[tuple[str, StageInfo]]:
-    """The words of the container's ENTRYPOINT and CMD (the nearest ones)."""
+def command_parts(info: StageInfo) -> list[tuple[Instruction, StageInfo]]:
+    """The container's command as the file sets it: the nearest ENTRYPOINT, then
+    the CMD it runs with (a CMD of a stage before that ENTRYPOINT's is reset by
+    it), each with its stage; empty when the file sets neither."""
     entry = cmd = None
-    for s in info.chain:
+    for s in info.chain:  # nearest first
         for ins in reversed(s.stage.instructions):
             if ins.cmd == "ENTRYPOINT" and entry is None:
                 entry = (ins, s)
@@ -261,12 +263,12 @@ def _command_words(info: StageInfo) -> list[tuple[str, StageInfo]]:
                 cmd = (ins, s)
         if entry is not None:
             break
-    words: list[tuple[str, StageInfo]] = []
-    for part in (entry, cmd):
-        if part is not None:
-            ins, s = part
-            words += [(expand(v, s.env)[0], s) for v in form_words(ins)]
-    return words
+    return [p for p in (entry, cmd) if p is not None]
+
+
+def _command_words(info: StageInfo) -> list[tuple[str, StageInfo]]:
+    """The words of the container's ENTRYPOINT and CMD, variables expanded."""
+    return [(expand(v, s.env)[0], s) for ins, s in command_parts(info) for v in form_words(ins)]
 
 
 def app_trees(info: StageInfo) -> list[str]:
@@ -335,4 +337,5 @@ def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
     return dirs
 
 
-__all__ = ["app_trees", "insert_after", "numeric", "privilege_drop", "runs_as_root", "tail_anchor", "uid_of"]
+__all__ = ["app_trees", "command_parts", "insert_after", "numeric", "privilege_drop", "runs_as_root",
+           "tail_anchor", "uid_of"]
