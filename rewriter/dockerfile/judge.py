@@ -346,7 +346,9 @@ def _service_blocks(text: str) -> list[tuple[str, int]]:
     """The blocks under ``services:`` of a compose file, by indentation."""
     lines = text.splitlines(keepends=True)
     out: list[tuple[str, int]] = []
-    pos, in_services, indent, start, buf = 0, False, None, 0, []
+    pos, in_services, start = 0, False, 0
+    indent: int | None = None
+    buf: list[str] = []
     for ln in lines:
         stripped = ln.strip()
         lead = len(ln) - len(ln.lstrip(" "))
@@ -661,8 +663,8 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
     root = info.chain[-1]
     base = root.base.lower().split("@")[0]
     if not _overrides_command(info):
-        for pat in k.root_entrypoint_images:
-            if fnmatch.fnmatch(base, pat):
+        for glob in k.root_entrypoint_images:
+            if fnmatch.fnmatch(base, glob):
                 return Judgement("entrypoint-needs-root", "app",
                                  f"the entrypoint of `{root.base}`, which this file keeps, does "
                                  "root-only work at start (writes /etc, starts its services)",
@@ -700,15 +702,15 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  f"the container runs `{_program_name(w)}`, which needs root",
                                  (_ins_cite(ctx, command.ins),))
         joined = " ".join(command.words)
-        for pat, what in _SCRIPT_ROOT:
-            m = pat.search(joined)
+        for rx, what in _SCRIPT_ROOT:
+            m = rx.search(joined)
             if m and "exec" not in what:
                 return Judgement("entrypoint-needs-root", "app",
                                  f"the command {what}, which needs root",
                                  (_ins_cite(ctx, command.ins),))
     for path, text in _entrypoint_scripts(ctx, info, command, copied):
-        for pat, what in _SCRIPT_ROOT:
-            m = pat.search(text)
+        for rx, what in _SCRIPT_ROOT:
+            m = rx.search(text)
             if m:
                 return Judgement("entrypoint-needs-root", "app",
                                  f"the entrypoint script `{path}` {what} at start, which needs root",
@@ -827,16 +829,16 @@ def _devices(ctx: Context, info: StageInfo, command: _Command,
                              "needs root or the host's devices", (_cite(name, text, m.start()),))
     for path, block, at in _compose_services(ctx):
         full = ctx.build.read_text(path) if ctx.build else None
-        for pat, what in ((r"^\s*privileged:\s*true", "privileged: true"),
+        for rx, what in ((r"^\s*privileged:\s*true", "privileged: true"),
                           (r"^\s*devices:", "devices"),
                           (r"/var/run/docker\.sock", "the Docker socket"),
                           (r"^\s*cap_add:", "cap_add"),
                           (r"^\s*user:\s*['\"]?(?:root|0)\b", "user: root")):
-            m = re.search(pat, block, re.M)
-            if m and full is not None:
+            hit = re.search(rx, block, re.M)
+            if hit and full is not None:
                 return Judgement("needs-devices", "app",
                                  f"`{path}` runs it with {what}",
-                                 (_cite(path, full, at + m.start()),))
+                                 (_cite(path, full, at + hit.start()),))
     return None
 
 
@@ -900,9 +902,9 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
     text = ctx.df.text
     name = _df_name(ctx)
     for m in re.finditer(r"^[ \t]*#[^\n]*", text, re.M):
-        p = _RUN_PORT.search(m.group(0))
-        if p and int(p.group(2)) < 1024 and _in_run_comment(text, m.start()):
-            low.append((int(p.group(2)), _cite(name, text, m.start())))
+        pub = _RUN_PORT.search(m.group(0))
+        if pub and int(pub.group(2)) < 1024 and _in_run_comment(text, m.start()):
+            low.append((int(pub.group(2)), _cite(name, text, m.start())))
     build = ctx.build
     if build is not None:
         for src, dest, ins in copied:
@@ -1151,13 +1153,13 @@ def script_users(ctx: Context, info: StageInfo) -> list[ContextUser]:
                 continue
             for cmd in run_commands(ins):
                 for w in cmd.argv:
-                    src = targets.get(workdir_path(s, ins, w)) if w.startswith(("/", "./")) \
+                    found = targets.get(workdir_path(s, ins, w)) if w.startswith(("/", "./")) \
                         else None
-                    if src is None:
+                    if found is None:
                         continue
-                    text = build.read_text(src)
+                    text = build.read_text(found)
                     if text:
-                        out += _users_in_script(src, text)
+                        out += _users_in_script(found, text)
     return out
 
 
