@@ -58,6 +58,23 @@ def test_diff_write_and_check(tmp_path: Path) -> None:
     assert SECRET not in proc.stderr.decode()
 
 
+@pytest.mark.parametrize("rel", ["tests/test_tasks.py", "t/unit/conftest.py",
+                                 "app/celery_test.py", "app/settings_tests.py"])
+def test_test_modules_are_declined_not_rewritten(tmp_path: Path, rel: str) -> None:
+    """A test that sets pickle on purpose (a pickle round trip) is what it tests:
+    the serializer rules decline it and say why; the same text elsewhere is fixed."""
+    target = tmp_path / rel
+    target.parent.mkdir(parents=True)
+    target.write_text(CONFIG)
+    proc = run_dockfix("--unsafe-fixes", "--write", rel, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert target.read_text() == CONFIG
+    assert b"declined (test-module)" in proc.stderr
+    (tmp_path / "celeryconfig.py").write_text(CONFIG)
+    proc = run_dockfix("--unsafe-fixes", "--write", "celeryconfig.py", cwd=tmp_path)
+    assert (tmp_path / "celeryconfig.py").read_text() == FIXED
+
+
 def test_directory_search_finds_celery_modules_only(tmp_path: Path) -> None:
     proj = _project(tmp_path)
     proc = run_dockfix("--unsafe-fixes", "--output-format", "json", ".", cwd=proj)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from rewriter.core.edits import Edit
@@ -20,6 +21,23 @@ def replace_string(text: str, s: Setting, new: str) -> Edit | None:
         return None
     start = s.value.start + m.start(3)
     return Edit(start, start + len(m.group(3)), new)
+
+
+#: test modules, by the names pytest and unittest collect
+_TEST_FILE = re.compile(r"^(?:test_.*|.*_tests?|conftest)\.py$")
+
+
+def test_module(path: str | None) -> Decline | None:
+    """A decline for a test module (``test_app.py``, ``celery_test.py``): the
+    settings there are what the test exercises (a pickle round trip), not how
+    workers are configured."""
+    if not path:
+        return None
+    if _TEST_FILE.match(posixpath.basename(path.replace("\\", "/"))):
+        return Decline("test-module",
+                       "a test module (or a test run's settings): what it sets is what the "
+                       "tests exercise, not how the workers run", 1)
+    return None
 
 
 def elsewhere_note(s: Setting) -> Decline:

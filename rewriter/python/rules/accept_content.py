@@ -55,7 +55,7 @@ from rewriter.core.rules import Decline, Violation
 from rewriter.python.context import INSECURE, JSON, PyContext
 from rewriter.python.model import Setting
 from rewriter.python.names import ACCEPTS, SERIALIZERS, spelled_like
-from rewriter.python.rules._common import elsewhere_note, string_list
+from rewriter.python.rules._common import test_module, elsewhere_note, string_list
 
 CODE = "DFC002"
 NAME = "accept-content"
@@ -64,6 +64,10 @@ FIX_APPLICABILITY: Applicability | None = Applicability.SAFE
 
 
 def check(ctx: PyContext) -> Iterator[Violation | Decline]:
+    test = test_module(ctx.path)
+    if test is not None:
+        yield test
+        return
     values = ctx.serializer_values()
     # what the workers are sent is JSON: every serializer set here is json, or
     # none is set and nothing else in the file could set one (Celery's default)
