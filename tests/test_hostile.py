@@ -480,6 +480,10 @@ def test_disk_full_while_writing_real(tiny_filesystem):
     assert sorted(p.name for p in tiny_filesystem.iterdir()) == [".git", "Dockerfile", "filler"]
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_ctrl_c_during_write_leaves_every_file_old_or_new(tmp_path, fixed_df, jobs):
     """Ctrl-C sends SIGINT to the whole foreground process group: so does this."""
@@ -488,9 +492,12 @@ def test_ctrl_c_during_write_leaves_every_file_old_or_new(tmp_path, fixed_df, jo
     for i in range(many):
         (tmp_path / f"s{i:04}.Dockerfile").write_bytes(ROOT_DF)
     env = dict(os.environ, PYTHONPATH=str(REPO))
+    # A terminal's Ctrl-C: the run starts with SIGINT at its default, even when
+    # this test runs as a background job (whose children inherit it ignored).
     proc = subprocess.Popen([sys.executable, "-m", "rewriter", "--write", "--jobs", jobs, "."],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=_sigint_default)
     assert proc.stderr is not None
     seen = []
     for line in proc.stderr:  # wait until it is writing
