@@ -37,12 +37,7 @@ from rewriter.dockerfile.model import (
     run_commands,
     workdir_path,
 )
-from rewriter.dockerfile.rules._common import (
-    command_parts,
-    final_workdir,
-    owned_by_file,
-    writable_dirs,
-)
+from rewriter.dockerfile.paths import command_parts, final_workdir, owned_by_file, writable_dirs
 from rewriter.dockerfile.shell import Command, commands, form_words
 from rewriter.dockerfile.syntax import Instruction, ParseError, parse
 from rewriter.io.context import BuildContext, ancestors, dockerfile_dir

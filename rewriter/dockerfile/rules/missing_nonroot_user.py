@@ -80,13 +80,8 @@ from dataclasses import dataclass, field
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.model import StageInfo, expand, is_root, workdir_path
-from rewriter.dockerfile.rules._common import (
-    insert_after,
-    privilege_drop,
-    tail_anchor,
-    app_trees,
-    writable_dirs,
-)
+from rewriter.dockerfile.paths import app_trees, writable_dirs
+from rewriter.dockerfile.rules._common import insert_after, privilege_drop, tail_anchor
 from rewriter.dockerfile.judge import app_user_name, judge, script_users, sibling_base_users
 from rewriter.dockerfile.rules._types import Decline, Violation
 from rewriter.dockerfile.syntax import Instruction, Span

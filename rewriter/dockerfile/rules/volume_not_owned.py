@@ -51,7 +51,7 @@ from collections.abc import Iterator
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.model import StageInfo, commands_named, expand
-from rewriter.dockerfile.rules._common import writable_dirs
+from rewriter.dockerfile.paths import writable_dirs
 from rewriter.dockerfile.rules._types import Violation
 from rewriter.dockerfile.templates import own_dirs
 

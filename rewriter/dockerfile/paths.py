@@ -1,0 +1,185 @@
+"""What a stage's process reads and writes, by path: its WORKDIR, the app's own
+directories, its volumes and data dirs, and the paths the file already gives
+to someone. The judge and the rules that make a stage non-root share these."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from rewriter.dockerfile.model import StageInfo, commands_named, expand, workdir_path
+from rewriter.dockerfile.shell import form_words
+from rewriter.dockerfile.syntax import Instruction
+
+
+_DATA_DIR = re.compile(r"(^|/)(logs?|data|cache|uploads|storage|state|tmp|run|media|sessions)(/|$)")
+_SYSTEM_DIRS = frozenset({"/", "/tmp", "/run", "/var/run", "/var/tmp", "/var/log", "/var/cache",
+                          "/var/lib", "/var", "/usr", "/etc", "/opt", "/home", "/root", "/srv",
+                          "/mnt", "/media"})
+
+
+def volume_paths(info: StageInfo) -> list[str]:
+    out: dict[str, None] = {}  # ordered, and a membership test that does not scan
+    for s in reversed(info.chain):
+        for ins in s.stage.instructions:
+            if ins.cmd == "VOLUME":
+                for v in ins.values:
+                    path, ok = expand(v, s.env)
+                    if ok and path.startswith("/") and path not in out:
+                        out[path.rstrip("/") or "/"] = None
+    return list(out)
+
+
+def final_workdir(info: StageInfo) -> str | None:
+    """The WORKDIR the container starts in, when the file sets one (and every
+    variable in it has a value)."""
+    cwd, seen = "/", False
+    for s in reversed(info.chain):
+        for ins in s.stage.instructions:
+            if ins.cmd == "WORKDIR":
+                value, ok = expand(ins.args.strip().strip("\"'"), s.env)
+                if not ok:
+                    return None
+                cwd, seen = posixpath.join(cwd, value), True
+    return posixpath.normpath(cwd) if seen else None
+
+
+#: Directories (and the trees under them) that belong to the system, never to one app.
+_SYSTEM_TREES = ("/usr/", "/etc/", "/bin/", "/sbin/", "/lib", "/proc/", "/sys/", "/dev/",
+                 "/root/", "/tmp/", "/var/lib/dpkg", "/var/cache/apt", "/var/tmp/", "/run/",
+                 "/var/run/", "/boot/")
+#: ... except the places where sources and apps are unpacked.
+_APP_TREES_IN_SYSTEM = ("/usr/src/", "/usr/local/src/")
+
+
+def _app_dir(path: str | None) -> str | None:
+    """``path`` when it may be an app's own directory (not a system one)."""
+    if path is None or path in _SYSTEM_DIRS or any(c in path for c in "*?[]{}$"):
+        return None
+    if path.startswith(_APP_TREES_IN_SYSTEM) and path.count("/") >= 3:
+        return path
+    if path.startswith(_SYSTEM_TREES):
+        return None
+    return path
+
+
+def app_workdir(info: StageInfo) -> str | None:
+    """The WORKDIR, when it is the app's own directory (not a system one) that
+    the app may write into: logs, caches, data, uploads beside its code."""
+    return _app_dir(final_workdir(info))
+
+
+#: absolute paths in a command's words: ``/app/run``, ``--config=/app/x``, ``file=/d/x,if=mtd``
+_CMD_PATH = re.compile(r"(?:^|[=:,])(/[\w.@%+-][\w./@%+-]*)")
+
+
+def _created_dirs(info: StageInfo) -> list[str]:
+    """Directories the runtime stage's own instructions create: ``mkdir``
+    arguments, ``WORKDIR`` and the destinations of ``COPY``/``ADD``."""
+    out: dict[str, None] = {}
+    for s in reversed(info.chain):
+        for ins in s.stage.instructions:
+            if ins.cmd == "WORKDIR":
+                wd = workdir_path(s, ins, expand(ins.args.strip().strip("\"'"), s.env)[0])
+                out[posixpath.normpath(wd)] = None
+            elif ins.cmd in ("COPY", "ADD") and not ins.json and len(ins.values) >= 2:
+                dest = expand(ins.values[-1], s.env)[0]
+                path = workdir_path(s, ins, dest)
+                if dest.endswith("/") or len(ins.values) > 2:
+                    out[posixpath.normpath(path)] = None
+                else:
+                    out[posixpath.dirname(posixpath.normpath(path))] = None
+            elif ins.cmd == "RUN":
+                for cmd in commands_named(ins, "mkdir"):
+                    for a in cmd.args_after_name():
+                        path, ok = expand(a, s.env)
+                        if ok and path.startswith("/"):
+                            out[posixpath.normpath(path)] = None
+    return [d for d in out if _app_dir(d) is not None]
+
+
+def command_parts(info: StageInfo) -> list[tuple[Instruction, StageInfo]]:
+    """The container's command as the file sets it: the nearest ENTRYPOINT, then
+    the CMD it runs with (a CMD of a stage before that ENTRYPOINT's is reset by
+    it), each with its stage; empty when the file sets neither."""
+    entry = cmd = None
+    for s in info.chain:  # nearest first
+        for ins in reversed(s.stage.instructions):
+            if ins.cmd == "ENTRYPOINT" and entry is None:
+                entry = (ins, s)
+            if ins.cmd == "CMD" and cmd is None and entry is None:
+                cmd = (ins, s)
+        if entry is not None:
+            break
+    return [p for p in (entry, cmd) if p is not None]
+
+
+def _command_words(info: StageInfo) -> list[tuple[str, StageInfo]]:
+    """The words of the container's ENTRYPOINT and CMD, variables expanded."""
+    return [(expand(v, s.env)[0], s) for ins, s in command_parts(info) for v in form_words(ins)]
+
+
+def app_trees(info: StageInfo) -> list[str]:
+    """The app's own directories, owned recursively by a fix: the WORKDIR, and
+    each directory the file creates that holds the program the container runs
+    or a file its command names (an Erlang release writing ``log/`` beside
+    ``bin/``, an emulator opening its disk image read-write)."""
+    out: list[str] = []
+    wd = app_workdir(info)
+    if wd is not None:
+        out.append(wd)
+    created = sorted(_created_dirs(info), key=len)
+    for word, _ in _command_words(info):
+        for m in _CMD_PATH.finditer(word):
+            path = posixpath.normpath(m.group(1))
+            top = next((d for d in created if path == d or path.startswith(d + "/")), None)
+            if top is not None and top not in out and not any(
+                    top.startswith(o + "/") for o in out):
+                out.append(top)
+    return out
+
+
+def owned_by_file(info: StageInfo, path: str) -> bool:
+    """The file already gives ``path`` (or a directory above it) to someone:
+    ``COPY --chown`` into it, or a ``RUN chown`` of it."""
+    above = {path}
+    p = path
+    while p not in ("/", ""):
+        p = posixpath.dirname(p)
+        above.add(p)
+    above.discard("/")
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd in ("COPY", "ADD") and ins.flag("chown") is not None and ins.values:
+                dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0]).rstrip("/")
+                if dest in above:
+                    return True
+            elif any(posixpath.normpath(expand(a, s.env)[0]) in above
+                     for cmd in commands_named(ins, "chown")
+                     for a in cmd.args_after_name() if a.startswith("/")):
+                return True
+    return False
+
+
+def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
+    """Directories the runtime user must own: every VOLUME, log/data dirs the
+    stage itself creates with ``mkdir``, and with ``workdir`` the app's WORKDIR
+    (when a fix switches the user: the app may write beside its code)."""
+    dirs = [d for d in volume_paths(info) if d != "/"]
+    for wd in app_trees(info) if workdir else []:
+        if wd not in dirs and not owned_by_file(info, wd):
+            dirs.append(wd)
+    seen = set(dirs)
+    for ins in info.stage.instructions:
+        for cmd in commands_named(ins, "mkdir"):
+            for a in cmd.args_after_name():
+                path, ok = expand(a, info.env)
+                if not ok or a.startswith("-") or not path.startswith("/"):
+                    continue
+                path = posixpath.normpath(path)
+                if any(c in path for c in "*?[]{}$") or path in _SYSTEM_DIRS:
+                    continue
+                if _DATA_DIR.search(path) and path not in seen:
+                    seen.add(path)
+                    dirs.append(path)
+    return dirs
