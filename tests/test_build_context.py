@@ -10,6 +10,7 @@ import pytest
 from rewriter.io.context import (
     MAX_FILE_BYTES,
     DirectoryContext,
+    Listings,
     MemoryContext,
     OverlayContext,
     ancestors,
@@ -86,6 +87,26 @@ def test_a_link_out_of_the_context_is_not_followed(repo: Path, tmp_path: Path):
     assert ctx.read_text("svc/inside.sh").startswith("#!/bin/sh")
     assert ctx.read_text("../secret.txt") is None
     assert "svc/leak.sh" not in set(ctx.walk())  # links are not walked into
+
+
+def test_shared_listings_never_let_a_link_out_of_its_own_root(tmp_path: Path):
+    # One run's contexts share what directories hold; each still checks its
+    # own root before it uses what another context listed.
+    a, b = tmp_path / "a", tmp_path / "b"
+    (a / "conf").mkdir(parents=True)
+    (a / "conf" / "app.ini").write_text("x")
+    b.mkdir()
+    (b / "conf").symlink_to(a / "conf")
+    shared = Listings()
+    ctx_a = DirectoryContext(str(a), "Dockerfile", shared)
+    ctx_b = DirectoryContext(str(b), "Dockerfile", shared)
+    assert ctx_a.list_dir("conf") == ("app.ini",)
+    assert ctx_b.list_dir("conf") == ()
+    assert ctx_b.read_text("conf/app.ini") is None
+    (a / "other").mkdir()
+    fresh = DirectoryContext(str(a), "Dockerfile", shared)
+    assert fresh.is_dir("conf") and fresh.is_dir("other")
+    assert fresh.list_dir("") == ("conf", "other")
 
 
 def test_binary_undecodable_and_large_files_are_skipped_with_a_note(repo: Path):

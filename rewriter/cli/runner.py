@@ -39,7 +39,7 @@ from rewriter.cli.output import (
 )
 from rewriter.io.configs import Configs, check_mapping_file, config_for
 from rewriter.io.config import ConfigError
-from rewriter.io.context import EMPTY, DirectoryContext
+from rewriter.io.context import EMPTY, DirectoryContext, Listings
 from rewriter.io.files import (
     FileError,
     Found,
@@ -252,14 +252,15 @@ def new_configs(options: Options, from_stdin: bool = False) -> Configs:
 
 
 def _fix(data: bytes, name: str, path: str | None, configs: Configs,
-         rules: tuple[Rule, ...] | None) -> tuple[Result, Settings]:
+         rules: tuple[Rule, ...] | None,
+         listings: Listings | None = None) -> tuple[Result, Settings]:
     text = decode(data, name)
     settings = configs.settings(path)
     if is_python_path(path or name):
         return _fix_python(text, name, path, settings, rules), settings
     if is_worker_path(path or name):
         return _fix_python(text, name, path, settings, rules, "celery-worker"), settings
-    build = DirectoryContext.for_file(path, settings.context) if path else EMPTY
+    build = DirectoryContext.for_file(path, settings.context, listings) if path else EMPTY
     try:
         result = engine.fix_text(text, settings, path, build, rules=rules)
     except ParseError as exc:
@@ -318,8 +319,9 @@ def _failure(name: str, exc: BaseException, debug: bool) -> FileOutcome:
 
 
 def process_file(path: str, options: Options, configs: Configs, debug: bool = False,
-                 root: str | None = None) -> FileOutcome:
+                 root: str | None = None, listings: Listings | None = None) -> FileOutcome:
     """Read, fix and (with ``--write``) rewrite the file ``path``; never raises.
+    ``listings``: the directory listings the run's build contexts share.
 
     This is the whole per-file work, and it prints nothing: what the output
     needs comes back as plain, picklable data (``rewriter.report.outcome``).
@@ -327,7 +329,7 @@ def process_file(path: str, options: Options, configs: Configs, debug: bool = Fa
     name = path.replace(os.sep, "/")
     try:
         data, before = read_file(path)
-        result, settings = _fix(data, path, path, configs, options.rules)
+        result, settings = _fix(data, path, path, configs, options.rules, listings)
         if result.changed and options.write:
             write_atomic(path, result.fixed.encode("utf-8"), before, data, root)
         diff = (unified_diff(result.original, result.fixed, name)
@@ -362,8 +364,9 @@ def process_stdin(
 #: Fewer files than this are fixed in this process: starting worker processes
 #: (each imports dockfix afresh) would take longer than fixing them.
 PARALLEL_MIN_FILES = 24
-#: In a worker process: the options, its own configuration cache, the debug flag.
-_worker: tuple[Options, Configs, bool] | None = None
+#: In a worker process: the options, its own configuration cache and directory
+#: listings, the debug flag.
+_worker: tuple[Options, Configs, Listings, bool] | None = None
 _stopping = False  #: in a worker process: Ctrl-C was pressed
 
 
@@ -382,7 +385,7 @@ def tune_gc() -> None:
 def _worker_init(options: Options, debug: bool) -> None:
     tune_gc()
     global _worker
-    _worker = (options, new_configs(options), debug)
+    _worker = (options, new_configs(options), Listings(), debug)
     # Ctrl-C reaches every process of the terminal's process group.  The parent
     # stops the run; a worker finishes the file it is on (so it is written
     # whole or not at all), starts no other, and prints no traceback.
@@ -397,10 +400,10 @@ def _stop(signum: int, frame: object) -> None:
 def _worker_fix(item: tuple[str, str]) -> FileOutcome:
     assert _worker is not None
     path, root = item
-    options, configs, debug = _worker
+    options, configs, listings, debug = _worker
     if _stopping:
         return failed(path.replace(os.sep, "/"), f"{path}: interrupted")
-    return process_file(path, options, configs, debug, root)
+    return process_file(path, options, configs, debug, root, listings)
 
 
 @contextlib.contextmanager
@@ -448,6 +451,7 @@ class _Runner:
         self.report = report
         self.debug = debug
         self.configs = new_configs(options, from_stdin)
+        self.listings = Listings()  #: shared by the build contexts of the run's files
         self.outcomes: list[FileOutcome] = []
         self.errors: set[str] = set()  #: printed already (a bad config: once)
         self.show_diff = options.show_diff  #: stdin: only with ``--diff``
@@ -509,7 +513,8 @@ class _Runner:
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
         for path, root in files[done:]:
-            yield process_file(path, self.options, self.configs, self.debug, root)
+            yield process_file(path, self.options, self.configs, self.debug, root,
+                               self.listings)
 
     def fix_stdin(self, stdin: IO[bytes]) -> None:
         name = self.options.stdin_filename or STDIN

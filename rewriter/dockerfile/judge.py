@@ -290,6 +290,26 @@ _COMPOSE_NAME = re.compile(r"(?:docker-)?compose[\w.-]*\.ya?ml")
 _TEMPLATE_SUFFIXES = (".template", ".tmpl", ".tpl", ".j2", ".jinja", ".in", ".erb", ".m4")
 
 
+# A directory's listing is the same tuple for every Dockerfile of a run that
+# reads it (rewriter.io.context.Listings): what these pick out of it is kept.
+@functools.lru_cache(maxsize=256)
+def _compose_files(entries: tuple[str, ...]) -> tuple[str, ...]:
+    """The compose files among a directory's entries."""
+    return tuple(n for n in entries if "compose" in n and _COMPOSE_NAME.fullmatch(n))
+
+
+@functools.lru_cache(maxsize=256)
+def _templates(entries: tuple[str, ...]) -> tuple[str, ...]:
+    """The template files among a directory's entries."""
+    return tuple(n for n in entries if n.endswith(_TEMPLATE_SUFFIXES))
+
+
+@functools.lru_cache(maxsize=4)
+def _any_glob(globs: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern matching what any of ``globs`` (fnmatch globs) matches."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
+
+
 def _compose_services(ctx: Context) -> list[tuple[str, str, int]]:
     """(compose file, service block text, offset) of services that build this Dockerfile."""
     build = ctx.build
@@ -299,9 +319,7 @@ def _compose_services(ctx: Context) -> list[tuple[str, str, int]]:
     df_base = posixpath.basename(build.dockerfile)
     out: list[tuple[str, str, int]] = []
     for d in ancestors(build.dockerfile)[:4]:
-        for name in build.list_dir(d):
-            if "compose" not in name or not _COMPOSE_NAME.fullmatch(name):
-                continue
+        for name in _compose_files(build.list_dir(d)):
             path = f"{d}/{name}" if d else name
             text = build.read_text(path)
             if not text:
@@ -404,9 +422,7 @@ def _generated(ctx: Context, info: StageInfo, command: _Command,
         base = posixpath.basename(build.dockerfile)
         here = dockerfile_dir(build)
         for d in ancestors(build.dockerfile)[:3]:
-            for entry in build.list_dir(d):
-                if not entry.endswith(_TEMPLATE_SUFFIXES):
-                    continue
+            for entry in _templates(build.list_dir(d)):
                 low = entry.lower()
                 if low.startswith(("dockerfile", base.lower())):
                     path = f"{d}/{entry}" if d else entry
@@ -642,6 +658,7 @@ def _init_system(ctx: Context, info: StageInfo, command: _Command,
                                  (_ins_cite(ctx, ins),))
     build = ctx.build
     if build is not None:
+        configs = _any_glob(tuple(g for g, _ in k.daemon_configs))
         for src, dest, ins in copied:
             for f in _files_under(build, src, 300):
                 low = f.lower()
@@ -902,8 +919,11 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
             low.append((int(pub.group(2)), _cite(name, text, m.start())))
     build = ctx.build
     if build is not None:
+        configs = _any_glob(tuple(g for g, _ in k.daemon_configs))
         for src, dest, ins in copied:
             for f in _files_under(build, src, 200):
+                if not configs.match(f.lower()):
+                    continue
                 for glob, listen in k.daemon_configs:
                     if not fnmatch.fnmatch(f.lower(), glob):
                         continue

@@ -105,27 +105,67 @@ class _Notes:
             self._notes.append(text)
 
 
+class Listings:
+    """What directories hold, read once: shared by the contexts of one run of
+    the command, whose Dockerfiles often sit in the same repository (a
+    thousand files of one directory list it once, not a thousand times).
+
+    Keys are paths on disk. The files of a run do not come and go while it
+    runs (dockfix only rewrites files in place), so nothing here goes stale
+    within a run; a long-lived process (the language server) gives each check
+    its own.
+    """
+
+    def __init__(self) -> None:
+        self._dirs: dict[str, tuple[str, ...]] = {}
+        self._is_dir: dict[str, bool] = {}
+
+    def list_dir(self, full: str) -> tuple[str, ...]:
+        """The sorted entry names of the directory ``full`` (``()``: none)."""
+        names = self._dirs.get(full)
+        if names is None:
+            try:
+                names = tuple(sorted(os.listdir(full)))
+            except OSError:
+                names = ()
+            self._dirs[full] = names
+        return names
+
+    def is_dir(self, full: str) -> bool:
+        """Whether ``full`` is a directory (one stat, then remembered)."""
+        found = self._is_dir.get(full)
+        if found is None:
+            found = self._is_dir[full] = os.path.isdir(full)
+        return found
+
+
 class DirectoryContext(_Notes):
     """A directory on disk. Each read is checked against the real root, at
-    the time of the read, so a link can't lead a rule out of it."""
+    the time of the read, so a link can't lead a rule out of it.
 
-    def __init__(self, root: str, dockerfile: str | None = None) -> None:
+    ``listings``: directory listings shared with other contexts of the same
+    run (see :class:`Listings`); by default, its own."""
+
+    def __init__(self, root: str, dockerfile: str | None = None,
+                 listings: Listings | None = None) -> None:
         super().__init__()
         self.root = os.path.realpath(root)
         self._dockerfile = normalize(dockerfile) if dockerfile is not None else None
         self._texts: dict[str, str | None] = {}
-        self._dirs: dict[str, tuple[str, ...]] = {}
+        self._dir_paths: dict[str, str | None] = {}  #: rel -> checked real path
+        self._listings = listings if listings is not None else Listings()
 
     @classmethod
-    def for_file(cls, path: str, context_dir: str | None = None) -> DirectoryContext:
+    def for_file(cls, path: str, context_dir: str | None = None,
+                 listings: Listings | None = None) -> DirectoryContext:
         """The context of the Dockerfile at ``path``: ``context_dir`` when given
         (``--context``), else the repository around it (see :func:`find_root`)."""
         real = os.path.realpath(path)
         root = os.path.realpath(context_dir) if context_dir else find_root(real)
         rel = os.path.relpath(real, root)
         if rel.startswith(os.pardir):
-            return cls(root, None)
-        return cls(root, rel.replace(os.sep, "/"))
+            return cls(root, None, listings)
+        return cls(root, rel.replace(os.sep, "/"), listings)
 
     @property
     def dockerfile(self) -> str | None:
@@ -188,19 +228,16 @@ class DirectoryContext(_Notes):
         rel = normalize(path)
         if rel is None:
             return False
-        return os.path.isdir(os.path.join(self.root, rel)) if rel else True
+        return self._listings.is_dir(os.path.join(self.root, rel)) if rel else True
 
     def list_dir(self, path: str) -> tuple[str, ...]:
         rel = normalize(path)
         if rel is None:
             return ()
-        if rel not in self._dirs:
-            full = self._real(rel)
-            try:
-                self._dirs[rel] = tuple(sorted(os.listdir(full))) if full is not None else ()
-            except OSError:
-                self._dirs[rel] = ()
-        return self._dirs[rel]
+        if rel not in self._dir_paths:
+            self._dir_paths[rel] = self._real(rel)
+        full = self._dir_paths[rel]
+        return self._listings.list_dir(full) if full is not None else ()
 
     def walk(self) -> Iterator[str]:
         seen = 0
@@ -329,5 +366,5 @@ def _decode(rel: str, data: bytes, note: object) -> str | None:
         return None
 
 
-__all__ = ["EMPTY", "MAX_FILE_BYTES", "BuildContext", "DirectoryContext", "MemoryContext",
+__all__ = ["EMPTY", "MAX_FILE_BYTES", "BuildContext", "DirectoryContext", "Listings", "MemoryContext",
            "OverlayContext", "ancestors", "dockerfile_dir", "find_root", "normalize"]
