@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -114,7 +114,7 @@ def main(argv: list[str]) -> int:
         if type(exc).__name__ in ("Exit",):
             return int(getattr(exc, "exit_code", 0))
         if hasattr(exc, "format_message"):
-            message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+            message = " ".join(exc.format_message().split())
             sys.stderr.write(f"dockfix bot: error: {message} (see 'dockfix bot --help')\n")
             return 2
         if type(exc).__name__ == "Abort":
@@ -130,7 +130,7 @@ def main(argv: list[str]) -> int:
 # --- organisation scale: Celery on Redis (rewriter.bot.tasks, rewriter.bot.web) ---
 
 
-def _celery_app():  # type: ignore[no-untyped-def]
+def _celery_app() -> Any:
     from rewriter.bot.tasks import ConfigError, make_app
 
     try:

@@ -351,21 +351,21 @@ def _propose(git: Git, gh: GitHub, repo: str, slug: tuple[str, str], options: Op
         with stage("push"):
             git.push(repo, options.branch, None)
         pushed = True
-    kept = dict(skipped=found.skipped, files=files)
     if open_pull is None:
         with stage("github"):
             p = gh.create_pull(owner, name, title=TITLE, body=body, head=options.branch,
                                base=base)
-        return Report(shown, PROPOSED, f"opened pull request #{p.number}", pull=p.url, **kept)
+        return Report(shown, PROPOSED, f"opened pull request #{p.number}", pull=p.url,
+                      skipped=found.skipped, files=files)
     if open_pull.body != body or open_pull.title != TITLE:
         with stage("github"):
             gh.update_pull(owner, name, open_pull.number, title=TITLE, body=body)
         return Report(shown, UPDATED, f"updated pull request #{open_pull.number}",
-                      pull=open_pull.url, **kept)
+                      pull=open_pull.url, skipped=found.skipped, files=files)
     what = "pushed a new commit; " if pushed else ""
     return Report(shown, UPDATED if pushed else UNCHANGED,
                   f"{what}pull request #{open_pull.number} is up to date", pull=open_pull.url,
-                  **kept)
+                  skipped=found.skipped, files=files)
 
 
 def _blocked(gh: GitHub, slug: tuple[str, str], options: Options, open_pull: Any, tree: str,
