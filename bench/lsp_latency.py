@@ -11,7 +11,8 @@ debounce, if any, is part of what is timed), opens a synthetic Dockerfile of
   receiving the diagnostics of that version; p50, p95, p99, max;
 * **bursts**: edits 5 ms apart, 10 at a time (faster than the server can
   check), timed from the *last* change of each burst to the diagnostics of
-  its version: what an editor waits for once the typing stops;
+  its version: what an editor waits for once the typing stops (every
+  version's text is new, so no earlier result can stand for it);
 * **CPU**: the server's own CPU time per change (``/proc``: user + system),
   which a loaded machine does not inflate as it inflates wall-clock times;
   the load average is printed with the times;
@@ -192,11 +193,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"typing (an edit every 120 ms), change -> its diagnostics, {args.edits} edits: "
                   f"{percentiles(times)}; server CPU {cpu:.1f} ms per change")
             times = []
-            for _ in range(max(1, args.edits // 10)):
+            for burst in range(max(1, args.edits // 10)):
                 for i in range(10):
                     version += 1
-                    edit = (change(uri, version, target, 4, 0, "x") if i % 2 == 0
-                            else change(uri, version, target, 4, 1, ""))
+                    # a capital over one of ten letters of the line, from alternate sets
+                    # burst by burst: each version's text is new (none is an earlier
+                    # one's, whose diagnostics would do)
+                    letter = "ABCDEFGHIJKLMNOPQRST"[(burst % 2) * 10 + i]
+                    edit = change(uri, version, target, 30 + i, 1, letter)
                     start = time.perf_counter()
                     server.notify("textDocument/didChange", edit)
                     time.sleep(0.005)

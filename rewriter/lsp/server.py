@@ -37,11 +37,15 @@ import functools
 import hashlib
 import logging
 import os
+import re
+import sys
+import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types as t
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
@@ -61,6 +65,13 @@ DEBOUNCE = 0.0
 #: Seconds without a change before the whole fix loop runs (a refused fix is
 #: reported then).
 SETTLE = 0.3
+#: The interpreter's switch interval while serving, in seconds (Python's is
+#: 5 ms): how long the thread that reads the client waits for the engine's
+#: thread to let go of the interpreter.  Each message passes between threads
+#: a few times (read, then handled on the event loop), and with 5 ms a wait,
+#: the last change of a burst typed while the engine works reached the event
+#: loop 30 to 80 ms late.  Only threads that wait pay for switches.
+SWITCH_INTERVAL = 0.0005
 #: initializationOptions that are the server's own (the rest are settings).
 SERVER_OPTIONS = ("settings", "debounceMs", "ruleDocsUrl")
 
@@ -95,6 +106,60 @@ def _forget(futures: dict[Any, Any], key: Any, _: Any) -> None:
     futures.pop(key, None)
 
 
+#: pygls's own test of a header line (``pygls.io_.run_async``).
+_CONTENT_LENGTH = re.compile(rb"^Content-Length: (\d+)\r\n$")
+
+
+class _MessageReader:
+    """stdin for pygls's message loop, read a whole message at a time by a
+    thread of its own.  pygls's reader asks its thread pool for each header
+    line and for the body, one round trip between threads each; here the
+    thread reads the header lines and the body as pygls's loop would ask for
+    them, and hands them to the event loop at once, so that the loop gets them
+    without waiting for a thread again."""
+
+    def __init__(self, stdin: BinaryIO) -> None:
+        self.stdin = stdin
+        self.parts: asyncio.Queue[bytes] | None = None
+
+    async def readline(self) -> bytes:
+        if self.parts is None:
+            self.parts = asyncio.Queue()
+            threading.Thread(target=self._read, args=(asyncio.get_running_loop(), self.parts),
+                             name="dockfix-stdin", daemon=True).start()
+        return await self.parts.get()
+
+    async def readexactly(self, n: int) -> bytes:
+        assert self.parts is not None  # a header line first
+        return await self.parts.get()  # the body: the thread read ``n`` bytes
+
+    def _read(self, loop: asyncio.AbstractEventLoop, parts: asyncio.Queue[bytes]) -> None:
+        while True:
+            message: list[bytes] = []
+            length = 0
+            while True:  # header lines, up to the blank one after a Content-Length
+                line = self.stdin.readline()
+                message.append(line)
+                if not line:
+                    break
+                if not length and (m := _CONTENT_LENGTH.fullmatch(line)):
+                    length = int(m.group(1))
+                elif length and not line.strip():
+                    message.append(self.stdin.read(length))
+                    break
+            try:
+                loop.call_soon_threadsafe(_put_all, parts, message)
+            except RuntimeError:  # the loop has closed
+                return
+            if not message[-1]:
+                return  # end of input (pygls's loop stops at the empty read)
+
+
+def _put_all(parts: asyncio.Queue[bytes], message: list[bytes]) -> None:
+    for part in message:
+        parts.put_nowait(part)
+
+
 class DockfixServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("dockfix", __version__,
@@ -112,6 +177,26 @@ class DockfixServer(LanguageServer):
         self.disk = lints.Workspace()  #: settings and build contexts, kept between changes
         self.pull_refresh = False  #: the client takes workspace/diagnostic/refresh
         self.engine = ThreadPoolExecutor(1, thread_name_prefix="dockfix-engine")
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """pygls's ``start_io``, with stdin read a message at a time by a thread
+        of its own (``_MessageReader``) and a shorter switch interval
+        (``SWITCH_INTERVAL``): a message is not kept waiting while the engine
+        checks the last one."""
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(run_async(stop_event=self._stop_event,
+                                  reader=_MessageReader(stdin or sys.stdin.buffer),
+                                  protocol=self.protocol, logger=log,
+                                  error_handler=self.report_server_error))
+        except BrokenPipeError:
+            log.error("the connection to the client is lost; stopping")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     # --- settings ---------------------------------------------------------------
 
@@ -286,12 +371,13 @@ class DockfixServer(LanguageServer):
     def doc_link(self, code: str) -> str | None:
         """A link to the rule's documentation: ``ruleDocsUrl`` with ``{code}``
         and ``{name}`` filled in, else the rule's page written to dockfix's cache."""
-        doc = ruledocs.find(code)
-        if doc is None:
+        found = _rule_doc(code)
+        if found is None:
             return None
+        doc = found[0]
         if self.docs_url:
             return self.docs_url.replace("{code}", doc.code).replace("{name}", doc.name)
-        return _cached_doc(doc)
+        return _cached_doc(*found)
 
     def edit(self, uri: str, edits: list[t.TextEdit]) -> t.WorkspaceEdit:
         return t.WorkspaceEdit(changes={uri: edits})
@@ -305,15 +391,26 @@ def _cache_dir() -> str | None:
     return os.path.join(base, "dockfix")
 
 
-def _cached_doc(doc: ruledocs.RuleDoc) -> str | None:
-    """A ``file:`` URI of the rule's documentation, written once to the cache."""
+@functools.lru_cache(maxsize=None)
+def _rule_doc(code: str) -> tuple[ruledocs.RuleDoc, str, str] | None:
+    """The rule ``code``'s documentation, its text and the text's digest.  The
+    rules are the program's own: looked up once a process, not on every
+    publish (``ruledocs.find`` builds every rule's documentation: 2.5 ms)."""
+    doc = ruledocs.find(code)
+    if doc is None:
+        return None
+    text = ruledocs.rule_text(doc)
+    return doc, text, hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _cached_doc(doc: ruledocs.RuleDoc, text: str, digest: str) -> str | None:
+    """A ``file:`` URI of the rule's documentation, written to the cache when
+    it is not there."""
     from pygls.uris import from_fs_path
 
     base = _cache_dir()
     if base is None:
         return None
-    text = ruledocs.rule_text(doc)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     path = os.path.join(base, "rules", f"{doc.code}-{digest}.md")
     if not os.path.isfile(path):
         try:
@@ -514,11 +611,11 @@ async def hover(ls: DockfixServer, params: t.HoverParams) -> t.Hover | None:
             continue
         span = (p.start, p.end) if span is None else (min(span[0], p.start), max(span[1], p.end))
         if p.kind == lints.FINDING and p.code:
-            doc = ruledocs.find(p.code)
+            found = _rule_doc(p.code)
             head = f"**{p.code}** {p.message}"
             if p.fix_title:
                 head += f"\n\nFix ({p.applicability}): {p.fix_title}"
-            parts.append(head + ("\n\n---\n\n" + ruledocs.rule_text(doc) if doc else ""))
+            parts.append(head + ("\n\n---\n\n" + found[1] if found else ""))
         elif p.kind in (lints.DECLINE, lints.REFUSED):
             parts.append("```\n" + _explanation([list(d) for d in p.details] or
                                                 [["reason", p.code], ["message", p.message]])
