@@ -10,6 +10,7 @@ the diagnostic ends on, so the editors' UTF-16 conversions are exercised.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -39,8 +40,9 @@ def expected(project: Path) -> bytes:
     return proc.stdout
 
 
-def run_editor(command: list[str], project: Path) -> subprocess.CompletedProcess[str]:
-    env = environ(project.parent, DOCKERFILE=str(project / "Dockerfile"))
+def run_editor(command: list[str], project: Path,
+               file: str = "Dockerfile") -> subprocess.CompletedProcess[str]:
+    env = environ(project.parent, DOCKERFILE=str(project / file))
     proc = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True,
                           timeout=120, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -60,6 +62,28 @@ def test_neovim_applies_a_quick_fix(project: Path) -> None:
     assert (project / "Dockerfile").read_bytes() == want
 
 
+def test_neovim_serves_a_python_file(project: Path) -> None:
+    """The same server for the Celery rules: a Python file's diagnostics, and
+    its quick fix (an unsafe one, as the title says) applied as the command
+    applies that rule's fix."""
+    nvim = require("nvim", "neovim")
+    text = ('from celery import Celery\n\napp = Celery("tasks")\n'
+            'app.conf.task_serializer = "pickle"  # caf\u00e9 \U0001f433\n')
+    (project / "tasks.py").write_text(text, encoding="utf-8")
+    proc = run_editor([nvim, "--headless", "--clean", "-n", "-c",
+                       f"luafile {SCRIPTS / 'nvim.lua'}"], project, "tasks.py")
+    diagnostics = [ln.split() for ln in proc.stdout.splitlines() if ln.startswith("DIAGNOSTIC")]
+    assert {d[1] for d in diagnostics} >= {"DFC001", "DFC002"}, proc.stdout
+    assert {d[2] for d in diagnostics} == {"3"}, proc.stdout  # line 4, 0-based
+    action = next(ln for ln in proc.stdout.splitlines() if ln.startswith("ACTION "))
+    code = re.search(r"\((DFC\d+)\) \[unsafe: check the result\]$", action)
+    assert code, action
+    want = run_dockfix("--unsafe-fixes", "--select", code.group(1), "--stdin-filename",
+                       "tasks.py", "-", cwd=project, input=text.encode())
+    assert want.returncode == 0 and want.stdout != text.encode(), want.stderr
+    assert (project / "tasks.py").read_bytes() == want.stdout
+
+
 def test_emacs_eglot_applies_a_quick_fix(project: Path) -> None:
     emacs = require("emacs", "emacs-nox")
     probe = subprocess.run([emacs, "--batch", "--eval", "(require 'eglot)"],
@@ -75,8 +99,6 @@ def test_emacs_eglot_applies_a_quick_fix(project: Path) -> None:
 
 
 def test_the_editors_page_says_what_is_tested() -> None:
-    import re
-
     from rewriter.io import config
 
     doc = (REPO / "docs" / "editors.md").read_text()

@@ -196,7 +196,7 @@ class DockfixServer(LanguageServer):
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:
-            self.shutdown()
+            self.shutdown()  # type: ignore[no-untyped-call]  # pygls: untyped
 
     # --- settings ---------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 -- Drive `dockfix lsp` through Neovim's own LSP client (Neovim 0.7 or later),
--- headless: open $DOCKERFILE, wait for the diagnostics, apply the quick fix of
--- the first one, write the file, quit.  Each diagnostic is printed as
+-- headless: open $DOCKERFILE (or any other file the server serves: a Python
+-- file), wait for the diagnostics, apply the quick fix of the first one, write
+-- the file, quit.  Each diagnostic is printed as
 -- "DIAGNOSTIC <code> <line> <col> <end_col>" (0-based, the client's columns).
 -- Exits 1 with a "FAIL ..." line on any failure.
 local function out(line)
