@@ -13,6 +13,8 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Iterator, Sequence
+from itertools import accumulate, count
+from operator import add
 from typing import NamedTuple, overload
 
 BOM = "\ufeff"
@@ -70,17 +72,19 @@ class Source:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        starts, content_ends, ends = array("q"), array("q"), array("q")
-        pos = 0
         pieces = text.split("\n")
         if pieces[-1] == "":
             pieces.pop()  # the text ends with a newline (or is empty)
-        for piece in pieces:
-            end = pos + len(piece)
-            starts.append(pos)
-            content_ends.append(end - (len(piece) - len(piece.rstrip("\r"))))
-            ends.append(end + 1)
-            pos = end + 1
+        # Each line's end, after its "\n": the lengths so far, plus one "\n" a
+        # line, summed by C iterators (a Python loop here was a fifth of
+        # parsing a 1,000-line Dockerfile).
+        ends = array("q", map(add, accumulate(map(len, pieces)), count(1)))
+        starts = array("q", [0]) + ends[:-1] if ends else array("q")
+        if "\r" in text:  # before the "\n": the content ends before any "\r"
+            content_ends = array("q", (end - 1 - (len(piece) - len(piece.rstrip("\r")))
+                                       for end, piece in zip(ends, pieces)))
+        else:
+            content_ends = array("q", map((-1).__add__, ends))
         del pieces
         if ends and not text.endswith("\n"):
             ends[-1] = len(text)

@@ -73,8 +73,11 @@ def render(
     return text.replace("\n", newline) if newline != "\n" else text
 
 
+@functools.cache
 def available() -> tuple[str, ...]:
-    """The names of the adduser templates, sorted."""
+    """The names of the adduser templates, sorted.  They are files of the
+    package, as the compiled templates ``_env`` keeps are: listed once a
+    process, not on every ``render`` (once per change in an editor)."""
     root = templates_dir() / "adduser"
     return tuple(sorted(p.name[: -len(_SUFFIX)] for p in root.glob(f"*{_SUFFIX}")))
 
