@@ -31,7 +31,8 @@ def test_there_is_a_case_for_every_class():
     kinds = {tomllib.loads(c.read_text()).get("reason") for c in CASES}
     assert {"base-image", "ci-builder", "devcontainer", "test-fixture", "data-only", "dind",
             "system-init", "generated-file", "entrypoint-needs-root", "binds-privileged-port",
-            "needs-devices", "already-nonroot", "host-bind-mount"} <= kinds
+            "needs-devices", "already-nonroot", "host-bind-mount", "host-pid", "root-home",
+            "compose-target"} <= kinds
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.parent.name for c in CASES])

@@ -40,6 +40,7 @@ from rewriter.dockerfile.model import (
 from rewriter.dockerfile.paths import command_parts, final_workdir, owned_by_file, writable_dirs
 from rewriter.dockerfile.shell import Command, commands, form_words
 from rewriter.dockerfile.syntax import Instruction, ParseError, parse
+from rewriter.dockerfile.usage import Invocation, documented_runs
 from rewriter.io.context import BuildContext, ancestors, dockerfile_dir
 
 _DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "judge.toml")
@@ -115,11 +116,6 @@ def knowledge() -> _Knowledge:
 _GENERATED = re.compile(
     r"(?i)\b(do\s+not\s+edit|generated\s+(?:by|via|from|with|using)\b|auto-?generated|"
     r"this\s+file\s+(?:is|was)\s+(?:automatically\s+)?generated)")
-#: ``docker run`` flags in a usage comment that need root or the host's devices
-_RUN_ROOT_FLAGS = re.compile(
-    r"(--privileged\b|--device[= ]\S+|--gpus\b|--runtime[= ]nvidia\b|/var/run/docker\.sock|"
-    r"--cap-add[= ](?!NET_BIND_SERVICE)\S+|-v\s+/dev/\S+|--volume[= ]/dev/\S+)")
-_RUN_PORT = re.compile(r"(?:^|\s)(?:-p|--publish)[= ]\s*(?:[\w.\[\]:]*:)?(\d+):(\d+)\b")
 _PORT_ARG = re.compile(
     r"(?:^|[\s=])(?:-b|--bind|--listen|--host|--port|-p|--http-port|--server\.port|"
     r"listen|PORT)[= ]?(?:[\w.\[\]-]*:)?(\d{1,5})\b|(?:0\.0\.0\.0|\[::\]|\*|localhost):(\d{1,5})\b")
@@ -186,6 +182,7 @@ class _Command:
     words: list[str]  #: the whole command line, entrypoint then cmd
     program: str  #: the first word that is not a wrapper ("" when none)
     stage: StageInfo | None
+    runs: list[Invocation] | None = None  #: its documented ``docker run`` lines (read lazily)
 
 
 def _command(info: StageInfo) -> _Command:
@@ -396,10 +393,10 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
     k = knowledge()
     command = _command(info)
     copied = _copied_sources(ctx, info)
-    for check in (_generated, _by_path, _devcontainer_json, _unknown_base, _dind, _already_nonroot,
-                  _by_command, _init_system, _needs_root, _unread_script, _setuid, _devices,
-                  _ports, _no_process, _base_image, _root_home, _root_owned_writes,
-                  _bind_mounts):
+    for check in (_generated, _by_path, _devcontainer_json, _compose_target, _unknown_base, _dind,
+                  _already_nonroot, _by_command, _init_system, _needs_root, _unread_script,
+                  _setuid, _devices, _host_pid, _ports, _no_process, _base_image, _root_home,
+                  _root_owned_writes, _bind_mounts):
         j = check(ctx, info, command, copied, k)
         if j is not None:
             return j
@@ -846,16 +843,33 @@ def _in_shell_comment(text: str, pos: int) -> bool:
     return text[start:pos].lstrip().startswith("#")
 
 
+def _runs(ctx: Context, command: _Command) -> list[Invocation]:
+    """The documented ``docker run`` lines of this image (usage comments, README),
+    read once per judgement."""
+    if command.runs is None:
+        command.runs = documented_runs(ctx.build, ctx.df.text, _df_name(ctx),
+                                       _program_name(command.program))
+    return command.runs
+
+
 def _devices(ctx: Context, info: StageInfo, command: _Command,
              copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
-    text = ctx.df.text
-    name = _df_name(ctx)
-    for at, comment in _comment_lines(text):
-        f = _RUN_ROOT_FLAGS.search(comment)
-        if f and _in_run_comment(text, at):
+    for run in _runs(ctx, command):
+        what = ("--privileged" if run.privileged else
+                f"--device {run.devices[0]}" if run.devices else
+                "--gpus" if run.gpus else
+                next((f"-v {m.source}:{m.target}" for m in run.mounts
+                      if m.source.endswith("docker.sock") or m.target.endswith("docker.sock")
+                      or (m.bind and m.source.startswith("/dev/"))), None) or
+                next((f"--cap-add {c}" for c in run.cap_add
+                      if c.upper().removeprefix("CAP_") != "NET_BIND_SERVICE"), None))
+        if what:
+            hint = ("the Docker socket's group on the host decides who may open it"
+                    if "docker.sock" in what else "")
+            frag = what.split(" ", 1)[-1].split(":")[0]
             return Judgement("needs-devices", "app",
-                             f"its documented `docker run` uses `{f.group(1)}`: the container "
-                             "needs root or the host's devices", (_cite(name, text, at),))
+                             f"its documented `docker run` uses `{what}`: the container "
+                             "needs root or the host's devices", (run.cite(frag),), hint)
     for path, block, at in _compose_services(ctx):
         full = ctx.build.read_text(path) if ctx.build else None
         for rx, what in ((r"^\s*privileged:\s*true", "privileged: true"),
@@ -871,35 +885,102 @@ def _devices(ctx: Context, info: StageInfo, command: _Command,
     return None
 
 
-def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
-                 copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
-    """A compose file mounts a host directory read-write into the container: a
-    new user can only write it if its uid owns it on the host."""
+def _host_pid(ctx: Context, info: StageInfo, command: _Command,
+              copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """It is run in the host's process namespace (``--pid host``, ``pid: host``):
+    a tool that inspects or signals the host's processes, which needs root."""
+    for run in _runs(ctx, command):
+        if run.pid_host:
+            return Judgement("host-pid", "app",
+                             "its documented `docker run` uses `--pid host`: the tool inspects "
+                             "the host's processes, which only root may read in full",
+                             (run.cite("--pid"),), "leave it root, as it is documented to run")
     build = ctx.build
     for path, block, at in _compose_services(ctx):
+        hit = re.search(r"^\s*pid:\s*['\"]?host\b", block, re.M)
         full = build.read_text(path) if build else None
-        for m in re.finditer(r"^\s*-\s*['\"]?(\.{1,2}(?:/[^:'\"\s]*)?|\$\{?PWD\}?[^:'\"\s]*|~/[^:'\"\s]*):"
-                             r"(/[^:'\"\s]*)(:[a-z,]+)?['\"]?\s*$", block, re.M):
-            if m.group(3) and "ro" in m.group(3).split(","):
-                continue
-            if full is not None:
-                return Judgement("host-bind-mount", "app",
-                                 f"`{path}` mounts the host's `{m.group(1)}` at `{m.group(2)}`: "
-                                 "a new user can write it only if its uid owns it on the host",
-                                 (_cite(path, full, at + m.start()),),
-                                 "set `user:` in the compose file to the host owner's uid, or "
-                                 "use a named volume")
+        if hit and full is not None:
+            return Judgement("host-pid", "app",
+                             f"`{path}` runs it with `pid: host`: the tool inspects the host's "
+                             "processes, which only root may read in full",
+                             (_cite(path, full, at + hit.start()),))
     return None
 
 
-def _in_run_comment(text: str, pos: int) -> bool:
-    """The comment at ``pos`` belongs to a ``docker run`` example (its line or a
-    comment line just above it that continues)."""
-    start = text.rfind("\n", 0, pos) + 1
-    lines = text[:start].splitlines()[-6:] + [text[start:text.find("\n", pos) if
-                                                      text.find("\n", pos) >= 0 else None]]
-    joined = "\n".join(ln for ln in lines if ln.lstrip().startswith("#"))
-    return "docker run" in joined or "docker container run" in joined or "docker-compose" in joined
+#: a compose short-syntax volume: ``- SRC:DST[:OPTS]``
+_COMPOSE_VOLUME = re.compile(
+    r"^\s*-\s*['\"]?(\.{1,2}(?:/[^:'\"\s]*)?|\$\{?PWD\}?[^:'\"\s]*|~/[^:'\"\s]*|/[^:'\"\s]*):"
+    r"(/[^:'\"\s]*)(:[a-z,]+)?['\"]?\s*$", re.M)
+
+
+def _written(info: StageInfo, target: str) -> bool:
+    """``target`` is the WORKDIR, or in a directory the app writes (its trees,
+    volumes, the data dirs it creates)."""
+    target = posixpath.normpath(target)
+    wd = final_workdir(info)
+    dirs = writable_dirs(info, workdir=True) + ([wd] if wd and wd != "/" else [])
+    return any(target == d or target.startswith(d.rstrip("/") + "/") for d in dirs)
+
+
+def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
+                 copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """A host directory is mounted read-write where the app writes (the
+    working tree anywhere; another host directory onto the WORKDIR or a
+    directory the app writes): the container writes into host-owned files, and
+    Docker creates a missing host directory owned by root. A new user can write
+    them only if its uid owns them on the host."""
+    build = ctx.build
+    hint = ("set `user:` (or `docker run -u`) to the host owner's uid, or use a named volume")
+    for path, block, at in _compose_services(ctx):
+        full = build.read_text(path) if build else None
+        for m in _COMPOSE_VOLUME.finditer(block):
+            if m.group(3) and "ro" in m.group(3).split(","):
+                continue
+            src, dst = m.group(1), m.group(2)
+            if src.startswith("/") and (src.endswith(".sock") or not _written(info, dst)):
+                continue
+            if full is not None:
+                return Judgement("host-bind-mount", "app",
+                                 f"`{path}` mounts the host's `{src}` at `{dst}`: "
+                                 "a new user can write it only if its uid owns it on the host",
+                                 (_cite(path, full, at + m.start()),), hint)
+    for run in _runs(ctx, command):
+        if run.user:
+            continue
+        for mount in run.mounts:
+            if not mount.bind or mount.read_only:
+                continue
+            if mount.working_tree or _written(info, mount.target):
+                what = "the working tree" if mount.working_tree else f"`{mount.source}`"
+                return Judgement("host-bind-mount", "app",
+                                 f"its documented `docker run` mounts {what} at `{mount.target}`, "
+                                 "where the container writes host-owned files: a new user can "
+                                 "write them only if its uid owns them on the host",
+                                 (run.cite(mount.target),), hint)
+    return None
+
+
+def _compose_target(ctx: Context, info: StageInfo, command: _Command,
+                    copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """A compose service builds another stage (``build.target``) than the one
+    dockfix would change: the image it runs would not get the fix."""
+    if ctx.settings.target is not None:
+        return None
+    build = ctx.build
+    alias = (info.stage.alias or "").lower()
+    stages = {m.group(1).lower() for ins in ctx.df.instructions if ins.cmd == "FROM"
+              for m in [re.search(r"(?i)\sas\s+([\w.-]+)\s*$", ins.args)] if m}
+    for path, block, at in _compose_services(ctx):
+        m = re.search(r"^[ \t]*target:[ \t]*['\"]?([\w.-]+)['\"]?[ \t]*$", block, re.M)
+        full = build.read_text(path) if build else None
+        if m and full is not None and m.group(1).lower() != alias \
+                and m.group(1).lower() in stages:
+            return Judgement("compose-target", "app",
+                             f"`{path}` runs the stage `{m.group(1)}`, not the last stage "
+                             f"(`{info.stage.alias or 'unnamed'}`) that the fix would change",
+                             (_cite(path, full, at + m.start()),),
+                             f"run dockfix with --target {m.group(1)} to judge the stage it runs")
+    return None
 
 
 def _ports(ctx: Context, info: StageInfo, command: _Command,
@@ -928,12 +1009,10 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
         if fnmatch.fnmatch(base, pat) and not _overrides_command(info):
             low.append((port, _ins_cite(ctx, root.stage.from_) + f" (`{root.base}` listens on {port})"))
             break
-    text = ctx.df.text
-    name = _df_name(ctx)
-    for at, comment in _comment_lines(text):
-        pub = _RUN_PORT.search(comment)
-        if pub and int(pub.group(2)) < 1024 and _in_run_comment(text, at):
-            low.append((int(pub.group(2)), _cite(name, text, at)))
+    for run in _runs(ctx, command):
+        for _, container in run.ports:
+            if 0 < container < 1024:
+                low.append((container, run.cite(f":{container}")))
     build = ctx.build
     if build is not None:
         configs = _any_glob(tuple(g for g, _ in k.daemon_configs))
@@ -986,6 +1065,16 @@ _ROOT_HOME_WRITE = re.compile(
 def _root_home(ctx: Context, info: StageInfo, command: _Command,
                copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
     """The app lives in /root, which only root may enter."""
+    for run in _runs(ctx, command):
+        mount = next((m for m in run.mounts if m.target.rstrip("/") == "/root"
+                      or m.target.startswith("/root/")), None)
+        if mount is not None and not (run.user and not is_root(run.user)):
+            return Judgement("root-home", "app",
+                             f"its documented `docker run` mounts `{mount.source or 'a volume'}` "
+                             f"at `{mount.target}`, inside root's home (mode 700): another user "
+                             "cannot reach the mounted data", (run.cite(mount.target),),
+                             "mount it under the new user's home (and say so in the usage), "
+                             "then add USER")
     wd = final_workdir(info)
     if wd is not None and (wd == "/root" or wd.startswith("/root/")):
         ins = next(i for s in info.chain for i in reversed(s.stage.instructions)
