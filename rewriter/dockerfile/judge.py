@@ -913,6 +913,25 @@ _COMPOSE_VOLUME = re.compile(
     r"(/[^:'\"\s]*)(:[a-z,]+)?['\"]?\s*$", re.M)
 
 
+#: a compose long-syntax volume: ``- type: bind`` and the keys under it
+_COMPOSE_LONG = re.compile(r"^([ \t]*)-[ \t]*type:[ \t]*['\"]?bind['\"]?[ \t]*\n((?:\1[ \t]+\S[^\n]*\n?)*)",
+                           re.M)
+
+
+def _compose_volumes(block: str) -> list[tuple[str, str, bool, int]]:
+    """(source, target, read-only, offset) of the host mounts of a compose
+    service, short (``- ./data:/data:ro``) and long (``type: bind``) syntax."""
+    out = [(m.group(1), m.group(2), bool(m.group(3) and "ro" in m.group(3).split(",")), m.start())
+           for m in _COMPOSE_VOLUME.finditer(block)]
+    for m in _COMPOSE_LONG.finditer(block):
+        keys = dict(re.findall(r"^[ \t]*(\w+):[ \t]*['\"]?([^'\"\n#]*?)['\"]?[ \t]*$",
+                               m.group(2), re.M))
+        src, dst = keys.get("source", ""), keys.get("target", "")
+        if src and dst.startswith("/"):
+            out.append((src, dst, keys.get("read_only", "").lower() == "true", m.start()))
+    return out
+
+
 def _written(info: StageInfo, target: str) -> bool:
     """``target`` is the WORKDIR, or in a directory the app writes (its trees,
     volumes, the data dirs it creates)."""
@@ -924,33 +943,35 @@ def _written(info: StageInfo, target: str) -> bool:
 
 def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
                  copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
-    """A host directory is mounted read-write where the app writes (the
-    working tree anywhere; another host directory onto the WORKDIR or a
-    directory the app writes): the container writes into host-owned files, and
+    """A host directory is mounted read-write where the app writes (a
+    compose file's working tree anywhere; a documented ``docker run``'s host
+    directory, the working tree included, onto the WORKDIR, a directory the app
+    writes or a path its command names): the container writes into host-owned files, and
     Docker creates a missing host directory owned by root. A new user can write
     them only if its uid owns them on the host."""
     build = ctx.build
     hint = ("set `user:` (or `docker run -u`) to the host owner's uid, or use a named volume")
     for path, block, at in _compose_services(ctx):
         full = build.read_text(path) if build else None
-        for m in _COMPOSE_VOLUME.finditer(block):
-            if m.group(3) and "ro" in m.group(3).split(","):
+        for src, dst, ro, pos in _compose_volumes(block):
+            if ro or not src.startswith((".", "/", "~", "$")):
                 continue
-            src, dst = m.group(1), m.group(2)
             if src.startswith("/") and (src.endswith(".sock") or not _written(info, dst)):
                 continue
             if full is not None:
                 return Judgement("host-bind-mount", "app",
                                  f"`{path}` mounts the host's `{src}` at `{dst}`: "
                                  "a new user can write it only if its uid owns it on the host",
-                                 (_cite(path, full, at + m.start()),), hint)
+                                 (_cite(path, full, at + pos),), hint)
     for run in _runs(ctx, command):
         if run.user:
             continue
         for mount in run.mounts:
             if not mount.bind or mount.read_only:
                 continue
-            if mount.working_tree or _written(info, mount.target):
+            named = any(w == mount.target or w.startswith(mount.target.rstrip("/") + "/")
+                        for w in command.words)
+            if _written(info, mount.target) or named:
                 what = "the working tree" if mount.working_tree else f"`{mount.source}`"
                 return Judgement("host-bind-mount", "app",
                                  f"its documented `docker run` mounts {what} at `{mount.target}`, "
