@@ -320,38 +320,41 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
     if build is None or not build.dockerfile:
         return out
     here = dockerfile_dir(build)
-    readmes: list[str] = []
-    root_readmes: list[str] = []
     mine = _dockerfiles_in(build, here)
-    if len(mine) <= 1:
-        p = _readme(build, here)
-        if p:
-            readmes.append(p)
-            if not here and _only_image(build, here):
-                root_readmes.append(p)
-    if here and "/" not in here and len(mine) <= 1 and _only_image(build, here):
-        p = _readme(build, "")
-        if p:
-            readmes.append(p)
-            root_readmes.append(p)
-    if not readmes:
+    if len(mine) > 1:
         return out
+    # (README, it is the root's): the root's README of a file one directory
+    # down counts only when this is the repository's one image
+    readmes = [(p, not here) for p in [_readme(build, here)] if p]
+    if here and "/" not in here:
+        readmes += [(p, True) for p in [_readme(build, "")] if p]
     names = {_norm(posixpath.basename(here))} if here else set()
     if program:
         names.add(_norm(posixpath.basename(program)))
     tags = [m.group(1) for m in _BUILD_TAG.finditer(dockerfile_text)]
-    for p in readmes:
+    one_image: bool | None = None  # listing the top directories only when it matters
+    for p, at_root in readmes:
         text = build.read_text(p)
         if not text or not _START.search(text):
             continue
+        if at_root and here:
+            one_image = _only_image(build, here) if one_image is None else one_image
+            if not one_image:
+                continue
         runs = _invocations(p, text, comments_only=False)
         tags += [m.group(1) for m in _BUILD_TAG.finditer(text)]
         wanted = names | {_norm(_image_name(t)) for t in tags}
         images = {_norm(_image_name(r.image)) for r in runs if r.image}
         for r in runs:
             name = _norm(_image_name(r.image)) if r.image else ""
-            only = len(images) == 1 and ("docker build" in text or p in root_readmes)
-            if name and (name in wanted or only):
+            if not name:
+                continue
+            if name not in wanted and len(images) == 1 and "docker build" not in text \
+                    and at_root:
+                one_image = _only_image(build, here) if one_image is None else one_image
+                if one_image:
+                    out.append(r)
+            elif name in wanted or (len(images) == 1 and "docker build" in text):
                 out.append(r)
     return out
 

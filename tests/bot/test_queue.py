@@ -563,8 +563,9 @@ def test_a_push_reruns_only_when_it_changes_what_dockfix_read(tmp_path, redis_ur
     finally:
         worker.stop()
     record = json.loads(c.get("dockfix:context:acme/app"))
-    # what the judge read: the entrypoint it runs, the compose file that builds it
-    assert {"docker-entrypoint.sh", "compose.yaml"} <= set(record["read"]), record
+    # what the judge read: the entrypoint it runs, the compose file that builds it, the
+    # README beside it (which documents how the image is run)
+    assert {"docker-entrypoint.sh", "compose.yaml", "README.md"} <= set(record["read"]), record
     assert "app" in record["listed"] and "src/main.go" not in record["read"]
 
     def push(full: str, forced: bool = False, **change: list[str]) -> int:
@@ -574,8 +575,8 @@ def test_a_push_reruns_only_when_it_changes_what_dockfix_read(tmp_path, redis_ur
         assert deliver(server, "push", json.dumps(doc).encode()) == 202
         return c.llen("dockfix")
 
-    # the code, the docs, a new source file: dockfix read none of them
-    assert push("acme/app", modified=["src/main.go", "README.md"]) == 0
+    # the code, other docs, a new source file: dockfix read none of them
+    assert push("acme/app", modified=["src/main.go", "docs/guide.md"]) == 0
     assert push("acme/app", added=["src/util.go"], removed=["docs/old.md"]) == 0
     # what it read, or where it looked
     assert push("acme/app", modified=["docker-entrypoint.sh"]) == 1
@@ -585,6 +586,7 @@ def test_a_push_reruns_only_when_it_changes_what_dockfix_read(tmp_path, redis_ur
     assert push("acme/app", modified=["svc/Dockerfile.prod"]) == 5  # a Dockerfile
     assert push("acme/app", modified=["pyproject.toml"]) == 6  # dockfix's configuration
     assert push("acme/app", forced=True, modified=["src/main.go"]) == 7  # history rewritten
+    assert push("acme/app", modified=["README.md"]) == 8  # its documented `docker run`
     # a repository with no record yet: any change but documentation
-    assert push("acme/new", modified=["README.md"]) == 7
-    assert push("acme/new", modified=["src/main.go"]) == 8
+    assert push("acme/new", modified=["README.md"]) == 8
+    assert push("acme/new", modified=["src/main.go"]) == 9
