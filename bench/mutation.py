@@ -56,15 +56,15 @@ class Session:
     tests: tuple[str, ...]  #: pytest arguments
 
 
-GUARDS = "tests/test_safety_guards.py"
-HOLES = "tests/test_safety_holes.py"
+GUARDS = "tests/core/test_safety_guards.py"
+HOLES = "tests/cli/test_safety_holes.py"
 SESSIONS = (
     Session("engine-guards", "rewriter/dockerfile/language.py", ("breakage",),
             (GUARDS, "-k", "refusal_guard")),
     Session("atomic-write", "rewriter/io/files.py",
             ("_read_only", "_open_directory", "_create_beside", "_same_file", "write_atomic",
              "_unchanged", "_replace_in"),
-            (HOLES, GUARDS, "tests/test_hostile.py", "-k",
+            (HOLES, GUARDS, "tests/cli/test_hostile.py", "-k",
              "link_swapped or read_only or longest or same_size or owner or crash or reader "
              "or symlink_inside or symlink_out or hard_linked or write_permission "
              "or read_only_directory or changed_between or disk_full_while_writing_simulated "
@@ -72,19 +72,19 @@ SESSIONS = (
     Session("safe-reading", "rewriter/io/files.py",
             ("_open_regular", "_read_fd", "read_file", "read_small_file", "read_stream",
              "decode", "too_big"),
-            ("tests/test_hostile.py", HOLES, "tests/test_safe_reading.py", "-k",
+            ("tests/cli/test_hostile.py", HOLES, "tests/io/test_safe_reading.py", "-k",
              "bad_content or size_limit or fifo or device or read_permission or dangling "
              "or missing_file or directory_named or bom or limit or nul or link_loop "
              "or kernel or proc_file")),
     Session("declines", "rewriter/dockerfile/rules/_common.py", ("privilege_drop",),
-            (GUARDS, "tests/test_rule_fixtures.py", "tests/test_declines.py", "-k",
+            (GUARDS, "tests/dockerfile/test_rule_fixtures.py", "tests/dockerfile/test_declines.py", "-k",
              "s6 or privilege_drop or fixture")),
     Session("sarif", "rewriter/report/formats/sarif.py",
             ("uri", "_bytes", "region", "_result", "_notifications", "document"),
-            ("tests/test_formats.py", GUARDS, HOLES, "-k", "sarif or SARIF or document")),
+            ("tests/report/test_formats.py", GUARDS, HOLES, "-k", "sarif or SARIF or document")),
     Session("json", "rewriter/report/formats/json.py",
             ("_pos", "_range", "_finding", "file_object", "document"),
-            ("tests/test_formats.py", HOLES, "-k", "json or JSON or document")),
+            ("tests/report/test_formats.py", HOLES, "-k", "json or JSON or document")),
 )
 
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-GUARDS = "tests/test_safety_guards.py"
+GUARDS = "tests/core/test_safety_guards.py"
 #: name, file, text, replacement, (test file, -k selection)
 FAULTS = [
  ("breakage-off", "rewriter/dockerfile/language.py", '    if unknown(after) > unknown(before):', '    return None\n    if unknown(after) > unknown(before):', (GUARDS, "refusal_guard")),
@@ -34,7 +34,7 @@ FAULTS = [
  ("first-user", "rewriter/dockerfile/rules/missing_nonroot_user.py", '        u = created[-1]', '        u = created[0]', (GUARDS, "last_user")),
  ("no-indent", "rewriter/dockerfile/rules/_common.py", '    body = "".join(indent + ln + nl for ln in lines)', '    body = "".join(ln + nl for ln in lines)', (GUARDS, "indentation")),
  ("fingerprint-no-counter", "rewriter/report/outcome.py", '((str(n),) if n else ())', '()', (GUARDS, "fingerprints")),
- ("fixer-off", "rewriter/core/engine.py", "        new, applied = apply_fixes(current, fixes, threshold)", "        new, applied = current, []", ("tests/test_properties.py", "root_running")),
+ ("fixer-off", "rewriter/core/engine.py", "        new, applied = apply_fixes(current, fixes, threshold)", "        new, applied = current, []", ("tests/core/test_properties.py", "root_running")),
  ("identity-ordered", "rewriter/io/files.py", "    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)", "    return (a.st_dev, a.st_ino) <= (b.st_dev, b.st_ino)", (GUARDS, "same_looking")),
  ("gone-is-fine", "rewriter/io/files.py", "                     dir_fd=dir_fd)\n    except OSError:\n        return False", "                     dir_fd=dir_fd)\n    except OSError:\n        return True", (GUARDS, "deleted")),
  ("curdir-ordered", "rewriter/io/files.py", "    if rel == os.curdir:", "    if rel <= os.curdir:", (GUARDS, "subdirectories")),

@@ -14,9 +14,9 @@ are.  What must hold, for any bytes:
 * nothing raises but ``ParseError`` from ``parse`` and ``fix_text``.
 
 A failing input is written by libFuzzer to ``crash-<sha1>``; add it to
-``tests/test_fuzz_regressions.py``.  ``fuzz/seeds/`` holds a few small seeds;
+``tests/dockerfile/test_fuzz_regressions.py``.  ``fuzz/seeds/`` holds a few small seeds;
 ``make fuzz`` runs a long session seeded with them and the test fixtures; CI
-runs a short one (``tests/test_fuzz.py``).
+runs a short one (``tests/dockerfile/test_fuzz.py``).
 """
 
 from __future__ import annotations

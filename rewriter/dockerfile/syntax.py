@@ -266,7 +266,7 @@ class Dockerfile:
 
 _GO_NOT_SPACE = "\x1c\x1d\x1e\x1f"
 #: Go's unicode.IsSpace: Python's ``str.isspace`` minus ``\x1c``-``\x1f``
-#: (``tests/test_syntax.py`` checks this against every code point).
+#: (``tests/dockerfile/test_syntax.py`` checks this against every code point).
 GO_SPACE = (
     "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"

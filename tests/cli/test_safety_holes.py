@@ -147,7 +147,7 @@ def test_output_file_that_is_stdin_is_refused(tmp_path):
 def test_a_file_without_write_bits_is_written_by_root_as_the_kernel_allows(tmp_path):
     """Permissions are the kernel's business (as for sed -i, black, ruff): root may
     write a file with no write bits, and the file keeps its mode. Another user may
-    not (tests/test_hostile.py::test_file_without_write_permission)."""
+    not (tests/cli/test_hostile.py::test_file_without_write_permission)."""
     (tmp_path / ".git").mkdir()
     df = tmp_path / "Dockerfile"
     df.write_bytes(ROOT_DF)

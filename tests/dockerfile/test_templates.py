@@ -18,7 +18,7 @@ from rewriter.dockerfile import templates
 from rewriter.dockerfile.syntax import parse
 from rewriter.dockerfile.templates import render
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "templates"
 NAMES = templates.available()
 DEFAULTS = dict(user="appuser", group="appgroup", uid=10001, gid=10001)

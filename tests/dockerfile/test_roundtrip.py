@@ -16,7 +16,7 @@ from conftest import missing
 
 from rewriter.dockerfile.syntax import Dockerfile, Instruction, ParseError, parse
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
 CORPUS = REPO.parent / "shared" / "corpus"
 #: Corpus files that are not Dockerfiles (MANIFEST.tsv, README.md).

@@ -15,7 +15,7 @@ from rewriter.dockerfile.rules import LANGUAGE, run_chown_after_copy
 from rewriter.dockerfile.rules._types import Violation
 from rewriter.core.settings import Settings
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "rules" / "run_chown_after_copy"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "rules" / "run_chown_after_copy"
 CASES = sorted(FIXTURES.glob("*.before.Dockerfile"))
 UNSAFE = Settings(unsafe_fixes=True)
 

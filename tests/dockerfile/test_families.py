@@ -17,7 +17,7 @@ from rewriter.dockerfile.families import Family, ImageInfo, family, family_from_
 from rewriter.dockerfile.familytable import builtin, builtin_document
 from rewriter.dockerfile.syntax import parse
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DIGEST = "@sha256:" + "0123456789abcdef" * 4
 
 # (ref, family name, template)

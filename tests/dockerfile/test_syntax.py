@@ -89,7 +89,7 @@ def test_no_stages() -> None:
 
 
 def test_stages_of_the_many_stages_fixture() -> None:
-    path = Path(__file__).parent / "fixtures" / "roundtrip" / "many-stages.Dockerfile"
+    path = Path(__file__).parents[1] / "fixtures" / "roundtrip" / "many-stages.Dockerfile"
     df = parse(path.read_bytes().decode("utf-8"))
     assert [(s.name, s.parent) for s in df.stages] == [
         ("builder", None), ("test", 0), ("runtime-base", None), ("runtime", 2), ("export", None)

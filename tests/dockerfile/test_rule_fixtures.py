@@ -28,7 +28,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-ROOT = Path(__file__).parent / "fixtures" / "rules"
+ROOT = Path(__file__).parents[1] / "fixtures" / "rules"
 #: Folders whose fixtures are run with every rule on (others test one rule alone).
 ENGINE_FOLDERS = ("missing_nonroot_user", "user_reverted_to_root", "volume_not_owned",
                   "celery_force_root", "named_user")
@@ -105,7 +105,7 @@ def test_no_test_regenerates_goldens() -> None:
     """Expected outputs are reviewed, never rewritten by a test run: no test
     module reads a switch that would make it write them (they are rewritten
     only by ``scripts/update_rule_fixtures.py``)."""
-    tests = Path(__file__).resolve().parent
+    tests = Path(__file__).resolve().parents[1]
     switch = "DOCKFIX_" + "UPDATE"  # spelled in two parts: this file is scanned too
     readers = [str(p.relative_to(tests)) for p in sorted(tests.rglob("*.py"))
                if switch in p.read_text(encoding="utf-8")]

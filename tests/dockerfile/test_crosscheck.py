@@ -27,7 +27,7 @@ except ImportError:
 from rewriter.dockerfile.crosscheck import available, buildkit_accepts, buildkit_parse, compare  # noqa: E402
 from rewriter.dockerfile.syntax import ParseError, parse  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
 CORPUS = REPO.parent / "shared" / "corpus"
 
