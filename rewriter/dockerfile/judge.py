@@ -75,6 +75,22 @@ class _Knowledge:
     generic_programs: frozenset[str] = frozenset()
     packaged_users: frozenset[str] = frozenset()
     daemon_configs: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
+    root_subcommands: dict[str, frozenset[str]] = field(default_factory=dict)
+    docker_clients: frozenset[str] = frozenset()
+    docker_providers: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    builder_programs: frozenset[str] = frozenset()
+    device_packages: frozenset[str] = frozenset()
+    device_images: list[str] = field(default_factory=list)
+    services: list[_Service] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Service:
+    """A service whose distribution package creates its own account."""
+
+    programs: frozenset[str]
+    packages: tuple[str, ...]  #: globs
+    users: dict[str, str]  #: family name -> the package's user
 
 
 @functools.lru_cache(maxsize=1)
@@ -106,6 +122,16 @@ def knowledge() -> _Knowledge:
         packaged_users=frozenset(raw["programs"]["packaged_users"]),
         daemon_configs=[(c["glob"], re.compile(c["listen"], re.M))
                         for c in raw["configs"]["listen"]],
+        root_subcommands={p: frozenset(v) for p, v in
+                          raw["programs"]["need_root_subcommands"].items()},
+        docker_clients=frozenset(raw["programs"]["docker_clients"]),
+        docker_providers={p: re.compile(rx) for p, rx in
+                          raw["programs"]["docker_providers"].items()},
+        builder_programs=frozenset(raw["programs"]["builders"]),
+        device_packages=frozenset(raw["packages"]["devices"]),
+        device_images=list(raw["images"]["devices"]),
+        services=[_Service(frozenset(sv["programs"]), tuple(sv["packages"]), dict(sv["users"]))
+                  for sv in raw["services"]],
     )
 
 
@@ -393,10 +419,10 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
     k = knowledge()
     command = _command(info)
     copied = _copied_sources(ctx, info)
-    for check in (_generated, _by_path, _devcontainer_json, _compose_target, _unknown_base, _dind,
-                  _already_nonroot, _by_command, _init_system, _needs_root, _unread_script,
-                  _setuid, _devices, _host_pid, _ports, _no_process, _base_image, _root_home,
-                  _root_owned_writes, _bind_mounts):
+    for check in (_generated, _by_path, _builder_tool, _devcontainer_json, _compose_target,
+                  _unknown_base, _dind, _already_nonroot, _by_command, _init_system, _needs_root,
+                  _packaged_service, _unread_script, _setuid, _devices, _host_pid, _ports,
+                  _no_process, _base_image, _root_home, _root_owned_writes, _bind_mounts):
         j = check(ctx, info, command, copied, k)
         if j is not None:
             return j
@@ -722,6 +748,9 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  "Docker socket: the container talks to the Docker daemon, whose "
                                  "socket's group on the host need not match", (_ins_cite(ctx, ins),))
     if command.ins is not None:
+        j = _docker_client(ctx, command, copied, k) or _root_subcommand(ctx, command, k)
+        if j is not None:
+            return j
         for w in command.words[:6]:
             if _program_name(w) in k.root_programs:
                 return Judgement("entrypoint-needs-root", "app",
@@ -748,6 +777,138 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  f"the entrypoint script `{path}` starts "
                                  f"`{posixpath.basename(m.group(1))}`, which needs root",
                                  (_cite(path, text, m.start(1)),))
+    return None
+
+
+def _docker_client(ctx: Context, command: _Command, copied: list[tuple[str, str, Instruction]],
+                   k: _Knowledge) -> Judgement | None:
+    """The program's whole job is the Docker API (watchtower, docker-gen, cadvisor, ...),
+    or it is configured to use it (traefik's docker provider)."""
+    assert command.ins is not None
+    prog = _program_name(command.program)
+    why = ("it needs the host's Docker socket, which only root (or the socket's group) may "
+           "open")
+    hint = "leave it as root, or run it with the socket's group (`docker run --group-add`)"
+    if prog in k.docker_clients:
+        return Judgement("needs-devices", "app",
+                         f"the container runs `{prog}`, a Docker API client: {why}",
+                         (_ins_cite(ctx, command.ins),), hint)
+    rx = k.docker_providers.get(prog)
+    if rx is None:
+        return None
+    if rx.search(" ".join(command.words)):
+        return Judgement("needs-devices", "app",
+                         f"the container runs `{prog}` with its Docker provider: {why}",
+                         (_ins_cite(ctx, command.ins),), hint)
+    build = ctx.build
+    if build is None:
+        return None
+    for src, _, _ in copied:
+        for f in _files_under(build, src, 200):
+            if prog not in f.lower() or not f.lower().endswith((".toml", ".yml", ".yaml")):
+                continue
+            body = build.read_text(f) or ""
+            m = rx.search(body)
+            if m:
+                return Judgement("needs-devices", "app",
+                                 f"the container runs `{prog}`, and `{f}` turns on its Docker "
+                                 f"provider: {why}",
+                                 (_ins_cite(ctx, command.ins), _cite(f, body, m.start())), hint)
+    return None
+
+
+#: arguments that leave the sub-command to ``docker run``
+_HELP_ARGS = frozenset({"--help", "-h", "-help", "help", "--version", "-v", "version"})
+
+
+def _root_subcommand(ctx: Context, command: _Command, k: _Knowledge) -> Judgement | None:
+    """A CLI whose sub-command needs root (``nomad agent``): named in the command,
+    or left to ``docker run`` by an image whose command is the bare CLI."""
+    assert command.ins is not None
+    prog = _program_name(command.program)
+    subs = k.root_subcommands.get(prog)
+    if not subs or command.program not in command.words:
+        return None
+    rest = command.words[command.words.index(command.program) + 1:]
+    args = [w for w in rest if not w.startswith("-")]
+    sub = sorted(subs)[0]
+    if args and args[0] in subs:
+        what = f"the container runs `{prog} {args[0]}`, which needs root"
+    elif all(w in _HELP_ARGS for w in rest):
+        what = (f"the image is the bare `{prog}` CLI, run as `{prog} {sub}` (chosen at "
+                "`docker run`), which needs root")
+    else:
+        return None
+    return Judgement("entrypoint-needs-root", "app", what, (_ins_cite(ctx, command.ins),),
+                     f"if the image only runs other `{prog}` sub-commands, add USER by hand")
+
+
+def _package_install(info: StageInfo, globs: frozenset[str] | tuple[str, ...],
+                     pip: bool = False) -> tuple[Instruction, str] | None:
+    """The RUN that installs one of ``globs`` with a package manager, and the package."""
+    managers = r"apt-get|apt|apk|yum|dnf|microdnf|zypper" + (r"|pip3?" if pip else "")
+    rx = re.compile(rf"\b(?:{managers})\b[^;&|]*?\b(?:install|add)\b([^;&|]*)")
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN":
+                continue
+            for m in rx.finditer(ins.logical):
+                for word in re.findall(r"[\w.+-]+", m.group(1)):
+                    low = word.lower().split("=")[0]
+                    if any(fnmatch.fnmatchcase(low, g) for g in globs):
+                        return ins, word
+    return None
+
+
+def _packaged_service(ctx: Context, info: StageInfo, command: _Command,
+                      copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """The container runs a service from a distribution package that creates its own
+    account and gives it the config and data: a new uid cannot read them."""
+    if command.ins is None:
+        return None
+    prog = _program_name(command.program)
+    for sv in k.services:
+        if prog not in sv.programs:
+            continue
+        hit = _package_install(info, sv.packages)
+        if hit is None:
+            continue
+        ins, pkg = hit
+        user = sv.users.get(info.family.name)
+        users = f"`{user}`" if user else " or ".join(
+            f"`{u}` ({f})" for f, u in sv.users.items() if f != "ubuntu")
+        return Judgement("packaged-service-user", "app",
+                         f"the container runs `{prog}` from the `{pkg}` package, which creates "
+                         f"its own account ({users}) and gives it the service's config and "
+                         "data: a new user outside that group cannot read them",
+                         (_ins_cite(ctx, ins), _ins_cite(ctx, command.ins)),
+                         f"add `USER {user or 'the package user'}` (the package's own account) "
+                         "once its config and data paths are checked")
+    return None
+
+
+def _builder_tool(ctx: Context, info: StageInfo, command: _Command,
+                  copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """A build or packaging tool as the program (fpm, kcov, goreleaser), or a Rancher
+    Dapper build image (``DAPPER_*`` settings): run as root against a mounted workspace."""
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd in ("ENV", "ARG"):
+                key = next((w for w in re.findall(r"(?:^|\s)(DAPPER_[A-Z0-9_]+)", ins.args)), None)
+                if key:
+                    return Judgement("ci-builder", "ci-builder",
+                                     f"a Dapper build image (`{key}`): dapper runs the build in "
+                                     "it against the mounted source tree, as root",
+                                     (_ins_cite(ctx, ins),), "leave the build image as it is")
+    if command.ins is None:
+        return None
+    prog = _program_name(command.program)
+    if prog in k.builder_programs:
+        return Judgement("ci-builder", "ci-builder",
+                         f"the container runs `{prog}`, a build or packaging tool run against a "
+                         "mounted workspace: a CI builder, whose output the CI job owns",
+                         (_ins_cite(ctx, command.ins),),
+                         "the CI job (or `docker run --user`) chooses the user")
     return None
 
 
@@ -882,6 +1043,20 @@ def _devices(ctx: Context, info: StageInfo, command: _Command,
                 return Judgement("needs-devices", "app",
                                  f"`{path}` runs it with {what}",
                                  (_cite(path, full, at + hit.start()),))
+    root = info.chain[-1]
+    base = root.base.lower().split("@")[0]
+    for glob in k.device_images:
+        if fnmatch.fnmatch(base, glob):
+            return Judgement("needs-devices", "app",
+                             f"`{root.base}` is an IoT base image, meant to run privileged with "
+                             "the device's hardware", (_ins_cite(ctx, root.stage.from_),))
+    installed = _package_install(info, k.device_packages, pip=True)
+    if installed is not None:
+        return Judgement("needs-devices", "app",
+                         f"it installs `{installed[1]}`, which drives hardware devices (GPIO, I2C, "
+                         "the board's firmware) that only root or a host group may open",
+                         (_ins_cite(ctx, installed[0]),),
+                         "run it with the device's group, not a new user")
     return None
 
 
@@ -1080,7 +1255,34 @@ _ROOT_HOME_WRITE = re.compile(
     r"(?:\b(?:mkdir|cp|mv|ln|install|touch|tee)\b[^;&|\n]*\s|>>?\s*|\bgit\s+clone\s[^;&|\n]*\s|"
     r"\btar\b[^;&|\n]*\s-C\s*|--prefix[= ]|\s-d\s+)(?:/root|~|\$HOME|\$\{HOME\})/[\w.-]"
     r"|\bpip3?\s+install\s[^;&|\n]*--user\b|\bcabal\s+(?:v\d-)?install\b|"
-    r"\bvagrant\s+plugin\s+install\b|\bstack\s+install\b")
+    r"\bvagrant\s+plugin\s+install\b|\bstack\s+install\b|"
+    r"\bnpm\s+config\s+set\s+prefix\s*=?\s*['\"]?(?:/root|~|\$HOME|\$\{HOME\})(?:/|['\"\s]|$)")
+#: tools that keep what they install in the caller's home unless told otherwise:
+#: (the step, settings that put it elsewhere, where it lands)
+_HOME_TOOLS = (
+    (re.compile(r"\bpipenv\s+(?:--?\w[\w-]*\s+)*(?:install|sync)\b(?![^;&|\n]*--system)"),
+     re.compile(r"\bPIPENV_VENV_IN_PROJECT\b|\bWORKON_HOME\b"),
+     "a virtualenv under /root/.local/share/virtualenvs"),
+    (re.compile(r"\bpoetry\s+(?:--?\w[\w-]*\s+)*install\b"),
+     re.compile(r"\bvirtualenvs\.(?:create\s+(?:false|0)|in-project\s+(?:true|1)|path\b)|"
+                r"\bPOETRY_VIRTUALENVS_(?:CREATE|IN_PROJECT|PATH)\b|\bVIRTUAL_ENV\b"),
+     "a virtualenv under /root/.cache/pypoetry"),
+)
+#: settings whose value is where a tool installs (a new user cannot reach /root)
+_TOOL_HOMES = frozenset({"NPM_CONFIG_PREFIX", "GOPATH", "GOBIN", "CARGO_HOME", "RUSTUP_HOME",
+                         "PIPX_HOME", "PIPX_BIN_DIR", "WORKON_HOME", "POETRY_VIRTUALENVS_PATH",
+                         "GEM_HOME", "BUNDLE_PATH", "VIRTUAL_ENV", "PYTHONUSERBASE"})
+
+
+def _home_tool(info: StageInfo, ins: Instruction) -> str | None:
+    """What a build step leaves in root's home through a tool's defaults."""
+    env = " ".join(i.args for s in info.chain for i in s.stage.instructions
+                   if i.cmd in ("ENV", "RUN"))
+    for step, elsewhere, lands in _HOME_TOOLS:
+        m = step.search(ins.logical)
+        if m and not elsewhere.search(env):
+            return f"`{m.group(0).strip()}` leaves {lands}"
+    return None
 
 
 def _root_home(ctx: Context, info: StageInfo, command: _Command,
@@ -1140,6 +1342,8 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                 m = _ROOT_HOME_WRITE.search(ins.logical)
                 if m:
                     what = f"installs into root's home (`{m.group(0).strip()}`)"
+                else:
+                    what = _home_tool(info, ins)
             if what:
                 return Judgement("root-home", "app",
                                  f"the build {what}, which a new user cannot reach (root's home "
@@ -1150,6 +1354,13 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
             if ins.cmd != "ENV":
                 continue
             for key, value in _env_pairs(ins):
+                if key in _TOOL_HOMES and re.match(r"(?:/root|~|\$HOME|\$\{HOME\})(?:/|$)",
+                                                   value):
+                    return Judgement("root-home", "app",
+                                     f"`{key}` puts what the build installs in root's home "
+                                     f"(`{value}`), which another user cannot reach",
+                                     (_ins_cite(ctx, ins),),
+                                     "install the tools outside /root, then add USER")
                 if key == "PATH" and re.search(r"(?:^|:)(?:/root/|~/|\$HOME/)", value):
                     return Judgement("root-home", "app",
                                      "`PATH` includes root's home, where the build installed "
