@@ -202,6 +202,9 @@ _WRAPPERS = frozenset({"/bin/sh", "sh", "/bin/bash", "bash", "-c", "-e", "-ex", 
                        "-g", "-s"})
 
 
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
+
+
 @dataclass
 class _Command:
     ins: Instruction | None  #: the ENTRYPOINT/CMD that sets it (None: none in the file)
@@ -221,6 +224,10 @@ def _command(info: StageInfo) -> _Command:
             continue
         program = w
         break
+    if not program and "-c" not in words:
+        # a bare shell (`ENTRYPOINT ["/bin/bash"]`, `CMD ["sh"]`) is the command itself,
+        # not the absence of one
+        program = next((w for w in words if _program_name(w) in _SHELLS), "")
     return _Command(first[0] if first else None, words, program,
                     first[1] if first else None)
 
