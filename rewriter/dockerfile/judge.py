@@ -1381,6 +1381,14 @@ def _base_image(ctx: Context, info: StageInfo, command: _Command,
     """A runtime or toolbox image meant to be extended or to run other commands
     in: its default command is a bare interpreter or shell given as ``CMD``
     (``docker run IMAGE anything`` replaces it), with no ENTRYPOINT of an app."""
+    if command.ins is not None and command.ins.cmd == "ENTRYPOINT" and \
+            _program_name(command.program) in _SHELLS and \
+            all(w == command.program or w.startswith("-") for w in command.words):
+        return Judgement("base-image", "base-image",
+                         f"its entrypoint is a bare `{_program_name(command.program)}`: a shell "
+                         "image to run commands in, or to build FROM", (_ins_cite(ctx, command.ins),),
+                         "switch the user in the images built FROM it (or add USER by hand when "
+                         "it is an interactive tool of its own)")
     if command.ins is None or command.ins.cmd != "CMD":
         return None
     entry = next((i for s in info.chain for i in s.stage.instructions if i.cmd == "ENTRYPOINT"),
