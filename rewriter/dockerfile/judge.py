@@ -426,10 +426,10 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
     k = knowledge()
     command = _command(info)
     copied = _copied_sources(ctx, info)
-    for check in (_generated, _by_path, _builder_tool, _devcontainer_json, _compose_target,
-                  _unknown_base, _dind, _already_nonroot, _by_command, _init_system, _needs_root,
-                  _packaged_service, _unread_script, _setuid, _devices, _host_pid, _ports,
-                  _no_process, _base_image, _root_home, _root_owned_writes, _bind_mounts):
+    for check in (_generated, _by_path, _devcontainer_json, _compose_target, _unknown_base, _dind,
+                  _already_nonroot, _by_command, _init_system, _needs_root, _packaged_service,
+                  _unread_script, _setuid, _devices, _host_pid, _ports, _no_process, _base_image,
+                  _root_home, _root_owned_writes, _bind_mounts, _builder_tool):
         j = check(ctx, info, command, copied, k)
         if j is not None:
             return j
