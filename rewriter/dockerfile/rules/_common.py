@@ -31,6 +31,10 @@ _PRIV_DROP = re.compile(
 )
 _PRIV_TOOL = re.compile(r"\b(gosu|su-exec|setpriv|runuser|s6-overlay|s6-setuidgid|supervisord?|"
                         r"chroot\s+--userspec|suexec)\b")
+#: A word each of ``_PRIV_TOOL``'s tools contains: a text with none of them
+#: cannot match it, and ``in`` finds that out four times as fast as the search
+#: (which tries its alternatives at every character).
+_PRIV_WORDS = ("gosu", "su-exec", "setpriv", "runuser", "s6-", "supervisor", "chroot", "suexec")
 _INDENT = re.compile(r"[ \t]*")
 _S6_INIT = re.compile(r"^/init$|s6-overlay|/command/with-contenv")
 
@@ -90,6 +94,11 @@ def runs_as_root(info: StageInfo) -> bool:
     return is_root(info.final_user)
 
 
+def _priv_tool(text: str) -> re.Match[str] | None:
+    """``_PRIV_TOOL.search(text)``, when a word of ``_PRIV_WORDS`` is in it."""
+    return _PRIV_TOOL.search(text) if any(w in text for w in _PRIV_WORDS) else None
+
+
 def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
     """Why the runtime stage must start as root, or None."""
     root = info.chain[-1]
@@ -102,8 +111,8 @@ def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
     # fetch gosu for the runtime stage to COPY) is reason enough to stay away.
     for ins in ctx.df.instructions:
         if ins.cmd in ("RUN", "COPY", "ADD") or (ins.cmd == "ONBUILD" and ins.sub):
-            m = _PRIV_TOOL.search(ins.logical) or next(
-                (m for h in ins.heredocs if (m := _PRIV_TOOL.search(h.content))), None)
+            m = _priv_tool(ins.logical) or next(
+                (m for h in ins.heredocs if (m := _priv_tool(h.content))), None)
             if m:
                 return f"the file installs or copies `{m.group(1)}`, which drops privileges at start"
     for s in info.chain:
