@@ -1383,7 +1383,8 @@ def _base_image(ctx: Context, info: StageInfo, command: _Command,
     (``docker run IMAGE anything`` replaces it), with no ENTRYPOINT of an app."""
     if command.ins is not None and command.ins.cmd == "ENTRYPOINT" and \
             _program_name(command.program) in _SHELLS and \
-            all(w == command.program or w.startswith("-") for w in command.words):
+            all(w == command.program or w.startswith("-") or w in _WRAPPERS
+                for w in command.words):
         return Judgement("base-image", "base-image",
                          f"its entrypoint is a bare `{_program_name(command.program)}`: a shell "
                          "image to run commands in, or to build FROM", (_ins_cite(ctx, command.ins),),
