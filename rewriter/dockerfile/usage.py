@@ -295,18 +295,25 @@ def _readme(build: BuildContext, d: str) -> str | None:
     return None
 
 
-def _dockerfiles_in(build: BuildContext, d: str) -> list[str]:
-    return [e for e in build.list_dir(d) if _DOCKERFILEISH.match(e)
-            and not build.is_dir(f"{d}/{e}" if d else e)]
+def _dockerfiles_in(build: BuildContext, d: str, most: int = 2) -> int:
+    """How many Dockerfiles ``d`` holds, counted up to ``most`` (only "none",
+    "one" or "more" matters, and a directory may hold thousands of entries)."""
+    n = 0
+    for e in build.list_dir(d):
+        if _DOCKERFILEISH.match(e) and not build.is_dir(f"{d}/{e}" if d else e):
+            n += 1
+            if n >= most:
+                break
+    return n
 
 
 def _only_image(build: BuildContext, here: str) -> bool:
     """No other Dockerfile at the root or in a directory directly below it."""
-    if here and _dockerfiles_in(build, ""):
+    if here and _dockerfiles_in(build, "", 1):
         return False
     for entry in build.list_dir(""):
         if entry != here and not entry.startswith(".") and build.is_dir(entry) \
-                and _dockerfiles_in(build, entry):
+                and _dockerfiles_in(build, entry, 1):
             return False
     return True
 
@@ -320,8 +327,7 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
     if build is None or not build.dockerfile:
         return out
     here = dockerfile_dir(build)
-    mine = _dockerfiles_in(build, here)
-    if len(mine) > 1:
+    if _dockerfiles_in(build, here) > 1:
         return out
     # (README, it is the root's): the root's README of a file one directory
     # down counts only when this is the repository's one image
