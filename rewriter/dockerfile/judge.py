@@ -82,6 +82,8 @@ class _Knowledge:
     device_packages: frozenset[str] = frozenset()
     device_images: list[str] = field(default_factory=list)
     services: list[_Service] = field(default_factory=list)
+    #: program -> (the port it listens on by default, a regex of the flags that set another)
+    port_programs: dict[str, tuple[int, re.Pattern[str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,15 @@ def knowledge() -> _Knowledge:
         device_images=list(raw["images"]["devices"]),
         services=[_Service(frozenset(sv["programs"]), tuple(sv["packages"]), dict(sv["users"]))
                   for sv in raw["services"]],
+        port_programs={p: (int(v["port"]), _port_flags(v["flags"]))
+                       for p, v in raw["programs"]["binds_port"].items()},
     )
+
+
+def _port_flags(flags: list[str]) -> re.Pattern[str]:
+    """``-addr :5353``, ``--addr=0.0.0.0:5353``, ``-dns.port 1053``: the port a flag sets."""
+    names = "|".join(re.escape(f.lstrip("-")) for f in flags)
+    return re.compile(rf"(?:^|\s)--?(?:{names})(?:=|\s+)['\"]?(?:[\w.\[\]-]*:)?(\d{{1,5}})\b")
 
 
 # ---------------------------------------------------------------------------
@@ -1061,7 +1071,8 @@ def _devices(ctx: Context, info: StageInfo, command: _Command,
     if installed is not None:
         return Judgement("needs-devices", "app",
                          f"it installs `{installed[1]}`, which drives hardware devices (GPIO, I2C, "
-                         "the board's firmware) that only root or a host group may open",
+                         "the board's firmware, cameras, sound cards, GPUs) that only root or a "
+                         "host group (video, audio) may open",
                          (_ins_cite(ctx, installed[0]),),
                          "run it with the device's group, not a new user")
     return None
@@ -1206,6 +1217,17 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
             port = int(m.group(1) or m.group(2))
             if 0 < port < 1024:
                 low.append((port, _ins_cite(ctx, command.ins)))
+        prog = _program_name(command.program)
+        if prog in k.port_programs:
+            # a server that listens below 1024 unless its command sets another port
+            default, flags = k.port_programs[prog]
+            line = " " + " ".join(command.words)
+            set_ports = [int(m.group(1)) for m in flags.finditer(line)] + [
+                int(m.group(1) or m.group(2)) for m in _PORT_ARG.finditer(line)]
+            port = set_ports[0] if set_ports else default
+            if 0 < port < 1024:
+                low.append((port, _ins_cite(ctx, command.ins) + (
+                    "" if set_ports else f" (`{prog}` listens on {port} by default)")))
     root = info.chain[-1]
     base = root.base.lower().split("@")[0]
     for pat, port in k.port_images.items():
