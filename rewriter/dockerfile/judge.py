@@ -323,7 +323,101 @@ def _entrypoint_scripts(ctx: Context, info: StageInfo, command: _Command,
                 text = build.read_text(f)
                 if text is not None and (f, text) not in out:
                     out.append((f, text))
-    return out[:8]
+    out = out[:8]
+    # What those scripts source or run from the context, two levels down, at
+    # most 8 scripts in all: the work done at start may sit in a helper.
+    level = list(out)
+    for _ in range(2):
+        found: list[tuple[str, str]] = []
+        for path, text in level:
+            for f in _script_calls(build, path, text, copied):
+                if len(out) + len(found) >= 8:
+                    break
+                body = build.read_text(f)
+                if body is not None and _is_shell(f, body) and \
+                        all(f != p for p, _ in out + found):
+                    found.append((f, body))
+        out += found
+        level = found
+    return out
+
+
+#: where a script runs or sources another: ``source x``, ``. x``, ``exec x``,
+#: ``bash x``, ``run-parts DIR``, ``for f in DIR/*.sh``, or a path run as a command
+_CALL = re.compile(
+    r"(?:^|[;&|])[ \t]*(?:(?:then|do|else|\{|!)[ \t]+)?(?:(?P<src>source|\.)[ \t]+|(?P<kw>exec|(?:ba|da)?sh)[ \t]+"
+    r"(?:-\w+[ \t]+)*|(?P<parts>run-parts)[ \t]+(?:-\S+[ \t]+)*|"
+    r"for[ \t]+\w+[ \t]+in[ \t]+(?P<glob>))?"
+    r"[\"']?(?P<path>(?:\$\(dirname[ \t]+\"?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)\"?\)|"
+    r'\$\{0%/\*\}|[\w.~/-])[\w./${}()"*-]*)', re.M)
+_HERE = re.compile(r"^(?:\$\(dirname[ \t]+\"?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)\"?\)|\$\{0%/\*\})")
+
+
+def _script_calls(build: BuildContext, path: str, text: str,
+                  copied: list[tuple[str, str, Instruction]]) -> list[str]:
+    """The context files the script at ``path`` sources or runs: a path inside
+    the image is mapped back through the COPY/ADD that put it there; a relative
+    one is read beside the script."""
+    out: list[str] = []
+    for m in _CALL.finditer(text):
+        if _in_shell_comment(text, m.start("path")):
+            continue
+        raw = _HERE.sub(".", m.group("path").replace('"', "").replace("'", ""))
+        is_dir = m.group("parts") is not None
+        pattern = ""
+        if m.group("glob") is not None:
+            raw, _, pattern = raw.rpartition("/")
+            if "*" not in pattern:
+                continue
+            is_dir = True
+        elif "*" in raw:
+            continue
+        keyword = any(m.group(g) is not None for g in ("src", "kw", "parts", "glob"))
+        if "$" in raw or "~" in raw or not raw or (not keyword and "/" not in raw):
+            continue
+        for cand in _in_context(build, path, raw, copied):
+            if is_dir and build.is_dir(cand):
+                for name in sorted(build.list_dir(cand))[:20]:
+                    f = f"{cand}/{name}"
+                    if fnmatch.fnmatch(name, pattern or "*") and not build.is_dir(f):
+                        out.append(f)
+                break
+            if not is_dir and not build.is_dir(cand) and build.read_text(cand) is not None:
+                out.append(cand)
+                break
+    return out
+
+
+def _is_shell(path: str, text: str) -> bool:
+    """A shell script (by its name or its ``#!`` line), not a program in another
+    language that the shell's patterns would misread."""
+    first = text.split("\n", 1)[0]
+    if first.startswith("#!"):
+        return bool(re.search(r"\b(?:ba|da|a|z)?sh\b", first))
+    return path.endswith((".sh", ".bash")) or "." not in posixpath.basename(path)
+
+
+def _in_context(build: BuildContext, script: str, raw: str,
+                copied: list[tuple[str, str, Instruction]]) -> list[str]:
+    """Where ``raw``, named by the context file ``script``, may be in the context."""
+    if not raw.startswith("/"):
+        return [posixpath.normpath(posixpath.join(posixpath.dirname(script), raw))]
+    raw = posixpath.normpath(raw)
+    out = []
+    for src, dest, _ in copied:
+        if build.is_dir(src):
+            if raw == dest or raw.startswith(dest.rstrip("/") + "/"):
+                rest = raw[len(dest):].lstrip("/")
+                out.append(posixpath.normpath(posixpath.join(src, rest)) if rest else src)
+        elif raw in (dest, posixpath.join(dest, posixpath.basename(src))):
+            out.append(src)
+    return out
+
+
+def entrypoint_scripts(ctx: Context, info: StageInfo) -> list[tuple[str, str]]:
+    """(context path, text) of the scripts the runtime stage's command runs,
+    and of those they source or run, as far as the build context holds them."""
+    return _entrypoint_scripts(ctx, info, _command(info), _copied_sources(ctx, info))
 
 
 _COMPOSE_NAME = re.compile(r"(?:docker-)?compose[\w.-]*\.ya?ml")
@@ -967,7 +1061,66 @@ def _unread_script(ctx: Context, info: StageInfo, command: _Command,
                         "at start (drop privileges, write /etc, start services) is unknown",
                         (_ins_cite(ctx, ins),),
                         "run dockfix from the repository (or pass --context) so it can read it")
+    return _missing_under_copy(ctx, info, command, copied)
+
+
+def _missing_under_copy(ctx: Context, info: StageInfo, command: _Command,
+                        copied: list[tuple[str, str, Instruction]]) -> Judgement | None:
+    """The container starts a script under a directory the file copies in
+    (``COPY . /silo`` + ``ENTRYPOINT ["/silo/entrypoint"]``) that the context
+    does not hold there, and nothing in the build makes it."""
+    build = ctx.build
+    assert build is not None and command.ins is not None
+    cwd = final_workdir(info) or "/"
+    for w in command.words[:4]:
+        if w.startswith("-") or w in _WRAPPERS or "$" in w or not _SCRIPT_NAME.search(
+                _program_name(w)):
+            continue
+        if not w.startswith("/") and not w.startswith("./"):
+            continue  # a bare name: a program on PATH
+        image = posixpath.normpath(posixpath.join(cwd, w))
+        name = posixpath.basename(image)
+        for src, dest, ins in copied:
+            if not build.is_dir(src) or not image.startswith(dest.rstrip("/") + "/"):
+                continue
+            rest = image[len(dest.rstrip("/")) + 1:]
+            cand = posixpath.join(src, rest)
+            if build.is_dir(cand) or build.read_text(cand) is not None or \
+                    name in build.list_dir(posixpath.dirname(cand)):
+                return None  # there (perhaps binary or too big to read)
+            if _made_by_build(info, ins, image):
+                return None
+            return Judgement(
+                "unreadable-entrypoint", "app",
+                f"the container starts `{image}`, under `{dest}`, which the file copies from "
+                f"`{src}`; the build context has no `{rest}` there, so what it does at start "
+                "(drop privileges, write /etc, start services) is unknown",
+                (_ins_cite(ctx, command.ins),),
+                "run dockfix from the repository (or pass --context) so it can read it")
     return None
+
+
+def _made_by_build(info: StageInfo, copy: Instruction, image: str) -> bool:
+    """Whether something other than ``copy`` may put ``image`` in the image: a
+    RUN that names it (``go build -o``, a download), a COPY --from, another COPY
+    or ADD into it, or anything the file does not spell out (ONBUILD)."""
+    name = posixpath.basename(image)
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins is copy:
+                continue
+            body = ins.logical + "".join(h.content for h in ins.heredocs)
+            if ins.cmd in ("RUN", "ONBUILD") and (name in body or image in body):
+                return True
+            if ins.cmd in ("COPY", "ADD") and len(ins.values) >= 2:
+                dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
+                if ins.flag("from") is not None or ins.heredocs or "://" in ins.logical:
+                    if image == dest or image.startswith(dest.rstrip("/") + "/") or \
+                            posixpath.dirname(image) == dest:
+                        return True
+                elif any(name == posixpath.basename(v.rstrip("/")) for v in ins.values[:-1]):
+                    return True
+    return False
 
 
 #: where a command or script writes: ``> /p``, ``>> /p``, ``tee [-a] /p``,

@@ -6,6 +6,7 @@ import posixpath
 import re
 
 from rewriter.dockerfile.analysis import Context
+from rewriter.dockerfile.judge import entrypoint_scripts
 from rewriter.core.edits import Edit
 from rewriter.dockerfile.model import (
     StageInfo,
@@ -27,7 +28,8 @@ BUILD_STEPS = frozenset({"RUN", "COPY", "ADD", "WORKDIR", "USER"})
 _PRIV_DROP = re.compile(
     r"\b(gosu|su-exec|setpriv|runuser|s6-setuidgid|s6-applyuidgid|chpst\s+-u|"
     r"chroot\s+--userspec|setuidgid|start-stop-daemon\s+.*--chuid|supervisord|"
-    r"exec\s+su\s|su\s+-c|su\s+-s|sudo\s+-u|sudo\s+-E\s+-u)\b"
+    r"exec\s+su\s|su\s+-c|su\s+-s|sudo\s+(?:-[A-Za-z]*\s+)*(?:-[A-Za-z]*u|--user)|"
+    r"setuser(?=\s+\w))\b"
 )
 _PRIV_TOOL = re.compile(r"\b(gosu|su-exec|setpriv|runuser|s6-overlay|s6-setuidgid|supervisord?|"
                         r"chroot\s+--userspec|suexec)\b")
@@ -125,8 +127,9 @@ def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
                 if ins.json and ins.values and _S6_INIT.search(ins.values[0]):
                     return "the entrypoint is s6-overlay's /init, which manages users itself"
     script = _entrypoint_script(ctx, info)
-    if script is not None:
-        name, body = script
+    scripts = [script] if script is not None else []
+    # ... and the scripts it sources or runs from the context
+    for name, body in scripts + entrypoint_scripts(ctx, info):
         m = _PRIV_DROP.search(body)
         if m:
             return f"the entrypoint script `{name}` drops privileges with `{m.group(1)}`"
