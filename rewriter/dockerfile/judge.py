@@ -1080,6 +1080,8 @@ def _missing_under_copy(ctx: Context, info: StageInfo, command: _Command,
             continue  # a bare name: a program on PATH
         image = posixpath.normpath(posixpath.join(cwd, w))
         name = posixpath.basename(image)
+        if "." in name and not name.endswith((".sh", ".bash")):
+            continue  # a file an interpreter runs, perhaps built (lib/server.js)
         for src, dest, ins in copied:
             if not build.is_dir(src) or not image.startswith(dest.rstrip("/") + "/"):
                 continue
@@ -1088,7 +1090,7 @@ def _missing_under_copy(ctx: Context, info: StageInfo, command: _Command,
             if build.is_dir(cand) or build.read_text(cand) is not None or \
                     name in build.list_dir(posixpath.dirname(cand)):
                 return None  # there (perhaps binary or too big to read)
-            if _made_by_build(info, ins, image):
+            if _made_by_build(info, ins, image, dest):
                 return None
             return Judgement(
                 "unreadable-entrypoint", "app",
@@ -1100,17 +1102,25 @@ def _missing_under_copy(ctx: Context, info: StageInfo, command: _Command,
     return None
 
 
-def _made_by_build(info: StageInfo, copy: Instruction, image: str) -> bool:
+def _made_by_build(info: StageInfo, copy: Instruction, image: str, copy_dest: str) -> bool:
     """Whether something other than ``copy`` may put ``image`` in the image: a
     RUN that names it (``go build -o``, a download), a COPY --from, another COPY
     or ADD into it, or anything the file does not spell out (ONBUILD)."""
     name = posixpath.basename(image)
+    # the program's directories below the copy's destination (`mv ... /app/bin`)
+    dirs: list[str] = []
+    d = posixpath.dirname(image)
+    while d.startswith(copy_dest.rstrip("/") + "/"):
+        dirs.append(d)
+        d = posixpath.dirname(d)
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins is copy:
                 continue
             body = ins.logical + "".join(h.content for h in ins.heredocs)
-            if ins.cmd in ("RUN", "ONBUILD") and (name in body or image in body):
+            if ins.cmd in ("RUN", "ONBUILD") and (
+                    name in body or any(re.search(re.escape(d) + r"(?![\w.-])", body)
+                                        for d in dirs)):
                 return True
             if ins.cmd in ("COPY", "ADD") and len(ins.values) >= 2:
                 dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
