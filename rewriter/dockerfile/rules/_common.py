@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
 
 from rewriter.dockerfile.analysis import Context
@@ -10,13 +9,10 @@ from rewriter.dockerfile.judge import entrypoint_scripts
 from rewriter.core.edits import Edit
 from rewriter.dockerfile.model import (
     StageInfo,
-    expand,
     is_root,
     numeric,
 )
-from rewriter.dockerfile.shell import form_words
 from rewriter.dockerfile.syntax import Instruction
-from rewriter.io.context import dockerfile_dir
 
 #: Instructions whose effect on the image depends on, or is done by, the
 #: current user at build time; USER goes after the last of them (and after
@@ -126,51 +122,11 @@ def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
                     return f"`{ins.cmd}` drops privileges itself with `{m.group(1)}`"
                 if ins.json and ins.values and _S6_INIT.search(ins.values[0]):
                     return "the entrypoint is s6-overlay's /init, which manages users itself"
-    script = _entrypoint_script(ctx, info)
-    scripts = [script] if script is not None else []
-    # ... and the scripts it sources or runs from the context
-    for name, body in scripts + entrypoint_scripts(ctx, info):
+    # the entrypoint script the file copies in, and the scripts it sources or runs
+    for name, body in entrypoint_scripts(ctx, info):
         m = _PRIV_DROP.search(body)
         if m:
             return f"the entrypoint script `{name}` drops privileges with `{m.group(1)}`"
-    return None
-
-
-def _entrypoint_script(ctx: Context, info: StageInfo) -> tuple[str, str] | None:
-    """The text of the entrypoint script the file copies from its build context."""
-    build = ctx.build
-    if build is None:
-        return None
-    program = None
-    for s in reversed(info.chain):
-        for ins in s.stage.instructions:
-            if ins.cmd == "ENTRYPOINT" or (ins.cmd == "CMD" and program is None):
-                words = form_words(ins)
-                words = [w for w in words if w not in ("/bin/sh", "sh", "-c", "bash", "/bin/bash",
-                                                       "exec", "tini", "/sbin/tini", "--",
-                                                       "/usr/bin/tini", "dumb-init")]
-                if words:
-                    program = expand(words[0], s.env)[0]
-    if not program:
-        return None
-    base = posixpath.basename(program)
-    here = dockerfile_dir(build)
-    for s in info.chain:
-        for ins in s.stage.instructions:
-            if ins.cmd not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs:
-                continue
-            vals = list(ins.values)
-            if len(vals) < 2:
-                continue
-            for src in vals[:-1]:
-                candidate = posixpath.join(here, src)
-                if build.is_dir(candidate):
-                    candidate = posixpath.join(candidate, base)
-                if posixpath.basename(candidate) != base:
-                    continue
-                body = build.read_text(candidate)
-                if body is not None:
-                    return src, body
     return None
 
 
