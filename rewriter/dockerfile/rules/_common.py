@@ -13,6 +13,7 @@ from rewriter.dockerfile.model import (
     numeric,
 )
 from rewriter.dockerfile.syntax import Instruction
+from rewriter.io.context import dockerfile_dir
 
 #: Instructions whose effect on the image depends on, or is done by, the
 #: current user at build time; USER goes after the last of them (and after
@@ -122,10 +123,13 @@ def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
                     return f"`{ins.cmd}` drops privileges itself with `{m.group(1)}`"
                 if ins.json and ins.values and _S6_INIT.search(ins.values[0]):
                     return "the entrypoint is s6-overlay's /init, which manages users itself"
-    # the entrypoint script the file copies in, and the scripts it sources or runs
-    for name, body in entrypoint_scripts(ctx, info):
+    # the entrypoint script the file copies in, and the scripts it sources or runs,
+    # named as the Dockerfile's COPY names them (from its own directory)
+    here = dockerfile_dir(ctx.build) if ctx.build is not None else ""
+    for path, body in entrypoint_scripts(ctx, info):
         m = _PRIV_DROP.search(body)
         if m:
+            name = path[len(here) + 1:] if here and path.startswith(here + "/") else path
             return f"the entrypoint script `{name}` drops privileges with `{m.group(1)}`"
     return None
 
