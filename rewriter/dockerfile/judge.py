@@ -84,6 +84,17 @@ class _Knowledge:
     services: list[_Service] = field(default_factory=list)
     #: program -> (the port it listens on by default, a regex of the flags that set another)
     port_programs: dict[str, tuple[int, re.Pattern[str]]] = field(default_factory=dict)
+    #: program -> (its config file's name, a regex of the flags that name another)
+    port_configs: dict[str, tuple[str, re.Pattern[str]]] = field(default_factory=dict)
+    unix_socket_commands: re.Pattern[str] | None = None
+    unix_socket_clients: frozenset[str] = frozenset()
+    #: those package names in a requirements file (``requests_unixsocket``, any case)
+    unix_socket_requirement: re.Pattern[str] | None = None
+    journal_readers: frozenset[str] = frozenset()
+    journal_libraries: frozenset[str] = frozenset()
+    journal_shippers: re.Pattern[str] | None = None
+    journal_inputs: list[re.Pattern[str]] = field(default_factory=list)
+    journal_reader_code: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +147,25 @@ def knowledge() -> _Knowledge:
                   for sv in raw["services"]],
         port_programs={p: (int(v["port"]), _port_flags(v["flags"]))
                        for p, v in raw["programs"]["binds_port"].items()},
+        port_configs={p: (v["name"], _value_flags(v["flags"]))
+                      for p, v in raw["programs"]["port_configs"].items()},
+        unix_socket_commands=re.compile(raw["programs"]["unix_socket_commands"]),
+        unix_socket_clients=frozenset(raw["packages"]["unix_socket_clients"]),
+        unix_socket_requirement=re.compile(r"(?i)(?<![\w.-])(?:%s)(?![\w-])" % "|".join(
+            re.escape(n).replace(r"\-", "[-_.]") for n in raw["packages"]["unix_socket_clients"])),
+        journal_readers=frozenset(raw["programs"]["journal_readers"]),
+        journal_libraries=frozenset(raw["packages"]["journal_libraries"]),
+        journal_shippers=re.compile(r"(?<![\w.-])(?:%s)(?![\w.-])" % "|".join(
+            re.escape(n) for n in raw["configs"]["journal"]["shippers"]), re.I),
+        journal_inputs=[re.compile(rx) for rx in raw["configs"]["journal"]["inputs"]],
+        journal_reader_code=re.compile(raw["configs"]["journal"]["journal_reader_code"]),
     )
+
+
+def _value_flags(flags: list[str]) -> re.Pattern[str]:
+    """``-conf /etc/coredns/Corefile``, ``--conf=...``: the path a flag names."""
+    names = "|".join(re.escape(f.lstrip("-")) for f in flags)
+    return re.compile(rf"(?:^|\s)--?(?:{names})(?:=|\s+)['\"]?([^\s'\"]+)")
 
 
 def _port_flags(flags: list[str]) -> re.Pattern[str]:
@@ -222,6 +251,7 @@ class _Command:
     program: str  #: the first word that is not a wrapper ("" when none)
     stage: StageInfo | None
     runs: list[Invocation] | None = None  #: its documented ``docker run`` lines (read lazily)
+    scripts: list[tuple[str, str]] | None = None  #: its entrypoint scripts (read lazily)
 
 
 def _command(info: StageInfo) -> _Command:
@@ -414,6 +444,14 @@ def _in_context(build: BuildContext, script: str, raw: str,
     return out
 
 
+def _scripts(ctx: Context, info: StageInfo, command: _Command,
+             copied: list[tuple[str, str, Instruction]]) -> list[tuple[str, str]]:
+    """:func:`_entrypoint_scripts` of the judged command, found once per judgement."""
+    if command.scripts is None:
+        command.scripts = _entrypoint_scripts(ctx, info, command, copied)
+    return command.scripts
+
+
 def entrypoint_scripts(ctx: Context, info: StageInfo) -> list[tuple[str, str]]:
     """(context path, text) of the scripts the runtime stage's command runs,
     and of those they source or run, as far as the build context holds them."""
@@ -531,7 +569,8 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
     command = _command(info)
     copied = _copied_sources(ctx, info)
     for check in (_generated, _by_path, _devcontainer_json, _compose_target, _unknown_base, _dind,
-                  _already_nonroot, _by_command, _init_system, _needs_root, _packaged_service,
+                  _already_nonroot, _by_command, _init_system, _needs_root, _host_access,
+                  _packaged_service,
                   _unread_script, _setuid, _devices, _host_pid, _ports, _no_process, _base_image,
                   _root_home, _root_owned_writes, _bind_mounts, _builder_tool):
         j = check(ctx, info, command, copied, k)
@@ -874,7 +913,7 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                 return Judgement("entrypoint-needs-root", "app",
                                  f"the command {what}, which needs root",
                                  (_ins_cite(ctx, command.ins),))
-    for path, text in _entrypoint_scripts(ctx, info, command, copied):
+    for path, text in _scripts(ctx, info, command, copied):
         for rx, what in _SCRIPT_ROOT:
             m = rx.search(text)
             if m:
@@ -897,9 +936,7 @@ def _docker_client(ctx: Context, command: _Command, copied: list[tuple[str, str,
     or it is configured to use it (traefik's docker provider)."""
     assert command.ins is not None
     prog = _program_name(command.program)
-    why = ("it needs the host's Docker socket, which only root (or the socket's group) may "
-           "open")
-    hint = "leave it as root, or run it with the socket's group (`docker run --group-add`)"
+    why, hint = _SOCKET_WHY, _SOCKET_HINT
     if prog in k.docker_clients:
         return Judgement("needs-devices", "app",
                          f"the container runs `{prog}`, a Docker API client: {why}",
@@ -925,6 +962,198 @@ def _docker_client(ctx: Context, command: _Command, copied: list[tuple[str, str,
                                  f"the container runs `{prog}`, and `{f}` turns on its Docker "
                                  f"provider: {why}",
                                  (_ins_cite(ctx, command.ins), _cite(f, body, m.start())), hint)
+    return None
+
+
+#: why a client of the host's Docker socket cannot run as a new user, and what helps
+_SOCKET_WHY = ("it needs the host's Docker socket, which only root (or the socket's group) "
+               "may open")
+_SOCKET_HINT = ("leave it as root, or run it with the socket's group "
+                "(`docker run --group-add $(stat -c %g /var/run/docker.sock)`)")
+_JOURNAL_WHY = ("the host's journal files are root:systemd-journal 0640, so a new user can "
+                "read them only with the host's systemd-journal group id, which the "
+                "Dockerfile cannot know")
+_JOURNAL_HINT = ("leave it as root, or run it with the host's journal group "
+                 "(`docker run --group-add $(getent group systemd-journal | cut -d: -f3)`)")
+#: files that list a Python project's dependencies
+_REQUIREMENTS = re.compile(r"(?i)(?:^|/)(?:[\w.-]*requirements[\w.-]*\.(?:txt|in)|Pipfile|"
+                           r"pyproject\.toml|setup\.py|setup\.cfg)$")
+#: config files a log shipper reads
+_CONFIG_FILE = re.compile(r"(?i)\.(?:conf|cfg|ini|ya?ml|toml|json|river|alloy)$")
+#: source files that may open the journal (C, C++, Go, Python, Rust)
+_SOURCE_FILE = re.compile(r"\.(?:c|h|cc|cpp|cxx|go|py|rs)$")
+#: a program started at the start of a script's line, after a pipe or in ``$(...)``
+_SCRIPT_PROGRAM = re.compile(r"(?:^|[;&|]|\$\()[ \t]*(?:exec[ \t]+|sudo[ \t]+)?"
+                             r"(?:[\w./-]*/)?([\w.-]+)", re.M)
+
+
+def _host_access(ctx: Context, info: StageInfo, command: _Command,
+                 copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """The program's job needs a host resource a new user cannot reach: a unix
+    socket it calls over HTTP (the host's Docker socket), or the host's systemd
+    journal (root:systemd-journal 0640)."""
+    if command.ins is None:
+        return None
+    return _unix_socket_client(ctx, info, command, copied, k) or \
+        _journal_reader(ctx, info, command, copied, k)
+
+
+def _unix_socket_client(ctx: Context, info: StageInfo, command: _Command,
+                        copied: list[tuple[str, str, Instruction]],
+                        k: _Knowledge) -> Judgement | None:
+    """HTTP over a unix socket: ``curl --unix-socket``, ``socat UNIX-CONNECT:`` in
+    the command or its entrypoint script, or a unix-socket client package installed
+    (pip, apk, apt) or listed in a requirements file the file copies in."""
+    assert command.ins is not None and k.unix_socket_commands is not None
+    line = " ".join(command.words)
+    for m in k.unix_socket_commands.finditer(line):
+        socket = _socket_path(line, m.end())
+        if not socket.startswith(_SCRATCH):
+            return Judgement("needs-devices", "app",
+                             f"the command calls {_socket_name(socket)} "
+                             f"(`{m.group(0).strip()}`): {_SOCKET_WHY}",
+                             (_ins_cite(ctx, command.ins),), _SOCKET_HINT)
+    for path, text in _scripts(ctx, info, command, copied):
+        for m in k.unix_socket_commands.finditer(text):
+            socket = _socket_path(text, m.end())
+            if not socket.startswith(_SCRATCH) and not _in_shell_comment(text, m.start()):
+                return Judgement("needs-devices", "app",
+                                 f"the entrypoint script `{path}` calls "
+                                 f"{_socket_name(socket)} (`{m.group(0).strip()}`): "
+                                 f"{_SOCKET_WHY}",
+                                 (_cite(path, text, m.start()),), _SOCKET_HINT)
+    names = k.unix_socket_clients
+    hit = _package_install(info, names, pip=True)
+    if hit is not None:
+        return Judgement("needs-devices", "app",
+                         f"it installs `{hit[1]}`, a client for HTTP over a unix socket: "
+                         f"{_SOCKET_WHY}", (_ins_cite(ctx, hit[0]),), _SOCKET_HINT)
+    build = ctx.build
+    if build is None:
+        return None
+    rx = k.unix_socket_requirement
+    assert rx is not None
+    for src, _, ins in copied:
+        for f in _files_under(build, src, 200):
+            if not _REQUIREMENTS.search(f):
+                continue
+            body = build.read_text(f) or ""
+            f = posixpath.normpath(f)
+            for m in rx.finditer(body):
+                if not _in_shell_comment(body, m.start()):
+                    return Judgement("needs-devices", "app",
+                                     f"`{f}`, which the file copies in, lists `{m.group(0)}`, a "
+                                     f"client for HTTP over a unix socket: {_SOCKET_WHY}",
+                                     (_ins_cite(ctx, ins), _cite(f, body, m.start())),
+                                     _SOCKET_HINT)
+    return None
+
+
+def _socket_path(text: str, end: int) -> str:
+    """The socket path that follows a unix-socket client's flag (``--unix-socket
+    /var/run/docker.sock``, ``UNIX-CONNECT:$SOCK``), or "" when none is written."""
+    m = re.match(r"[= \t]*['\"]?([^\s'\",;|&)]+)", text[end:])
+    return m.group(1) if m else ""
+
+
+def _socket_name(socket: str) -> str:
+    return f"the unix socket `{socket}`" if socket else "a unix socket"
+
+
+def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
+                    copied: list[tuple[str, str, Instruction]],
+                    k: _Knowledge) -> Judgement | None:
+    """The program reads the host's systemd journal: it runs ``journalctl``,
+    journalbeat or systemd-journal-upload; a documented ``docker run`` or compose
+    service mounts /var/log/journal or /run/log/journal; a log shipper's config
+    copied in turns on a journal input; or it installs a journal library and the
+    sources copied in open the journal to read it."""
+    assert command.ins is not None
+    for w in command.words[:6]:
+        if _program_name(w) in k.journal_readers:
+            return Judgement("host-journal", "app",
+                             f"the container runs `{_program_name(w)}`, which reads the host's "
+                             f"systemd journal: {_JOURNAL_WHY}", (_ins_cite(ctx, command.ins),),
+                             _JOURNAL_HINT)
+    for path, text in _scripts(ctx, info, command, copied):
+        for m in _SCRIPT_PROGRAM.finditer(text):
+            if m.group(1) in k.journal_readers and not _in_shell_comment(text, m.start(1)):
+                return Judgement("host-journal", "app",
+                                 f"the entrypoint script `{path}` runs `{m.group(1)}`, which "
+                                 f"reads the host's systemd journal: {_JOURNAL_WHY}",
+                                 (_cite(path, text, m.start(1)),), _JOURNAL_HINT)
+    journal = re.compile(r"^/(?:var|run)/log/journal(?:/|$)")
+    for run in _runs(ctx, command):
+        mount = next((m for m in run.mounts if journal.match(m.source or "")
+                      or journal.match(m.target)), None)
+        if mount is not None:
+            return Judgement("host-journal", "app",
+                             f"its documented `docker run` mounts `{mount.source}` at "
+                             f"`{mount.target}`, so the program reads the host's systemd "
+                             f"journal: {_JOURNAL_WHY}", (run.cite(mount.target),), _JOURNAL_HINT)
+    build = ctx.build
+    if build is None:
+        return None
+    for path, block, at in _compose_services(ctx):
+        for src, dst, _, pos in _compose_volumes(block):
+            if journal.match(src) or journal.match(dst):
+                full = build.read_text(path) or ""
+                return Judgement("host-journal", "app",
+                                 f"`{path}` mounts `{src}` at `{dst}`, so the program reads "
+                                 f"the host's systemd journal: {_JOURNAL_WHY}",
+                                 (_cite(path, full, at + pos),), _JOURNAL_HINT)
+    assert k.journal_shippers is not None and k.journal_reader_code is not None
+    if k.journal_shippers.search(ctx.df.text):
+        # a log shipper is the base or the program: read the configs it ships
+        for src, _, ins in copied:
+            for f in _files_under(build, src, 200):
+                if not _CONFIG_FILE.search(f):
+                    continue
+                body = build.read_text(f) or ""
+                f = posixpath.normpath(f)
+                for rx in k.journal_inputs:
+                    found = rx.search(body)
+                    if found and not _in_shell_comment(body, found.start()):
+                        return Judgement("host-journal", "app",
+                                         f"`{f}`, which the file copies in, turns on a journal "
+                                         "input, so the log shipper reads the host's systemd "
+                                         f"journal: {_JOURNAL_WHY}",
+                                         (_cite(f, body, found.start()), _ins_cite(ctx, ins)),
+                                         _JOURNAL_HINT)
+    # reader code: built in any stage of the file (a Go or C build stage), so read
+    # what every stage copies in, when a stage installs a journal library or builds
+    # Go with go-systemd (whose sdjournal opens libsystemd at run time)
+    stages = ctx.model.stages
+    lib = next((hit for st in stages
+                if (hit := _package_install(st, k.journal_libraries, pip=True))), None)
+    sources = list(dict.fromkeys(src for st in stages for src, _, _ in _copied_sources(ctx, st)))
+    go_mod = lib is None and re.search(r"\bgo\s+(?:build|install)\b", ctx.df.text) is not None \
+        and any("go-systemd" in (build.read_text(f) or "")
+                for src in sources for f in _files_under(build, src, 200)
+                if posixpath.basename(f) == "go.mod")
+    if lib is None and not go_mod:
+        return None
+    prog = _program_name(command.program)
+    if lib is not None and "journal" in prog.lower():
+        # built against the journal's library, and named for it (`journalstream`)
+        return Judgement("host-journal", "app",
+                         f"it installs `{lib[1]}` and runs `{prog}`, a program built against "
+                         f"the systemd journal and named for it: {_JOURNAL_WHY}",
+                         (_ins_cite(ctx, lib[0]), _ins_cite(ctx, command.ins)), _JOURNAL_HINT)
+    for src in sources:
+        for f in _files_under(build, src, 400):
+            if not _SOURCE_FILE.search(f):
+                continue
+            body = build.read_text(f) or ""
+            code = k.journal_reader_code.search(body)
+            f = posixpath.normpath(f)
+            if code:
+                what = f"it installs `{lib[1]}` and " if lib else ""
+                return Judgement("host-journal", "app",
+                                 f"{what}`{f}` opens the systemd journal to read it: "
+                                 f"{_JOURNAL_WHY}",
+                                 ((_ins_cite(ctx, lib[0]),) if lib else ()) +
+                                 (_cite(f, body, code.start()),), _JOURNAL_HINT)
     return None
 
 
@@ -1160,7 +1389,7 @@ def _root_owned_writes(ctx: Context, info: StageInfo, command: _Command,
     if command.ins is not None:
         line = " ".join(command.words) if command.ins.json else command.ins.args
         sources.append((_df_name(ctx), line))
-    sources += _entrypoint_scripts(ctx, info, command, copied)
+    sources += _scripts(ctx, info, command, copied)
     for path, text in sources:
         for m in _WRITE.finditer(text):
             target = m.group(1)
@@ -1388,7 +1617,11 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
             set_ports = [int(m.group(1)) for m in flags.finditer(line)] + [
                 int(m.group(1) or m.group(2)) for m in _PORT_ARG.finditer(line)]
             port = set_ports[0] if set_ports else default
-            if 0 < port < 1024:
+            config = _config_ports(ctx, info, command, copied, k, prog, port)
+            if config is not None:
+                # its config file says where it listens (a Corefile's server blocks)
+                low += [(p, where) for p, where in config if 0 < p < 1024]
+            elif 0 < port < 1024:
                 low.append((port, _ins_cite(ctx, command.ins) + (
                     "" if set_ports else f" (`{prog}` listens on {port} by default)")))
     root = info.chain[-1]
@@ -1430,6 +1663,59 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
                      f"the process listens on port {port}, below 1024, which needs root "
                      "(or NET_BIND_SERVICE)", tuple(w for _, w in low[:3]),
                      "move it to a port >= 1024 everywhere it is set, then add USER")
+
+
+#: a Corefile server block's key: ``.:53 {``, ``example.org:1053 {``, ``tls://.:853``
+_SERVER_KEY = re.compile(r"^(?:(?P<scheme>[a-z]+)://)?[^\s:{}]*(?::(?P<port>\d{1,5}))?$")
+#: the port of a Corefile key with none, by scheme (the DNS one is the program's default)
+_SCHEME_PORTS = {"tls": 853, "https": 443, "grpc": 443, "quic": 853, "https3": 443}
+
+
+def _config_ports(ctx: Context, info: StageInfo, command: _Command,
+                  copied: list[tuple[str, str, Instruction]], k: _Knowledge, prog: str,
+                  default: int) -> list[tuple[int, str]] | None:
+    """The ports a server's config file (a CoreDNS ``Corefile``) listens on, each
+    with its ``file:line``, when the file copies that config in: the one its command
+    names (``-conf /etc/coredns/Corefile``), else the one in its working directory.
+    None when the config it reads is not in the context. A Corefile copied elsewhere
+    counts only for the ports below 1024 it names."""
+    build = ctx.build
+    spec = k.port_configs.get(prog)
+    if build is None or spec is None:
+        return None
+    name, flags = spec
+    m = flags.search(" " + " ".join(command.words))
+    target = posixpath.normpath(posixpath.join(final_workdir(info) or "/",
+                                               m.group(1) if m else name))
+    used = next((c for c in _in_context(build, "", target, copied)
+                 if not build.is_dir(c) and build.read_text(c) is not None), None)
+    if used is not None:
+        return _server_block_ports(used, build.read_text(used) or "", default)
+    others = [f for src, _, _ in copied for f in _files_under(build, src, 200)
+              if posixpath.basename(f) == name]
+    low = [(p, where) for f in others
+           for p, where in _server_block_ports(f, build.read_text(f) or "", default) if p < 1024]
+    return low or None
+
+
+def _server_block_ports(path: str, text: str, default: int) -> list[tuple[int, str]]:
+    """(port, ``file:line``) of each server block key of a Corefile (Caddyfile
+    syntax: keys, then ``{``, at brace depth 0)."""
+    out: list[tuple[int, str]] = []
+    depth, pos = 0, 0
+    for line in text.splitlines(keepends=True):
+        body = line.split("#", 1)[0].strip()
+        if depth == 0 and body and not body.startswith("}"):
+            for key in re.split(r"[\s,]+", body.rstrip("{").strip()):
+                m = _SERVER_KEY.match(key)
+                if key and m and not key.startswith(("(", "import")):
+                    port = int(m.group("port")) if m.group("port") else \
+                        _SCHEME_PORTS.get(m.group("scheme") or "dns", default)
+                    out.append((port, _cite(path, text, pos)))
+        depth += body.count("{") - body.count("}")
+        depth = max(depth, 0)
+        pos += len(line)
+    return out
 
 
 def _overrides_command(info: StageInfo) -> bool:

@@ -3,7 +3,8 @@ small repository (``repo/``: the Dockerfile and the build context around it) and
 ``case.toml``: what the real command must do with it.
 
 * ``expect = "declined"``: the file is unchanged, and stderr names the ``reason``,
-  the judged ``kind`` and the ``evidence`` (``path:line``) a reviewer can check;
+  the judged ``kind`` and the ``evidence`` (``path:line``) a reviewer can check, and
+  its message holds the ``hint``;
 * ``expect = "fixed"``: ``--write`` changes it, the output holds each of ``contains``
   and none of ``lacks``, BuildKit's parser accepts it, and a second run changes nothing.
 """
@@ -32,7 +33,7 @@ def test_there_is_a_case_for_every_class():
     assert {"base-image", "ci-builder", "devcontainer", "test-fixture", "data-only", "dind",
             "system-init", "generated-file", "entrypoint-needs-root", "binds-privileged-port",
             "needs-devices", "already-nonroot", "host-bind-mount", "host-pid", "root-home",
-            "compose-target"} <= kinds
+            "compose-target", "host-journal"} <= kinds
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.parent.name for c in CASES])
@@ -54,6 +55,8 @@ def test_case(case: Path, tmp_path: Path) -> None:
             assert f"[{spec['kind']}]" in err, err
         if "evidence" in spec:
             assert f"  evidence: {spec['evidence']}" in err, err
+        if "hint" in spec:
+            assert spec["hint"] in err.split("declined (", 1)[1].split("\n", 1)[0], err
         return
     proc = run_dockfix("--context", ".", "--write", rel, cwd=repo)
     err = proc.stderr.decode()
