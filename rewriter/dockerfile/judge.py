@@ -95,6 +95,7 @@ class _Knowledge:
     journal_shippers: re.Pattern[str] | None = None
     journal_inputs: list[re.Pattern[str]] = field(default_factory=list)
     journal_reader_code: re.Pattern[str] | None = None
+    root_host_paths: dict[str, str] = field(default_factory=dict)  #: host dir -> what it holds
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ def knowledge() -> _Knowledge:
             re.escape(n) for n in raw["configs"]["journal"]["shippers"]), re.I),
         journal_inputs=[re.compile(rx) for rx in raw["configs"]["journal"]["inputs"]],
         journal_reader_code=re.compile(raw["configs"]["journal"]["journal_reader_code"]),
+        root_host_paths=dict(raw["paths"]["root_host_paths"]),
     )
 
 
@@ -995,7 +997,36 @@ def _host_access(ctx: Context, info: StageInfo, command: _Command,
     if command.ins is None:
         return None
     return _unix_socket_client(ctx, info, command, copied, k) or \
-        _journal_reader(ctx, info, command, copied, k)
+        _journal_reader(ctx, info, command, copied, k) or _root_host_files(ctx, command, k)
+
+
+def _root_host_files(ctx: Context, command: _Command, k: _Knowledge) -> Judgement | None:
+    """Its documented ``docker run`` or a compose service that builds it mounts a
+    host directory whose files only root may read (Docker's data, the system logs)."""
+    def root_only(src: str) -> str | None:
+        src = posixpath.normpath(src) if src.startswith("/") else ""
+        return next((p for p in k.root_host_paths if src == p or src.startswith(p + "/")), None)
+
+    hint = "leave it as root, as it is documented to run"
+    for run in _runs(ctx, command):
+        for m in run.mounts:
+            top = root_only(m.source) if m.bind else None
+            if top:
+                return Judgement("host-logs", "app",
+                                 f"its documented `docker run` mounts the host's `{m.source}` "
+                                 f"at `{m.target}`: {k.root_host_paths[top]}",
+                                 (run.cite(m.source),), hint)
+    build = ctx.build
+    for path, block, at in _compose_services(ctx):
+        for src, dst, _, pos in _compose_volumes(block):
+            top = root_only(src)
+            if top and build is not None:
+                full = build.read_text(path) or ""
+                return Judgement("host-logs", "app",
+                                 f"`{path}` mounts the host's `{src}` at `{dst}`: "
+                                 f"{k.root_host_paths[top]}", (_cite(path, full, at + pos),),
+                                 hint)
+    return None
 
 
 def _unix_socket_client(ctx: Context, info: StageInfo, command: _Command,
