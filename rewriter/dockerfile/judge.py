@@ -254,6 +254,8 @@ class _Command:
     stage: StageInfo | None
     runs: list[Invocation] | None = None  #: its documented ``docker run`` lines (read lazily)
     scripts: list[tuple[str, str]] | None = None  #: its entrypoint scripts (read lazily)
+    #: the compose services that build this file (read lazily)
+    compose: list[tuple[str, str, int]] | None = None
 
 
 def _command(info: StageInfo) -> _Command:
@@ -511,6 +513,13 @@ def _compose_services(ctx: Context) -> list[tuple[str, str, int]]:
                 if target == build.dockerfile:
                     out.append((path, block, at))
     return out
+
+
+def _services(ctx: Context, command: _Command) -> list[tuple[str, str, int]]:
+    """:func:`_compose_services`, read once per judgement (seven checks ask)."""
+    if command.compose is None:
+        command.compose = _compose_services(ctx)
+    return command.compose
 
 
 def _dotenv(text: str) -> dict[str, str]:
@@ -1017,7 +1026,7 @@ def _root_host_files(ctx: Context, command: _Command, k: _Knowledge) -> Judgemen
                                  f"at `{m.target}`: {k.root_host_paths[top]}",
                                  (run.cite(m.source),), hint)
     build = ctx.build
-    for path, block, at in _compose_services(ctx):
+    for path, block, at in _services(ctx, command):
         for src, dst, _, pos in _compose_volumes(block):
             top = root_only(src)
             if top and build is not None:
@@ -1125,7 +1134,7 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
     build = ctx.build
     if build is None:
         return None
-    for path, block, at in _compose_services(ctx):
+    for path, block, at in _services(ctx, command):
         for src, dst, _, pos in _compose_volumes(block):
             if journal.match(src) or journal.match(dst):
                 full = build.read_text(path) or ""
@@ -1471,7 +1480,7 @@ def _devices(ctx: Context, info: StageInfo, command: _Command,
             return Judgement("needs-devices", "app",
                              f"its documented `docker run` uses `{what}`: the container "
                              "needs root or the host's devices", (run.cite(frag),), hint)
-    for path, block, at in _compose_services(ctx):
+    for path, block, at in _services(ctx, command):
         full = ctx.build.read_text(path) if ctx.build else None
         for rx, what in ((r"^\s*privileged:\s*true", "privileged: true"),
                           (r"^\s*devices:", "devices"),
@@ -1512,7 +1521,7 @@ def _host_pid(ctx: Context, info: StageInfo, command: _Command,
                              "the host's processes, which only root may read in full",
                              (run.cite("--pid"),), "leave it root, as it is documented to run")
     build = ctx.build
-    for path, block, at in _compose_services(ctx):
+    for path, block, at in _services(ctx, command):
         hit = re.search(r"^\s*pid:\s*['\"]?host\b", block, re.M)
         full = build.read_text(path) if build else None
         if hit and full is not None:
@@ -1567,7 +1576,7 @@ def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
     them only if its uid owns them on the host."""
     build = ctx.build
     hint = ("set `user:` (or `docker run -u`) to the host owner's uid, or use a named volume")
-    for path, block, at in _compose_services(ctx):
+    for path, block, at in _services(ctx, command):
         full = build.read_text(path) if build else None
         for src, dst, ro, pos in _compose_volumes(block):
             if ro or not src.startswith((".", "/", "~", "$")):
@@ -1607,7 +1616,7 @@ def _compose_target(ctx: Context, info: StageInfo, command: _Command,
     alias = (info.stage.alias or "").lower()
     stages = {m.group(1).lower() for ins in ctx.df.instructions if ins.cmd == "FROM"
               for m in [re.search(r"(?i)\sas\s+([\w.-]+)\s*$", ins.args)] if m}
-    for path, block, at in _compose_services(ctx):
+    for path, block, at in _services(ctx, command):
         m = re.search(r"^[ \t]*target:[ \t]*['\"]?([\w.-]+)['\"]?[ \t]*$", block, re.M)
         full = build.read_text(path) if build else None
         if m and full is not None and m.group(1).lower() != alias \
@@ -1682,7 +1691,7 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
                         if 0 < int(m.group(1)) < 1024:
                             low.append((int(m.group(1)), _cite(f, body, m.start())))
                             break
-        for path, block, at in _compose_services(ctx):
+        for path, block, at in _services(ctx, command):
             full = build.read_text(path) or ""
             for m in re.finditer(r"['\"]?(?:[\d.]+:)?\d+:(\d+)(?:/tcp|/udp)?['\"]?", block):
                 if int(m.group(1)) < 1024:
