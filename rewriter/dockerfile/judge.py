@@ -1158,7 +1158,11 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
                                          f"`{f}`, which the file copies in, turns on a journal "
                                          "input, so the log shipper reads the host's systemd "
                                          f"journal: {_JOURNAL_WHY}",
-                                         (_cite(f, body, found.start()), _ins_cite(ctx, ins)),
+                                         # the line that names the input (the
+                                         # match may start at its section)
+                                         (_cite(f, body, max(found.start(), body.rfind(
+                                             "\n", found.start(), found.end()) + 1)),
+                                          _ins_cite(ctx, ins)),
                                          _JOURNAL_HINT)
     # reader code: built in any stage of the file (a Go or C build stage), so read
     # what every stage copies in, when a stage installs a journal library or builds
