@@ -309,10 +309,29 @@ def _copied_sources(ctx: Context, info: StageInfo) -> list[tuple[str, str, Instr
                         posixpath.normpath(src)
                     if cand.startswith(".."):
                         continue
-                    if build.is_dir(cand) or build.read_text(cand) is not None:
+                    if _GLOB_CHARS.search(src):
+                        hits = _glob(build, cand)
+                        out += [(h, dest, ins) for h in hits]
+                        if hits:
+                            break
+                    elif build.is_dir(cand) or build.read_text(cand) is not None:
                         out.append((cand, dest, ins))
                         break
     return out
+
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def _glob(build: BuildContext, pattern: str) -> list[str]:
+    """The context paths a COPY source glob (``*.sh``, ``scripts/*``) matches,
+    when only its last segment is a pattern (as nearly all are); BuildKit
+    matches each segment as Go's ``filepath.Match`` does, like fnmatch here."""
+    parent, _, name = pattern.rpartition("/")
+    if _GLOB_CHARS.search(parent):
+        return []
+    return [f"{parent}/{e}" if parent else e for e in sorted(build.list_dir(parent))
+            if fnmatch.fnmatchcase(e, name)][:200]
 
 
 def _files_under(build: BuildContext, path: str, limit: int = 400) -> list[str]:
@@ -1322,10 +1341,16 @@ def _unread_script(ctx: Context, info: StageInfo, command: _Command,
             srcs = [expand(v, s.env)[0] for v in ins.values[:-1]]
             dest = expand(ins.values[-1], s.env)[0]
             for src in srcs:
-                if "://" in src or any(c in src for c in "*?["):
+                if "://" in src:
                     continue
-                target = posixpath.basename(src.rstrip("/")) if dest.endswith("/") or \
-                    len(srcs) > 1 else posixpath.basename(dest.rstrip("/"))
+                if _GLOB_CHARS.search(src):
+                    # `COPY *.sh /usr/local/bin/` that matches nothing here
+                    pattern = posixpath.basename(src.rstrip("/"))
+                    target = next((n for n in sorted(names)
+                                   if fnmatch.fnmatchcase(n, pattern)), "")
+                else:
+                    target = posixpath.basename(src.rstrip("/")) if dest.endswith("/") or \
+                        len(srcs) > 1 else posixpath.basename(dest.rstrip("/"))
                 if target in names:
                     return Judgement(
                         "unreadable-entrypoint", "app",
@@ -1355,24 +1380,53 @@ def _missing_under_copy(ctx: Context, info: StageInfo, command: _Command,
         name = posixpath.basename(image)
         if "." in name and not name.endswith((".sh", ".bash")):
             continue  # a file an interpreter runs, perhaps built (lib/server.js)
-        for src, dest, ins in copied:
-            if not build.is_dir(src) or not image.startswith(dest.rstrip("/") + "/"):
+        for src, dest, ins in [*copied, *_missing_dirs(ctx, info, copied)]:
+            if not image.startswith(dest.rstrip("/") + "/"):
                 continue
             rest = image[len(dest.rstrip("/")) + 1:]
-            cand = posixpath.join(src, rest)
-            if build.is_dir(cand) or build.read_text(cand) is not None or \
-                    name in build.list_dir(posixpath.dirname(cand)):
-                return None  # there (perhaps binary or too big to read)
+            if build.is_dir(src):
+                cand = posixpath.join(src, rest)
+                if build.is_dir(cand) or build.read_text(cand) is not None or \
+                        name in build.list_dir(posixpath.dirname(cand)):
+                    return None  # there (perhaps binary or too big to read)
+                missing = f"the build context has no `{rest}` there"
+            elif build.read_text(src) is None and not build.list_dir(src):
+                missing = "the build context has no such directory"
+            else:
+                continue  # a file copied into the directory, not the program
             if _made_by_build(info, ins, image, dest):
                 return None
             return Judgement(
                 "unreadable-entrypoint", "app",
                 f"the container starts `{image}`, under `{dest}`, which the file copies from "
-                f"`{src}`; the build context has no `{rest}` there, so what it does at start "
+                f"`{src}`; {missing}, so what it does at start "
                 "(drop privileges, write /etc, start services) is unknown",
                 (_ins_cite(ctx, command.ins),),
                 "run dockfix from the repository (or pass --context) so it can read it")
     return None
+
+
+def _missing_dirs(ctx: Context, info: StageInfo,
+                  copied: list[tuple[str, str, Instruction]]) -> list[tuple[str, str, Instruction]]:
+    """(source, destination, instruction) of each COPY/ADD of a directory-like
+    source (no extension, no glob) of which the build context holds nothing
+    (``COPY scripts /opt/app/scripts`` without ``scripts/``)."""
+    found = {id(ins) for _, _, ins in copied}
+    out: list[tuple[str, str, Instruction]] = []
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs \
+                    or len(ins.values) < 2 or id(ins) in found:
+                continue
+            dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
+            for v in ins.values[:-1]:
+                src = posixpath.normpath(expand(v, s.env)[0])
+                name = posixpath.basename(src)
+                if "://" in src or "$" in src or _GLOB_CHARS.search(src) or "." in name \
+                        or src.startswith(".."):
+                    continue
+                out.append((src, dest, ins))
+    return out
 
 
 def _made_by_build(info: StageInfo, copy: Instruction, image: str, copy_dest: str) -> bool:
@@ -1383,7 +1437,7 @@ def _made_by_build(info: StageInfo, copy: Instruction, image: str, copy_dest: st
     # the program's directories below the copy's destination (`mv ... /app/bin`)
     dirs: list[str] = []
     d = posixpath.dirname(image)
-    while d.startswith(copy_dest.rstrip("/") + "/"):
+    while d.startswith(copy_dest.rstrip("/") + "/") and d != "/":
         dirs.append(d)
         d = posixpath.dirname(d)
     for s in info.chain:
