@@ -1654,7 +1654,11 @@ def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
                 continue
             named = any(w == mount.target or w.startswith(mount.target.rstrip("/") + "/")
                         for w in command.words)
-            if _written(info, mount.target) or named:
+            # `-v $(pwd):/workdir -w /workdir`: the program works in the host's
+            # directory, where a tool's output lands
+            works_there = run.workdir is not None and \
+                run.workdir.rstrip("/") == mount.target.rstrip("/")
+            if _written(info, mount.target) or named or works_there:
                 what = "the working tree" if mount.working_tree else f"`{mount.source}`"
                 return Judgement("host-bind-mount", "app",
                                  f"its documented `docker run` mounts {what} at `{mount.target}`, "

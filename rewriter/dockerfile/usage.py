@@ -67,6 +67,7 @@ class Invocation:
     pid_host: bool = False
     net_host: bool = False
     user: str | None = None
+    workdir: str | None = None  #: ``-w``/``--workdir``: where the program works
     ports: tuple[tuple[int, int], ...] = ()  #: (host, container) of ``-p``
 
     span: tuple[str, ...] = ()  #: the raw lines of the whole invocation
@@ -240,6 +241,8 @@ def _flag(flags: dict[str, object], name: str, value: str) -> None:
         flags["net_host"] = value == "host"
     elif name in ("-u", "--user"):
         flags["user"] = value
+    elif name in ("-w", "--workdir"):
+        flags["workdir"] = value
     elif name in ("-p", "--publish"):
         m2 = re.search(r"(?:^|:)(\d+)(?:-\d+)?:(\d+)(?:-\d+)?(?:/\w+)?$", value)
         if m2:
@@ -267,12 +270,13 @@ def _invocations(path: str, text: str, *, comments_only: bool) -> list[Invocatio
         ports = f["ports"]
         assert isinstance(mounts, list) and isinstance(devices, list)
         assert isinstance(caps, list) and isinstance(ports, list)
-        user = f.get("user")
+        user, workdir = f.get("user"), f.get("workdir")
         out.append(Invocation(
             path, idx + 1, raw[idx].strip(), image, tuple(mounts),
             privileged=bool(f.get("privileged")), devices=tuple(devices), cap_add=tuple(caps),
             gpus=bool(f.get("gpus")), pid_host=bool(f.get("pid_host")),
             net_host=bool(f.get("net_host")), user=user if isinstance(user, str) else None,
+            workdir=workdir if isinstance(workdir, str) else None,
             ports=tuple(ports), span=tuple(raw[idx:end + 1])))
     return out
 

@@ -11,10 +11,10 @@ def test_flags_of_a_run_line() -> None:
         "docker run -itd --rm -p80:80 --publish=127.0.0.1:8443:443/tcp --pid host "
         "--net=host -u 1000 --cap-add SYS_PTRACE --device=/dev/snd "
         "-v /srv/x:/data:ro --mount type=bind,source=$(pwd),target=/work "
-        "--name tool example/tool:1.2 --privileged -v /a:/b")
+        "-w /work --name tool example/tool:1.2 --privileged -v /a:/b")
     assert image == "example/tool:1.2"
     assert f["ports"] == [(80, 80), (8443, 443)]
-    assert f["pid_host"] and f["net_host"] and f["user"] == "1000"
+    assert f["pid_host"] and f["net_host"] and f["user"] == "1000" and f["workdir"] == "/work"
     assert f["cap_add"] == ["SYS_PTRACE"] and f["devices"] == ["/dev/snd"]
     assert f["mounts"] == [Mount("/srv/x", "/data", True, True), Mount("$(pwd)", "/work", False, True)]
     assert "privileged" not in f  # after the image: the container's own arguments
