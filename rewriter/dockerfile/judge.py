@@ -1898,6 +1898,9 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                              f"the command reads `{m.group(1)}`, inside root's home (mode 700)",
                              (_ins_cite(ctx, command.ins),),
                              "move those files out of /root, then add USER")
+    read = _script_reads_root_home(ctx, info, command, copied)
+    if read is not None:
+        return read
     for path in writable_dirs(info, workdir=info.family.shell):
         if path == "/root" or path.startswith("/root/"):
             ins = next((i for s in info.chain for i in s.stage.instructions
@@ -1946,6 +1949,44 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                                      "`PATH` includes root's home, where the build installed "
                                      "programs another user cannot reach", (_ins_cite(ctx, ins),),
                                      "install the tools outside /root, then add USER")
+    return None
+
+
+#: a path in root's home that a script reads or enters (``source /root/.profile``,
+#: ``cd /root/app``, ``/root/bin/tool``)
+_ROOT_PATH = re.compile(r"(?<![\w$}.-])/root(?:/[\w.@%+-][\w./@%+-]*|/?(?=[\s;\"'`)]|$))", re.M)
+
+
+def _script_reads_root_home(ctx: Context, info: StageInfo, command: _Command,
+                            copied: list[tuple[str, str, Instruction]]) -> Judgement | None:
+    """A script the container runs at start uses root's home: a script of the
+    context (or one it sources), or one the build writes (``echo "source
+    /root/.bash_profile" > /opt/app/start.sh`` for ``CMD sh /opt/app/start.sh``)."""
+    for path, text in _scripts(ctx, info, command, copied):
+        for m in _ROOT_PATH.finditer(text):
+            if not _in_shell_comment(text, m.start()):
+                return Judgement("root-home", "app",
+                                 f"the container's script uses `{m.group(0)}`, inside root's "
+                                 "home (mode 700), which another user cannot enter",
+                                 (_cite(path, text, m.start()),),
+                                 "move what it reads out of /root, then add USER")
+    targets = {w for w in command.words if w.startswith("/") and not w.startswith("/root")}
+    if not targets:
+        return None
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN":
+                continue
+            for w in _WRITE.finditer(ins.logical):
+                if w.group(1) not in targets:
+                    continue
+                m = _ROOT_PATH.search(ins.logical)
+                if m is not None:
+                    return Judgement("root-home", "app",
+                                     f"the build writes the container's script `{w.group(1)}` "
+                                     f"with `{m.group(0)}` in it, inside root's home (mode 700), "
+                                     "which another user cannot enter", (_ins_cite(ctx, ins),),
+                                     "move what it reads out of /root, then add USER")
     return None
 
 
