@@ -40,7 +40,7 @@ from rewriter.dockerfile.model import (
 from rewriter.dockerfile.paths import command_parts, final_workdir, owned_by_file, writable_dirs
 from rewriter.dockerfile.shell import Command, commands, form_words
 from rewriter.dockerfile.syntax import Instruction, ParseError, parse
-from rewriter.dockerfile.usage import Invocation, documented_runs
+from rewriter.dockerfile.usage import Invocation, documented_runs, sh_expand, sh_variables
 from rewriter.io.context import BuildContext, ancestors, dockerfile_dir
 
 _DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "judge.toml")
@@ -380,10 +380,11 @@ def _entrypoint_scripts(ctx: Context, info: StageInfo, command: _Command,
     # What those scripts source or run from the context, two levels down, at
     # most 8 scripts in all: the work done at start may sit in a helper.
     level = list(out)
+    env = _runtime_env(info)
     for _ in range(2):
         found: list[tuple[str, str]] = []
         for path, text in level:
-            for f in _script_calls(build, path, text, copied):
+            for f in _script_calls(build, path, text, copied, env):
                 if len(out) + len(found) >= 8:
                     break
                 body = build.read_text(f)
@@ -402,20 +403,57 @@ _CALL = re.compile(
     r"(?:-\w+[ \t]+)*|(?P<parts>run-parts)[ \t]+(?:-\S+[ \t]+)*|"
     r"for[ \t]+\w+[ \t]+in[ \t]+(?P<glob>))?"
     r"[\"']?(?P<path>(?:\$\(dirname[ \t]+\"?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)\"?\)|"
-    r'\$\{0%/\*\}|[\w.~/-])[\w./${}()"*-]*)', re.M)
+    r'\$\{0%/\*\}|\$\{[A-Za-z_]\w*(?::?[-=][^}\s]*)?\}|\$[A-Za-z_]\w*(?=[/"])|[\w.~/-])'
+    r'[\w./${}()"*:-]*)', re.M)
 _HERE = re.compile(r"^(?:\$\(dirname[ \t]+\"?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)\"?\)|\$\{0%/\*\})")
+#: the script's own directory, as scripts write it (read as ``${0%/*}``):
+#: ``$(cd "$(dirname "$0")" && pwd)``, ``$(dirname "$(readlink -f "$0")")``,
+#: ``$(realpath "$(dirname "$0")")``, with ``BASH_SOURCE`` for ``$0``
+_ZERO = r'\$(?:0|\{0\}|\{?BASH_SOURCE(?:\[0\])?\}?)'
+_SELF_DIR = re.compile(
+    r'\$\([ \t]*cd[ \t]+(?:-P[ \t]+)?(?:--[ \t]+)?"?\$\(dirname[ \t]+"?' + _ZERO + r'"?\)"?'
+    r'(?:[ \t]*>[ \t]*/dev/null(?:[ \t]+2>&1)?)?[ \t]*&&[ \t]*pwd(?:[ \t]+-P)?[ \t]*\)'
+    r'|\$\(dirname[ \t]+"?\$\((?:readlink[ \t]+-f|realpath)[ \t]+"?' + _ZERO + r'"?\)"?\)'
+    r'|\$\(realpath[ \t]+"?\$\(dirname[ \t]+"?' + _ZERO + r'"?\)"?\)'
+    r'|\$\(dirname[ \t]+"?' + _ZERO + r'"?\)')
+
+
+def _runtime_env(info: StageInfo) -> dict[str, str]:
+    """The ``ENV`` values the running container has (not build-only ``ARG``s)."""
+    env: dict[str, str] = {}
+    for s in reversed(info.chain):
+        for ins in s.stage.instructions:
+            if ins.cmd == "ENV":
+                for k, v in _env_pairs(ins):
+                    env[k] = expand(v, s.env)[0]
+    return env
+
+
+def _path_variables(text: str, end: int, env: dict[str, str]) -> dict[str, str | None]:
+    """What a script's variables hold at ``end``: its simple assignments before
+    it (a name it sets in two ways is unknown), else the image's ``ENV``."""
+    out: dict[str, str | None] = dict(env)
+    out.update(sh_variables(text, end))
+    return out
 
 
 def _script_calls(build: BuildContext, path: str, text: str,
-                  copied: list[tuple[str, str, Instruction]]) -> list[str]:
+                  copied: list[tuple[str, str, Instruction]],
+                  env: dict[str, str] | None = None) -> list[str]:
     """The context files the script at ``path`` sources or runs: a path inside
     the image is mapped back through the COPY/ADD that put it there; a relative
-    one is read beside the script."""
+    one is read beside the script. Variables in the path are read from the
+    script's own assignments before the call, then from the image's ``ENV``
+    (``env``); a path with a variable neither sets is not followed."""
     out: list[str] = []
+    text = _SELF_DIR.sub("${0%/*}", text) if "$(" in text else text
     for m in _CALL.finditer(text):
         if _in_shell_comment(text, m.start("path")):
             continue
-        raw = _HERE.sub(".", m.group("path").replace('"', "").replace("'", ""))
+        raw = m.group("path").replace('"', "").replace("'", "")
+        if "$" in _HERE.sub("", raw):
+            raw = sh_expand(raw, _path_variables(text, m.start(), env or {}))
+        raw = _HERE.sub(".", raw)
         is_dir = m.group("parts") is not None
         pattern = ""
         if m.group("glob") is not None:
@@ -1512,11 +1550,13 @@ def _in_shell_comment(text: str, pos: int) -> bool:
 
 
 def _runs(ctx: Context, command: _Command) -> list[Invocation]:
-    """The documented ``docker run`` lines of this image (usage comments, README),
-    read once per judgement."""
+    """The documented ``docker run`` lines of this image (usage comments, README,
+    Makefiles and scripts beside it, docs pages), read once per judgement."""
     if command.runs is None:
+        services = frozenset(m.group(1) for _, block, _ in _compose_services(ctx)
+                             for m in [re.match(r"\s*['\"]?([\w.-]+)['\"]?\s*:", block)] if m)
         command.runs = documented_runs(ctx.build, ctx.df.text, _df_name(ctx),
-                                       _program_name(command.program))
+                                       _program_name(command.program), services)
     return command.runs
 
 

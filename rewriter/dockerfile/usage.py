@@ -23,6 +23,18 @@ program's the container runs, or a tag that a documented ``docker build -t``
 gives; or it is the only image the README runs, and the README also builds it
 or is the root's README of a repository with this one Dockerfile. Usage
 comments of the Dockerfile itself always count.
+
+When the Dockerfile is alone in its directory, that directory's Makefiles
+(their variables expanded: ``IMAGE ?= foo``, ``$(IMAGE):$(TAG)``) and shell
+scripts (their simple assignments expanded: ``NAME="${NAME:-foo}"``) are read
+too. A ``docker build -t TAG`` in them that builds this Dockerfile (no ``-f``
+and a context of ``.``, or ``-f`` naming it) names the image. Their runs count
+when they run an image named as above; one whose image stays unresolved
+(``docker run "$1"``) only when it is the file's one run and the file builds
+this Dockerfile. The ``*.md`` pages of ``docs/`` beside it (and of the root's
+``docs/`` when the root's README counts) count by name only. ``docker compose
+run SERVICE`` counts, anywhere, when ``SERVICE`` is one of the compose services
+that build this Dockerfile (the caller names them).
 """
 
 from __future__ import annotations
@@ -71,6 +83,8 @@ class Invocation:
     ports: tuple[tuple[int, int], ...] = ()  #: (host, container) of ``-p``
 
     span: tuple[str, ...] = ()  #: the raw lines of the whole invocation
+    #: a ``docker compose run SERVICE``: ``image`` is the service's name
+    compose: bool = False
 
     def cite(self, fragment: str = "") -> str:
         """``path:line: text`` of the line that holds ``fragment`` (a flag's
@@ -99,19 +113,23 @@ _VALUE_FLAGS = frozenset({
 })
 #: short flags that take a value, as one letter (``-v/x:/y``, ``-p8080:80``)
 _SHORT_VALUE = frozenset("vpuewhlmca")
-_START = re.compile(r"\bdocker\s+(?:container\s+)?run\b")
+_START = re.compile(
+    r"\bdocker(?:\s+(?:container\s+)?|(?P<compose>-compose|\s+compose)\s+"
+    r"(?:-[\w-]+(?:[= ](?!run\b)[^\s-]\S*)?\s+)*)run\b")
 _BUILD_TAG = re.compile(r"\bdocker\s+(?:image\s+)?build\b[^\n]*?\s(?:-t|--tag)[= ]\s*['\"]?([^\s'\"]+)")
 _READMES = ("readme.md", "readme.rst", "readme", "readme.txt", "readme.markdown")
 _DOCKERFILEISH = re.compile(r"(?i)^(?:dockerfile(?:[._-][\w.-]+)?|[\w.-]+\.dockerfile|containerfile)$")
 
 
-def _logical_lines(lines: list[str]) -> list[tuple[int, int, str]]:
-    """(index of first and last line, joined text) of each ``docker run`` and the
-    lines that continue it with a trailing ``\\`` (or ``^``/`` ` `` on Windows)."""
+def _logical_lines(lines: list[str], opener: re.Pattern[str] = _START,
+                   ) -> list[tuple[int, int, str]]:
+    """(index of first and last line, joined text) of each ``docker run`` (or
+    what ``opener`` finds) and the lines that continue it with a trailing ``\\``
+    (or ``^``/`` ` `` on Windows)."""
     out: list[tuple[int, int, str]] = []
     i = 0
     while i < len(lines):
-        m = _START.search(lines[i])
+        m = opener.search(lines[i])
         if not m:
             i += 1
             continue
@@ -252,11 +270,16 @@ def _flag(flags: dict[str, object], name: str, value: str) -> None:
             add("ports", (0, port))
 
 
-def _invocations(path: str, text: str, *, comments_only: bool) -> list[Invocation]:
-    if not _START.search(text):
+def _invocations(path: str, text: str, *, comments_only: bool,
+                 lines: list[str] | None = None) -> list[Invocation]:
+    """The runs of ``text``; ``lines``, when given, are its lines as the shell
+    would see them (a Makefile's or script's variables expanded), one for each."""
+    if lines is None and not _START.search(text):
         return []  # most files: no documented run at all
     raw = text.splitlines()
-    if comments_only:
+    if lines is not None:
+        pass
+    elif comments_only:
         # a usage comment: the text after ``#`` of comment lines (others end a run)
         lines = [re.sub(r"^\s*#+", "", ln) if ln.lstrip().startswith("#") else "" for ln in raw]
     else:
@@ -264,6 +287,7 @@ def _invocations(path: str, text: str, *, comments_only: bool) -> list[Invocatio
     out: list[Invocation] = []
     for idx, end, joined in _logical_lines(lines):
         image, f = parse_invocation(joined)
+        start = _START.search(joined)
         mounts = f["mounts"]
         devices = f["devices"]
         caps = f["cap_add"]
@@ -277,7 +301,8 @@ def _invocations(path: str, text: str, *, comments_only: bool) -> list[Invocatio
             gpus=bool(f.get("gpus")), pid_host=bool(f.get("pid_host")),
             net_host=bool(f.get("net_host")), user=user if isinstance(user, str) else None,
             workdir=workdir if isinstance(workdir, str) else None,
-            ports=tuple(ports), span=tuple(raw[idx:end + 1])))
+            ports=tuple(ports), span=tuple(raw[idx:end + 1]),
+            compose=bool(start and start.group("compose"))))
     return out
 
 
@@ -322,17 +347,240 @@ def _only_image(build: BuildContext, here: str) -> bool:
     return True
 
 
+# ---------------------------------------------------------------------------
+# Makefiles and scripts: their variables, and the builds they run
+# ---------------------------------------------------------------------------
+
+_MAKEFILES = ("makefile", "gnumakefile")
+_MAKE_ASSIGN = re.compile(
+    r"^(?:(?:override|export)\s+)*([A-Za-z_][\w.-]*)\s*(\?=|::?=|:::=|\+=|!=|=)\s*(.*?)\s*$")
+_MAKE_REF = re.compile(r"\$\(([^()$]*)\)|\$\{([^{}$]*)\}")
+_SH_ASSIGN = re.compile(
+    r"(?:^|[;&|(]|\b(?:then|do|else)\b)[ \t]*"
+    r"(?:(?:export|readonly|local|declare(?:[ \t]+-\w+)*)[ \t]+)?([A-Za-z_]\w*)(\+?)="
+    r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s;&|'\"()]*)(?=[ \t]*(?:[;&|#)]|$))", re.M)
+#: other ways a script sets a name: ``for NAME in``, ``read NAME``, ``getopts OPTS NAME``
+_SH_OTHER_SET = r"\bfor[ \t]+{0}[ \t]+in\b|\bread\b[^\n;&|]*[ \t]{0}\b|\bgetopts[ \t]+\S+[ \t]+{0}\b"
+_SH_REF = re.compile(r"\$\{(\w+)(?:(:?[-=])([^{}]*))?\}|\$([A-Za-z_]\w*)")
+_BUILD = re.compile(r"\bdocker\s+(?:image\s+|buildx\s+)?build\b")
+#: ``docker build`` flags that take a value
+_BUILD_VALUE_FLAGS = frozenset({
+    "-t", "--tag", "-f", "--file", "--build-arg", "--target", "--platform", "--label",
+    "--network", "--secret", "--ssh", "--cache-from", "--cache-to", "-o", "--output",
+    "--progress", "--iidfile", "--add-host", "--build-context", "--shm-size", "--ulimit",
+    "-m", "--memory", "--isolation", "--metadata-file", "--attest", "--provenance", "--sbom",
+    "--builder", "--annotation", "--cgroup-parent", "--allow", "--squash-from",
+})
+#: ``docker build`` contexts that are the directory of the Makefile or script
+_HERE_CONTEXTS = re.compile(
+    r"\.|\./|\$\(pwd\)/?|\$\{?PWD\}?/?|\$\(dirname \S+\)|\$\{?(?:DIR|SCRIPT_DIR|HERE)\}?/?")
+_MAX_SCRIPTS = 20
+
+
+def _make_variables(text: str) -> dict[str, str | None]:
+    """A Makefile's variables as its assignments set them, in order; None when
+    only running something tells (``!=``)."""
+    out: dict[str, str | None] = {}
+    for line in text.replace("\\\n", " ").splitlines():
+        if line.startswith("\t"):
+            continue  # a recipe
+        m = _MAKE_ASSIGN.match(line.strip())
+        if not m:
+            continue
+        name, op, value = m.group(1), m.group(2), re.sub(r"\s#.*$", "", m.group(3))
+        if op == "?=" and name in out:
+            continue
+        if op == "+=":
+            prev = out.get(name)
+            out[name] = None if prev is None and name in out else f"{prev or ''} {value}".strip()
+        else:
+            out[name] = None if op == "!=" else value
+    return out
+
+
+def _make_expand(text: str, variables: dict[str, str | None], depth: int = 0) -> str:
+    """``$(NAME)``/``${NAME}`` replaced by the Makefile's value. ``$(CURDIR)``
+    and ``$(shell pwd)`` are the working tree; an environment variable
+    (``$(HOME)``) becomes the shell's ``${HOME}``; ``$$`` the shell's ``$``; a
+    function call stays as it is (unresolved)."""
+    text = text.replace("$$", "\0")
+
+    def sub(m: re.Match[str]) -> str:
+        name = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
+        if name in ("CURDIR", "shell pwd", "PWD"):
+            return "$(pwd)"
+        if " " in name or "," in name:
+            return "\1" + m.group(0)[1:]  # a function: never a name
+        value = variables.get(name)
+        if value is None or depth > 8:
+            return "${" + name + "}"
+        return _make_expand(value, variables, depth + 1).replace("$", "\0")
+
+    for _ in range(4):  # inner references first: ``$(IMAGE_$(ARCH))``
+        new = _MAKE_REF.sub(sub, text)
+        if new == text:
+            break
+        text = new
+    return text.replace("\1", "$").replace("\0", "$")
+
+
+def sh_variables(text: str, end: int | None = None) -> dict[str, str | None]:
+    """A script's simple assignments (``IMAGE=foo``, ``NAME="${NAME:-foo}"``)
+    before ``end``; None for a name it sets otherwise too (another value, a
+    command's output, ``+=``, ``for``, ``read``): which value holds is unknown."""
+    end = len(text) if end is None else end
+    out: dict[str, str | None] = {}
+    for m in _SH_ASSIGN.finditer(text, 0, end):
+        name, plus, value = m.group(1), m.group(2), m.group(3)
+        if value[:1] in "\"'" and len(value) >= 2:
+            value = value[1:-1]
+        if plus or "$(" in value or "`" in value:
+            out[name] = None
+        elif name in out and out[name] != value:
+            out[name] = None
+        else:
+            out.setdefault(name, value)
+    for name in out:
+        if re.search(_SH_OTHER_SET.format(name), text[:end]):
+            out[name] = None
+    return out
+
+
+def sh_expand(text: str, variables: dict[str, str | None],
+              seen: frozenset[str] = frozenset()) -> str:
+    """``$NAME``, ``${NAME}``, ``${NAME:-default}`` replaced where the value is
+    known; the others are left as they are. A name that is being expanded
+    (``NAME="${NAME:-foo}"``) reads as unset."""
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(4)
+        default = m.group(3) if m.group(2) else None
+        if name in seen or name not in variables:
+            return sh_expand(default, variables, seen) if default is not None else m.group(0)
+        value = variables[name]
+        if value is None:
+            return m.group(0)
+        if value == "" and default is not None and m.group(2).startswith(":"):
+            return sh_expand(default, variables, seen)
+        return sh_expand(value, variables, seen | {name})
+
+    if len(seen) > 8:
+        return text
+    return _SH_REF.sub(sub, text)
+
+
+def _builds_this(lines: list[str], df_base: str) -> tuple[bool, list[str]]:
+    """Whether ``docker build`` lines (expanded) build the Dockerfile named
+    ``df_base`` beside them, and the tags they give it."""
+    builds, tags = False, []
+    for _, _, joined in _logical_lines(lines, _BUILD):
+        words = _words(joined)
+        i = next((k + 1 for k, w in enumerate(words) if w == "build"), len(words))
+        file, its_tags, positional = None, [], []
+        while i < len(words):
+            w = words[i]
+            i += 1
+            name, eq, value = w.partition("=") if w.startswith("--") else (w[:2], "", w[2:])
+            if not w.startswith("-") or w == "-":
+                positional.append(w)
+                continue
+            if name in _BUILD_VALUE_FLAGS:
+                if not eq and not value:
+                    value = words[i] if i < len(words) else ""
+                    i += 1
+                if name in ("-t", "--tag"):
+                    its_tags.append(value)
+                elif name in ("-f", "--file"):
+                    file = value
+        context = positional[0] if positional else ""
+        if file is None:
+            this = df_base == "Dockerfile" and _HERE_CONTEXTS.fullmatch(context) is not None
+        else:
+            folder, base = posixpath.split(file)
+            this = base == df_base and (folder in ("", ".") or "$" in folder)
+        if this:
+            builds = True
+            tags += [t for t in its_tags if t and "$" not in t]
+    return builds, tags
+
+
+@dataclass
+class _Written:
+    """The runs a Makefile or script beside the Dockerfile writes down."""
+
+    runs: list[Invocation]
+    builds: bool  #: it also builds this Dockerfile
+    tags: list[str]
+
+
+def _make_runs(path: str, text: str, df_base: str) -> _Written:
+    variables = _make_variables(text)
+    lines = []
+    for ln in text.splitlines():
+        if ln.lstrip().startswith("#") or (not ln.startswith("\t") and _MAKE_ASSIGN.match(ln)):
+            lines.append("")  # a comment, or an assignment (the recipes use it)
+            continue
+        lines.append(re.sub(r"^\t[@+-]*", "", _make_expand(ln, variables)))
+    builds, tags = _builds_this(lines, df_base)
+    return _Written(_invocations(path, text, comments_only=False, lines=lines), builds, tags)
+
+
+def _script_runs(path: str, text: str, df_base: str) -> _Written:
+    variables = sh_variables(text)
+    lines = ["" if ln.lstrip().startswith("#") else sh_expand(ln, variables)
+             for ln in text.splitlines()]
+    builds, tags = _builds_this(lines, df_base)
+    return _Written(_invocations(path, text, comments_only=False, lines=lines), builds, tags)
+
+
+def _written_runs(build: BuildContext, here: str, df_base: str) -> list[_Written]:
+    """The Makefiles (``Makefile``, ``*.mk``) and shell scripts (``*.sh``) of
+    the Dockerfile's directory that run or build an image."""
+    out: list[_Written] = []
+    n = 0
+    for entry in sorted(build.list_dir(here)):
+        low = entry.lower()
+        make = low in _MAKEFILES or low.endswith(".mk")
+        if not make and not low.endswith((".sh", ".bash")):
+            continue
+        n += 1
+        if n > _MAX_SCRIPTS:
+            break
+        path = f"{here}/{entry}" if here else entry
+        if build.is_dir(path):
+            continue
+        text = build.read_text(path)
+        if not text or "docker" not in text:
+            continue
+        out.append((_make_runs if make else _script_runs)(path, text, df_base))
+    return out
+
+
+def _docs(build: BuildContext, d: str, most: int = 30) -> list[str]:
+    """The ``*.md`` pages of the folder ``docs`` under ``d``."""
+    folder = f"{d}/docs" if d else "docs"
+    if not build.is_dir(folder):
+        return []
+    return [f"{folder}/{e}" for e in sorted(build.list_dir(folder))[:most]
+            if e.lower().endswith(".md")]
+
+
 def documented_runs(build: BuildContext | None, dockerfile_text: str,
-                    dockerfile_name: str, program: str = "") -> list[Invocation]:
+                    dockerfile_name: str, program: str = "",
+                    services: frozenset[str] = frozenset()) -> list[Invocation]:
     """Every documented ``docker run`` of this image: the Dockerfile's usage
-    comments, then the README(s) that document it (see the module docstring).
-    ``program`` is what the container runs: an image named after it is this one."""
-    out = _invocations(dockerfile_name, dockerfile_text, comments_only=True)
+    comments, then the README(s), Makefiles, scripts and docs pages that
+    document it (see the module docstring). ``program`` is what the container
+    runs: an image named after it is this one; ``services`` are the compose
+    services that build this Dockerfile (``docker compose run SERVICE``)."""
+    out = [r for r in _invocations(dockerfile_name, dockerfile_text, comments_only=True)
+           if not r.compose or r.image in services]
     if build is None or not build.dockerfile:
         return out
     here = dockerfile_dir(build)
     if _dockerfiles_in(build, here) > 1:
         return out
+    df_base = posixpath.basename(build.dockerfile)
+    written = _written_runs(build, here, df_base)
     # (README, it is the root's): the root's README of a file one directory
     # down counts only when this is the repository's one image
     readmes = [(p, not here) for p in [_readme(build, here)] if p]
@@ -342,6 +590,7 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
     if program:
         names.add(_norm(posixpath.basename(program)))
     tags = [m.group(1) for m in _BUILD_TAG.finditer(dockerfile_text)]
+    tags += [t for w in written for t in w.tags]
     one_image: bool | None = None  # listing the top directories only when it matters
     for p, at_root in readmes:
         text = build.read_text(p)
@@ -351,7 +600,9 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
             one_image = _only_image(build, here) if one_image is None else one_image
             if not one_image:
                 continue
-        runs = _invocations(p, text, comments_only=False)
+        every = _invocations(p, text, comments_only=False)
+        out += [r for r in every if r.compose and r.image in services]
+        runs = [r for r in every if not r.compose]
         tags += [m.group(1) for m in _BUILD_TAG.finditer(text)]
         wanted = names | {_norm(_image_name(t)) for t in tags}
         images = {_norm(_image_name(r.image)) for r in runs if r.image}
@@ -366,7 +617,38 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
                     out.append(r)
             elif name in wanted or (len(images) == 1 and "docker build" in text):
                 out.append(r)
+    wanted = names | {_norm(_image_name(t)) for t in tags}
+    # a Makefile or script beside it: a run of this image by name; one whose
+    # image is unknown (``docker run $IMAGE``) only when it is the file's one
+    # run and the file builds this Dockerfile
+    for w in written:
+        runs = [r for r in w.runs if not r.compose and r.image]
+        for r in w.runs:
+            if r.compose:
+                if r.image in services:
+                    out.append(r)
+            elif "$" in r.image:
+                if len(runs) == 1 and w.builds:
+                    out.append(r)
+            elif r.image and _norm(_image_name(r.image)) in wanted:
+                out.append(r)
+    # docs pages: a run of this image by a name recognised above
+    pages = _docs(build, here)
+    if not here or "/" not in here:
+        if here:
+            one_image = _only_image(build, here) if one_image is None else one_image
+        if not here or one_image:
+            pages += _docs(build, "") if here else []
+    for p in pages:
+        text = build.read_text(p)
+        if not text or not _START.search(text):
+            continue
+        for r in _invocations(p, text, comments_only=False):
+            if (r.image in services) if r.compose else (
+                    r.image and "$" not in r.image and _norm(_image_name(r.image)) in wanted):
+                out.append(r)
     return out
 
 
-__all__ = ["Invocation", "Mount", "documented_runs", "parse_invocation"]
+__all__ = ["Invocation", "Mount", "documented_runs", "parse_invocation", "sh_expand",
+           "sh_variables"]

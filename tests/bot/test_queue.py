@@ -576,8 +576,8 @@ def test_a_push_reruns_only_when_it_changes_what_dockfix_read(tmp_path, redis_ur
         return c.llen("dockfix")
 
     # the code, other docs, a new source file: dockfix read none of them
-    assert push("acme/app", modified=["src/main.go", "docs/guide.md"]) == 0
-    assert push("acme/app", added=["src/util.go"], removed=["docs/old.md"]) == 0
+    assert push("acme/app", modified=["src/main.go", "site/guide.md"]) == 0
+    assert push("acme/app", added=["src/util.go"], removed=["site/old.md"]) == 0
     # what it read, or where it looked
     assert push("acme/app", modified=["docker-entrypoint.sh"]) == 1
     assert push("acme/app", modified=["compose.yaml"]) == 2
@@ -587,6 +587,7 @@ def test_a_push_reruns_only_when_it_changes_what_dockfix_read(tmp_path, redis_ur
     assert push("acme/app", modified=["pyproject.toml"]) == 6  # dockfix's configuration
     assert push("acme/app", forced=True, modified=["src/main.go"]) == 7  # history rewritten
     assert push("acme/app", modified=["README.md"]) == 8  # its documented `docker run`
+    assert push("acme/app", added=["docs/usage.md"]) == 9  # a docs page may show it too
     # a repository with no record yet: any change but documentation
-    assert push("acme/new", modified=["README.md"]) == 8
-    assert push("acme/new", modified=["src/main.go"]) == 9
+    assert push("acme/new", modified=["README.md"]) == 9
+    assert push("acme/new", modified=["src/main.go"]) == 10

@@ -56,3 +56,70 @@ def test_readme_counts_only_for_this_image() -> None:
 def test_unbalanced_quotes_do_not_raise() -> None:
     image, f = parse_invocation("docker run -v \"$PWD:/x it's")
     assert isinstance(image, str)
+
+
+def _ctx(files: dict[str, str], dockerfile: str) -> MemoryContext:
+    return MemoryContext(files, dockerfile=dockerfile)
+
+
+def test_makefile_variables_name_the_image_it_builds() -> None:
+    df = "FROM alpine\nCMD [\"serve\"]\n"
+    ctx = _ctx({
+        "svc/Dockerfile": df,
+        "svc/Makefile": (
+            "REGISTRY ?= example\nIMAGE ?= $(REGISTRY)/web-api\nTAG := 1.0\n"
+            "OPTS = --rm -v $(CURDIR):/srv\n\n"
+            "build:\n\tdocker build -t $(IMAGE):$(TAG) .\n"
+            "run:\n\t@docker run $(OPTS) \\\n\t\t--pid host \\\n\t\t${IMAGE}:$(TAG)\n"
+            "emu:\n\tdocker run --privileged other/qemu --reset\n"
+            "# docker run --privileged $(IMAGE)\n"),
+    }, "svc/Dockerfile")
+    runs = documented_runs(ctx, df, "svc/Dockerfile", "serve")
+    # the run of another image, and the commented-out line, do not count
+    assert [(r.path, r.line, r.image) for r in runs] == [("svc/Makefile", 9, "example/web-api:1.0")]
+    (run,) = runs
+    assert run.pid_host and run.mounts[0].working_tree and run.mounts[0].target == "/srv"
+    assert run.cite("host") == "svc/Makefile:10: --pid host \\"
+
+
+def test_makefile_building_another_dockerfile_does_not_name_this_image() -> None:
+    df = "FROM alpine\nCMD [\"serve\"]\n"
+    ctx = _ctx({
+        "svc/Dockerfile": df,
+        "svc/Makefile": ("IMAGE = example/tools\nbuild:\n\tdocker build -t $(IMAGE) -f ../tools/Dockerfile ..\n"
+                         "run:\n\tdocker run --privileged $(IMAGE)\n"),
+    }, "svc/Dockerfile")
+    assert documented_runs(ctx, df, "svc/Dockerfile", "serve") == []
+
+
+def test_script_variables_and_an_unresolved_image() -> None:
+    df = "FROM alpine\nCMD [\"serve\"]\n"
+    files = {
+        "svc/Dockerfile": df,
+        # a default in the script itself names the image it builds
+        "svc/run.sh": ('#!/bin/sh\nNAME="${NAME:-acme/thing}"\ndocker build -t "$NAME" .\n'
+                       'docker run --device /dev/snd "$NAME"\n'),
+        # the image comes from outside: counts only as the one run of a script that builds this file
+        "svc/start.sh": '#!/bin/sh\ndocker build -t "$1" .\ndocker run --cap-add NET_ADMIN "$1"\n',
+        "svc/other.sh": '#!/bin/sh\ndocker run -v /var/run/docker.sock:/var/run/docker.sock "$1"\n',
+        # assigned twice: which holds is unknown
+        "svc/two.sh": '#!/bin/sh\nIMG=a\n[ -n "$X" ] && IMG=acme/thing\ndocker run --pid host "$IMG"\n',
+    }
+    runs = documented_runs(_ctx(files, "svc/Dockerfile"), df, "svc/Dockerfile", "serve")
+    assert sorted((r.path, r.line) for r in runs) == [("svc/run.sh", 4), ("svc/start.sh", 3)]
+    assert {r.path: r for r in runs}["svc/run.sh"].devices == ("/dev/snd",)
+
+
+def test_compose_run_counts_for_a_service_that_builds_it() -> None:
+    image, f = parse_invocation("docker-compose -f dev.yml run --rm -v ~/.ssh:/root/.ssh app sh")
+    assert image == "app" and f["mounts"][0].target == "/root/.ssh"  # type: ignore[index]
+    df = "FROM alpine\nCMD [\"serve\"]\n"
+    ctx = _ctx({
+        "Dockerfile": df,
+        "docs/usage.md": ("docker compose run -v ~/.ssh:/root/.ssh app\n"
+                          "docker compose run --rm db psql\n"
+                          "docker run -p 80:80 serve\n"
+                          "docker run --privileged unrelated/thing\n"),
+    }, "Dockerfile")
+    runs = documented_runs(ctx, df, "Dockerfile", "serve", frozenset({"app"}))
+    assert [(r.line, r.compose, r.image) for r in runs] == [(1, True, "app"), (3, False, "serve")]
