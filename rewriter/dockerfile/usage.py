@@ -31,8 +31,10 @@ too. A ``docker build -t TAG`` in them that builds this Dockerfile (no ``-f``
 and a context of ``.``, or ``-f`` naming it) names the image. Their runs count
 when they run an image named as above; one whose image stays unresolved
 (``docker run "$1"``) only when it is the file's one run and the file builds
-this Dockerfile. The ``*.md`` pages of ``docs/`` beside it (and of the root's
-``docs/`` when the root's README counts) count by name only. ``docker compose
+this Dockerfile. The root's Makefiles and scripts are read the same way when
+its README would count for a file one directory down. The ``*.md`` pages of
+``docs/`` beside it (and of the root's ``docs/`` when the root's README
+counts) count by name only. ``docker compose
 run SERVICE`` counts, anywhere, when ``SERVICE`` is one of the compose services
 that build this Dockerfile (the caller names them).
 """
@@ -468,10 +470,11 @@ def sh_expand(text: str, variables: dict[str, str | None],
     return _SH_REF.sub(sub, text)
 
 
-def _builds_this(lines: list[str], df_base: str) -> tuple[bool, list[str]]:
-    """Whether ``docker build`` lines (expanded) build the Dockerfile named
-    ``df_base`` beside them, and the tags they give it."""
+def _builds_this(lines: list[str], df_rel: str) -> tuple[bool, list[str]]:
+    """Whether ``docker build`` lines (expanded) build the Dockerfile at
+    ``df_rel`` (relative to the file that holds them), and the tags they give it."""
     builds, tags = False, []
+    df_dir, df_base = posixpath.split(df_rel)
     for _, _, joined in _logical_lines(lines, _BUILD):
         words = _words(joined)
         i = next((k + 1 for k, w in enumerate(words) if w == "build"), len(words))
@@ -493,10 +496,14 @@ def _builds_this(lines: list[str], df_base: str) -> tuple[bool, list[str]]:
                     file = value
         context = positional[0] if positional else ""
         if file is None:
-            this = df_base == "Dockerfile" and _HERE_CONTEXTS.fullmatch(context) is not None
+            this = df_base == "Dockerfile" and (
+                _HERE_CONTEXTS.fullmatch(context) is not None if not df_dir
+                else "$" not in context and posixpath.normpath(context) == df_dir)
         else:
             folder, base = posixpath.split(file)
-            this = base == df_base and (folder in ("", ".") or "$" in folder)
+            this = base == df_base and (
+                (folder in ("", ".") or "$" in folder) if not df_dir
+                else "$" not in folder and posixpath.normpath(file) == df_rel)
         if this:
             builds = True
             tags += [t for t in its_tags if t and "$" not in t]
@@ -512,7 +519,7 @@ class _Written:
     tags: list[str]
 
 
-def _make_runs(path: str, text: str, df_base: str) -> _Written:
+def _make_runs(path: str, text: str, df_rel: str) -> _Written:
     variables = _make_variables(text)
     lines = []
     for ln in text.splitlines():
@@ -520,27 +527,35 @@ def _make_runs(path: str, text: str, df_base: str) -> _Written:
             lines.append("")  # a comment, or an assignment (the recipes use it)
             continue
         lines.append(re.sub(r"^\t[@+-]*", "", _make_expand(ln, variables)))
-    builds, tags = _builds_this(lines, df_base)
+    builds, tags = _builds_this(lines, df_rel)
     return _Written(_invocations(path, text, comments_only=False, lines=lines), builds, tags)
 
 
-def _script_runs(path: str, text: str, df_base: str) -> _Written:
+def _script_runs(path: str, text: str, df_rel: str) -> _Written:
     variables = sh_variables(text)
     lines = ["" if ln.lstrip().startswith("#") else sh_expand(ln, variables)
              for ln in text.splitlines()]
-    builds, tags = _builds_this(lines, df_base)
+    builds, tags = _builds_this(lines, df_rel)
     return _Written(_invocations(path, text, comments_only=False, lines=lines), builds, tags)
 
 
-def _written_runs(build: BuildContext, here: str, df_base: str) -> list[_Written]:
+def _written_name(entry: str) -> str:
+    """``make`` for a Makefile, ``sh`` for a shell script, else ``""``."""
+    low = entry.lower()
+    if low in _MAKEFILES or low.endswith(".mk"):
+        return "make"
+    return "sh" if low.endswith((".sh", ".bash")) else ""
+
+
+def _written_runs(build: BuildContext, here: str, df_rel: str) -> list[_Written]:
     """The Makefiles (``Makefile``, ``*.mk``) and shell scripts (``*.sh``) of
-    the Dockerfile's directory that run or build an image."""
+    the directory ``here`` that run or build an image; ``df_rel`` is the
+    Dockerfile's path from there."""
     out: list[_Written] = []
     n = 0
     for entry in sorted(build.list_dir(here)):
-        low = entry.lower()
-        make = low in _MAKEFILES or low.endswith(".mk")
-        if not make and not low.endswith((".sh", ".bash")):
+        make = _written_name(entry) == "make"
+        if not _written_name(entry):
             continue
         n += 1
         if n > _MAX_SCRIPTS:
@@ -551,7 +566,7 @@ def _written_runs(build: BuildContext, here: str, df_base: str) -> list[_Written
         text = build.read_text(path)
         if not text or "docker" not in text:
             continue
-        out.append((_make_runs if make else _script_runs)(path, text, df_base))
+        out.append((_make_runs if make else _script_runs)(path, text, df_rel))
     return out
 
 
@@ -579,8 +594,13 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
     here = dockerfile_dir(build)
     if _dockerfiles_in(build, here) > 1:
         return out
-    df_base = posixpath.basename(build.dockerfile)
-    written = _written_runs(build, here, df_base)
+    written = _written_runs(build, here, posixpath.basename(build.dockerfile))
+    one_image: bool | None = None  # listing the top directories only when it matters
+    if here and "/" not in here and any(_written_name(e) for e in build.list_dir("")):
+        # the root's Makefiles and scripts, for the repository's one image
+        one_image = _only_image(build, here)
+        if one_image:
+            written += _written_runs(build, "", build.dockerfile)
     # (README, it is the root's): the root's README of a file one directory
     # down counts only when this is the repository's one image
     readmes = [(p, not here) for p in [_readme(build, here)] if p]
@@ -591,7 +611,6 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
         names.add(_norm(posixpath.basename(program)))
     tags = [m.group(1) for m in _BUILD_TAG.finditer(dockerfile_text)]
     tags += [t for w in written for t in w.tags]
-    one_image: bool | None = None  # listing the top directories only when it matters
     for p, at_root in readmes:
         text = build.read_text(p)
         if not text or not _START.search(text):

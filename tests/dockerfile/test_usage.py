@@ -123,3 +123,21 @@ def test_compose_run_counts_for_a_service_that_builds_it() -> None:
     }, "Dockerfile")
     runs = documented_runs(ctx, df, "Dockerfile", "serve", frozenset({"app"}))
     assert [(r.line, r.compose, r.image) for r in runs] == [(1, True, "app"), (3, False, "serve")]
+
+
+def test_the_root_makefile_of_a_one_image_repository() -> None:
+    df = "FROM alpine\nCMD [\"serve\"]\n"
+    files = {
+        "app/Dockerfile": df,
+        "Makefile": ("IMG := acme/portal\nimage:\n\tdocker build -t $(IMG) -f app/Dockerfile app\n"
+                     "run:\n\tdocker run -v $(HOME)/.portal:/root/.portal $(IMG)\n"),
+    }
+    runs = documented_runs(_ctx(files, "app/Dockerfile"), df, "app/Dockerfile", "serve")
+    assert [(r.path, r.line, r.image) for r in runs] == [("Makefile", 5, "acme/portal")]
+    # a second image in the repository: the root's Makefile is not this image's usage
+    files["tools/Dockerfile"] = "FROM alpine\n"
+    assert documented_runs(_ctx(files, "app/Dockerfile"), df, "app/Dockerfile", "serve") == []
+    # the root Makefile builds another Dockerfile of the directory
+    files.pop("tools/Dockerfile")
+    files["Makefile"] = files["Makefile"].replace("-f app/Dockerfile app", "-f app/Dockerfile.dev app")
+    assert documented_runs(_ctx(files, "app/Dockerfile"), df, "app/Dockerfile", "serve") == []
