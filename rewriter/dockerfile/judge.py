@@ -1553,7 +1553,7 @@ def _runs(ctx: Context, command: _Command) -> list[Invocation]:
     """The documented ``docker run`` lines of this image (usage comments, README,
     Makefiles and scripts beside it, docs pages), read once per judgement."""
     if command.runs is None:
-        services = frozenset(m.group(1) for _, block, _ in _compose_services(ctx)
+        services = frozenset(m.group(1) for _, block, _ in _services(ctx, command)
                              for m in [re.match(r"\s*['\"]?([\w.-]+)['\"]?\s*:", block)] if m)
         command.runs = documented_runs(ctx.build, ctx.df.text, _df_name(ctx),
                                        _program_name(command.program), services)
