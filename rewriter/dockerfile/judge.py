@@ -2020,11 +2020,11 @@ def _script_reads_root_home(ctx: Context, info: StageInfo, command: _Command,
             for w in _WRITE.finditer(ins.logical):
                 if w.group(1) not in targets:
                     continue
-                m = _ROOT_PATH.search(ins.logical)
-                if m is not None:
+                used = _ROOT_PATH.search(ins.logical)
+                if used is not None:
                     return Judgement("root-home", "app",
                                      f"the build writes the container's script `{w.group(1)}` "
-                                     f"with `{m.group(0)}` in it, inside root's home (mode 700), "
+                                     f"with `{used.group(0)}` in it, inside root's home (mode 700), "
                                      "which another user cannot enter", (_ins_cite(ctx, ins),),
                                      "move what it reads out of /root, then add USER")
     return None
