@@ -26,6 +26,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from rewriter.dockerfile import purpose
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import (
     StageInfo,
@@ -640,7 +641,7 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
                   _already_nonroot, _by_command, _init_system, _needs_root, _host_access,
                   _packaged_service,
                   _unread_script, _setuid, _devices, _host_pid, _ports, _no_process, _base_image,
-                  _root_home, _root_owned_writes, _bind_mounts, _builder_tool):
+                  _documented_purpose, _root_home, _root_owned_writes, _bind_mounts, _builder_tool):
         j = check(ctx, info, command, copied, k)
         if j is not None:
             return j
@@ -2072,6 +2073,31 @@ def _base_image(ctx: Context, info: StageInfo, command: _Command,
                      "switch the user in the images built FROM it")
 
 
+
+
+def _documented_purpose(ctx: Context, info: StageInfo, command: _Command,
+                        copied: list[tuple[str, str, Instruction]],
+                        k: _Knowledge) -> Judgement | None:
+    """The repository's docs, compose files or CI files say the image exists
+    only to run tests, or is the container of CI jobs (rewriter.dockerfile.purpose)."""
+    build = ctx.build
+    if build is None or not build.dockerfile:
+        return None
+    program = _program_name(command.program)
+    if program in k.interpreters or program in k.generic_programs or program in _WRAPPERS:
+        program = ""  # `python`, `server`: names that say nothing of this image
+    found = purpose.only_tests(build, ctx.df.text, program, _runs(ctx, command),
+                               _compose_services(ctx))
+    if found is not None:
+        return Judgement("test-fixture", "test-fixture", found.message, found.evidence,
+                         "leave the test image as it is; switch the user of the image that "
+                         "is deployed")
+    found = purpose.ci_job(build, ctx.df.text, program)
+    if found is not None:
+        return Judgement("ci-builder", "ci-builder", found.message, found.evidence,
+                         "leave the CI image as it is; a job that must not run as root can "
+                         "set its own user (`options: --user`, `docker.image().inside('-u')`)")
+    return None
 
 
 #: where plain programs live (a program elsewhere is the app's own file: ``/app/server``)

@@ -579,6 +579,51 @@ def _docs(build: BuildContext, d: str, most: int = 30) -> list[str]:
             if e.lower().endswith(".md")]
 
 
+def _candidate_readmes(build: BuildContext, here: str) -> list[tuple[str, bool]]:
+    """(README, it is the root's) that may document the image of ``here``: the
+    root's README of a file one directory down counts only when this is the
+    repository's one image (the caller checks, when it matters)."""
+    readmes = [(p, not here) for p in [_readme(build, here)] if p]
+    if here and "/" not in here:
+        readmes += [(p, True) for p in [_readme(build, "")] if p]
+    return readmes
+
+
+def _own_names(here: str, program: str) -> set[str]:
+    """The names an image goes by without a tag: its directory's, its program's."""
+    names = {_norm(posixpath.basename(here))} if here else set()
+    if program:
+        names.add(_norm(posixpath.basename(program)))
+    return names
+
+
+def image_readmes(build: BuildContext | None) -> list[str]:
+    """The READMEs that document this image, as :func:`documented_runs` counts
+    them (none when its directory holds several Dockerfiles)."""
+    if build is None or not build.dockerfile:
+        return []
+    here = dockerfile_dir(build)
+    if _dockerfiles_in(build, here) > 1:
+        return []
+    return [p for p, at_root in _candidate_readmes(build, here)
+            if not (at_root and here) or _only_image(build, here)]
+
+
+def image_names(build: BuildContext | None, dockerfile_text: str, program: str = "",
+                texts: tuple[str, ...] = ()) -> tuple[set[str], set[str]]:
+    """The names this image goes by, normalized: (its directory's and its program's,
+    the tags a ``docker build -t`` in the Dockerfile or in ``texts`` gives it)."""
+    here = dockerfile_dir(build) if build is not None and build.dockerfile else ""
+    tags = {_norm(_image_name(m.group(1))) for t in (dockerfile_text, *texts)
+            for m in _BUILD_TAG.finditer(t)}
+    return _own_names(here, program), tags
+
+
+def image_ref_name(ref: str) -> str:
+    """The normalized name of an image reference (``ghcr.io/jess/evince:1`` -> ``evince``)."""
+    return _norm(_image_name(ref))
+
+
 def documented_runs(build: BuildContext | None, dockerfile_text: str,
                     dockerfile_name: str, program: str = "",
                     services: frozenset[str] = frozenset()) -> list[Invocation]:
@@ -601,14 +646,8 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
         one_image = _only_image(build, here)
         if one_image:
             written += _written_runs(build, "", build.dockerfile)
-    # (README, it is the root's): the root's README of a file one directory
-    # down counts only when this is the repository's one image
-    readmes = [(p, not here) for p in [_readme(build, here)] if p]
-    if here and "/" not in here:
-        readmes += [(p, True) for p in [_readme(build, "")] if p]
-    names = {_norm(posixpath.basename(here))} if here else set()
-    if program:
-        names.add(_norm(posixpath.basename(program)))
+    readmes = _candidate_readmes(build, here)
+    names = _own_names(here, program)
     tags = [m.group(1) for m in _BUILD_TAG.finditer(dockerfile_text)]
     tags += [t for w in written for t in w.tags]
     for p, at_root in readmes:
@@ -669,5 +708,6 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
     return out
 
 
-__all__ = ["Invocation", "Mount", "documented_runs", "parse_invocation", "sh_expand",
+__all__ = ["Invocation", "Mount", "documented_runs", "image_names", "image_readmes",
+           "image_ref_name", "parse_invocation", "sh_expand",
            "sh_variables"]

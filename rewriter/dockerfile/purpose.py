@@ -1,0 +1,465 @@
+"""What the repository's own documentation says the image is for: only tests,
+or a CI job's container. Read, never executed.
+
+Two kinds of image look like apps in the Dockerfile alone and break when a
+fix switches their user:
+
+* **test-only images.** The README that documents the image shows it only
+  under a heading about tests, running a test runner in the container
+  (``docker exec -it web python manage.py test``, ``docker run IMAGE
+  pytest``); or every compose service that builds it is a test service (named
+  ``test``, ``tests``, ``sut``, ``e2e``, ``*-test``, or its command runs a
+  test runner). An image also documented as a service (a ``docker run`` or
+  ``docker compose up`` outside a test section, a ``docker run -p``, a
+  ``docker push``) is not test-only.
+* **CI job images.** A CI configuration, in the repository or shown in its
+  docs, runs its jobs in this image: GitLab, Bitbucket, Drone, CircleCI
+  ``image:``, GitHub Actions or Azure Pipelines ``container:``, GitHub
+  ``uses: docker://IMAGE``, Jenkins ``docker.image('IMAGE')`` or
+  ``agent { docker { image 'IMAGE' } }``, a Cloud Build step's ``name:``;
+  or a GitHub Docker action (``action.yml``, ``using: docker``) whose
+  ``image:`` is this Dockerfile or this image. Those systems run the job's
+  steps as the image's user against a workspace they mount, so a USER line
+  breaks the job.
+
+"This image" is named as :mod:`rewriter.dockerfile.usage` names it: its
+directory's name, its program's, a ``docker build -t`` tag. A Docker Official
+Image reference (``python:3.12``, no ``/``) counts only when a tag names it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+from rewriter.dockerfile.usage import (
+    Invocation,
+    image_names,
+    image_readmes,
+    image_ref_name,
+    parse_invocation,
+)
+from rewriter.io.context import BuildContext, ancestors, dockerfile_dir
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A documented use of the image that says what it is for."""
+
+    message: str
+    evidence: tuple[str, ...]  #: ``path:line: text``
+
+
+def _cite(path: str, lines: list[str], i: int) -> str:
+    body = lines[i].strip()
+    if len(body) > 100:
+        body = body[:97] + "..."
+    return f"{path}:{i + 1}: {body}"
+
+
+# ---------------------------------------------------------------------------
+# Sections of a README
+# ---------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+_UNDERLINE = re.compile(r"^\s{0,3}([=\-~^*+])\1{2,}\s*$")
+_TEST_HEADING = re.compile(
+    r"(?i)\b(?:tests?|testing|test[ -]?cases?|test[ -]?suites?|unit[ -]?tests?)\b")
+
+
+def _headings(lines: list[str]) -> list[tuple[tuple[int, str], ...]]:
+    """For each line, the headings it sits under, outermost first, as
+    (line index, title): markdown ``#`` and underlined (setext, reST) headings,
+    never a ``#`` inside a fenced code block."""
+    out: list[tuple[tuple[int, str], ...]] = []
+    stack: list[tuple[int, int, str]] = []  # (level, line index, title)
+    fence = ""
+    levels: dict[str, int] = {}  # reST: an underline's level is the order it first appears
+    for i, ln in enumerate(lines):
+        heading: tuple[int, str] | None = None
+        level = 0
+        f = _FENCE.match(ln)
+        if f:
+            fence = "" if fence == f.group(1) else (fence or f.group(1))
+        elif not fence:
+            m = _ATX.match(ln)
+            u = _UNDERLINE.match(ln)
+            if m:
+                level, heading = len(m.group(1)), (i, m.group(2))
+            elif u and i and lines[i - 1].strip() and not _UNDERLINE.match(lines[i - 1]) \
+                    and not _ATX.match(lines[i - 1]):
+                level = levels.setdefault(u.group(1), len(levels) + 1)
+                heading = (i - 1, lines[i - 1].strip())
+        if heading is not None:
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, *heading))
+        out.append(tuple((j, t) for _, j, t in stack))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Test-only images
+# ---------------------------------------------------------------------------
+
+#: a test runner, as a command runs it
+_TEST_RUNNER = re.compile(
+    r"(?<![\w./-])(?:(?:\./)?manage\.py\s+test|py\.test|pytest|nosetests|tox|"
+    r"(?:npm|pnpm|yarn)\s+(?:run\s+)?test(?::[\w:-]+)?|go\s+test|rspec|rake\s+(?:test|spec)|"
+    r"phpunit|(?:mvn|\./mvnw)\s+(?:-\S+\s+)*(?:clean\s+)?(?:test|verify)|"
+    r"(?:gradle|\./gradlew)\s+(?:-\S+\s+)*test|make\s+(?:test|check)|cargo\s+test|mix\s+test|"
+    r"dotnet\s+test|python[\d.]*\s+-m\s+(?:unittest|pytest)|jest|mocha|behave|ctest|"
+    r"artisan\s+test|run[-_]tests?(?:\.sh)?)(?![\w-])")
+#: a command that runs a container: ``docker run``/``exec``, ``docker compose up``/``run``/``exec``
+_DOCKER_USE = re.compile(
+    r"\bdocker\s+(?:container\s+)?(?:run|exec)\b|"
+    r"\bdocker(?:-compose|\s+compose)\b(?:\s+(?:-f|--file|-p|--project-name)\s+\S+|\s+-\S+)*"
+    r"\s+(?:up|run|exec|start)\b")
+_PUSH = re.compile(r"\bdocker\s+(?:image\s+)?push\s+\S")
+
+
+def _logical(lines: list[str], i: int) -> str:
+    """Line ``i`` with the lines a trailing ``\\`` continues (at most 10)."""
+    parts = [lines[i]]
+    j = i
+    while parts[-1].rstrip().endswith("\\") and j + 1 < len(lines) and len(parts) < 10:
+        parts[-1] = parts[-1].rstrip()[:-1]
+        j += 1
+        parts.append(lines[j])
+    return " ".join(p.strip() for p in parts)
+
+
+def _test_heading(stack: tuple[tuple[int, str], ...]) -> tuple[int, str] | None:
+    return next((h for h in reversed(stack) if _TEST_HEADING.search(h[1])), None)
+
+
+_VALUE_OPTS = frozenset({"-e", "--env", "-u", "--user", "-w", "--workdir", "--env-file", "--name",
+                         "-p", "--publish", "--entrypoint", "-v", "--volume", "-f", "--file",
+                         "--project-name", "-l", "--label"})
+
+
+def _first_arg(words: list[str]) -> str:
+    """The first word that is not an option (nor an option's value)."""
+    skip = False
+    for w in words:
+        if skip:
+            skip = False
+        elif w.startswith("-"):
+            skip = w in _VALUE_OPTS
+        else:
+            return w
+    return ""
+
+
+def _runs_this(joined: str, m: re.Match[str], own: set[str], tags: set[str],
+               service_names: set[str]) -> bool:
+    """The documented command at ``m`` runs this image's container: ``docker run``
+    of this image; ``docker exec`` or ``docker compose run``/``exec`` of a container
+    named after a compose service that builds it (any, when the context has none)."""
+    words = joined[m.end():].split()
+    if re.search(r"\brun$", m.group(0)) and m.group(0).startswith("docker") and \
+            "compose" not in m.group(0):
+        image, _ = parse_invocation(joined[m.start():])
+        return bool(image) and _is_this_image(image, own, tags, bare_ok=True)
+    name = _first_arg(words).lower()
+    if not name:
+        return False
+    return not service_names or any(s.lower() in name for s in service_names)
+
+
+def _readme_test_only(build: BuildContext, dockerfile_text: str, program: str,
+                      services: list[tuple[str, str, int]]) -> Finding | None:
+    """The README that documents the image uses containers only under test
+    headings, and there runs a test runner in this image's container."""
+    service_names = {_service_name(b) for _, b, _ in services}
+    for path in image_readmes(build):
+        text = build.read_text(path)
+        if not text or not _DOCKER_USE.search(text) or _PUSH.search(text):
+            continue
+        lines = text.splitlines()
+        heads = _headings(lines)
+        own, tags = image_names(build, dockerfile_text, program, (text,))
+        runner = None
+        for i, ln in enumerate(lines):
+            if not _DOCKER_USE.search(ln):
+                continue
+            head = _test_heading(heads[i])
+            joined = _logical(lines, i)
+            if head is None:
+                return None  # used outside a test section: a service, too
+            if re.search(r"\s(?:-p|--publish)[\s=]?\d", joined):
+                return None  # a published port: run to be reached
+            m = _DOCKER_USE.search(joined)
+            if runner is None and m is not None and _TEST_RUNNER.search(joined[m.end():]) \
+                    and _runs_this(joined, m, own, tags, service_names):
+                runner = (i, head)
+        if runner is None:
+            continue
+        i, head = runner
+        return Finding(
+            f"`{path}` shows the image only under `{head[1].strip()}`, where the container "
+            "runs the tests: a test image, not a service",
+            (_cite(path, lines, head[0]), _cite(path, lines, i)))
+    return None
+
+
+#: words of a compose service's name that say it runs tests (``sut``: Docker Hub's autotests)
+_TEST_NAME_WORDS = frozenset({"test", "tests", "testing", "e2e", "sut"})
+
+
+def _service_name(block: str) -> str:
+    return block.split(":", 1)[0].strip().strip("'\"")
+
+
+def _compose_test_only(build: BuildContext,
+                       services: list[tuple[str, str, int]]) -> Finding | None:
+    """Every compose service that builds the Dockerfile is a test service."""
+    if not services:
+        return None
+    evidence: list[str] = []
+    for path, block, at in services:
+        full = build.read_text(path) or ""
+        lines = full.splitlines()
+        first = full.count("\n", 0, at)
+        name = _service_name(block)
+        words = {w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)}
+        cmd = re.search(r"^[ \t]*(?:command|entrypoint):[ \t]*(.*(?:\n[ \t]+-[^\n]*)*)",
+                        block, re.M)
+        if cmd and _TEST_RUNNER.search(re.sub(r"[\"',\[\]]", " ", cmd.group(1))):
+            evidence.append(_cite(path, lines, first + block.count("\n", 0, cmd.start())))
+        elif words & _TEST_NAME_WORDS:
+            evidence.append(_cite(path, lines, first))
+        else:
+            return None
+    return Finding("every compose service that builds it runs tests: a test image, not a service",
+                   tuple(evidence[:3]))
+
+
+def only_tests(build: BuildContext | None, dockerfile_text: str, program: str,
+               runs: list[Invocation],
+               compose_services: list[tuple[str, str, int]]) -> Finding | None:
+    """Why the repository's docs say the image exists only to run tests, or None.
+    ``runs`` are its documented ``docker run`` lines, ``compose_services`` the
+    (compose file, service block, offset) of the services that build it."""
+    if build is None or not build.dockerfile:
+        return None
+    # documented as a service elsewhere: a usage comment that runs no tests, a port
+    if any(r.ports for r in runs) or any(
+            r.path == build.dockerfile and not _TEST_RUNNER.search(" ".join(r.span))
+            for r in runs):
+        return None
+    return _readme_test_only(build, dockerfile_text, program, compose_services) or \
+        _compose_test_only(build, compose_services)
+
+
+# ---------------------------------------------------------------------------
+# CI job images
+# ---------------------------------------------------------------------------
+
+_REF = r"['\"]?([\w$][\w.\-/:@${}]*)['\"]?"
+#: a yaml key that runs a job in an image: (the pattern, what it is)
+_CI_KEYS = (
+    (re.compile(r"^\s*(?:-\s*)?image:\s*" + _REF + r"\s*(?:#.*)?$"), "`image:`"),
+    (re.compile(r"^\s*(?:-\s*)?container:\s*" + _REF + r"\s*(?:#.*)?$"), "`container:`"),
+)
+_CI_ANYWHERE = (
+    (re.compile(r"\buses:\s*['\"]?docker://([\w$][\w.\-/:@${}]*)"), "`uses: docker://`"),
+    (re.compile(r"\bdocker\.image\(\s*['\"]([\w$][\w.\-/:@${}]*)['\"]"), "Jenkins `docker.image()`"),
+)
+_JENKINS_AGENT = re.compile(r"\bagent\s*\{\s*docker\b")
+_JENKINS_IMAGE = re.compile(r"\b(?:image|docker)\s+['\"]([\w$][\w.\-/:@${}]*)['\"]")
+#: keys that make a yaml block a CI configuration (compose and Kubernetes use none of them)
+_CI_BLOCK = re.compile(r"(?m)^\s*(?:-\s*)?(?:script|before_script|after_script|stages?|pipelines?|"
+                       r"steps|runs-on|commands|jobs|pool|workflows?|trigger)\s*:")
+_CI_FILE_WORDS = re.compile(
+    r"(?i)\.gitlab-ci\.ya?ml|gitlab ci|bitbucket-pipelines|\.drone\.ya?ml|drone ci|"
+    r"azure[- ]pipelines|github actions|\.github/workflows|jenkinsfile|circleci|woodpecker|"
+    r"cloudbuild|buildkite")
+_CI_FILES = (".gitlab-ci.yml", ".gitlab-ci.yaml", "bitbucket-pipelines.yml", ".drone.yml",
+             ".drone.yaml", ".woodpecker.yml", "azure-pipelines.yml", "azure-pipelines.yaml",
+             "Jenkinsfile", "cloudbuild.yaml", "cloudbuild.yml", ".circleci/config.yml")
+_DOC_SUFFIXES = (".md", ".rst", ".markdown", ".txt", ".adoc")
+
+
+def _blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """(first, end) line indexes of the code blocks of a document: fenced, or
+    indented by four spaces or a tab after a blank line."""
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lines):
+        f = _FENCE.match(lines[i])
+        if f:
+            j = i + 1
+            while j < len(lines) and not lines[j].lstrip().startswith(f.group(1)):
+                j += 1
+            out.append((i + 1, j))
+            i = j + 1
+            continue
+        if re.match(r"^(?: {4}|\t)\S", lines[i]) and (i == 0 or not lines[i - 1].strip()):
+            j = i
+            while j < len(lines) and (re.match(r"^(?: {4}|\t)", lines[j]) or not lines[j].strip()):
+                j += 1
+            out.append((i, j))
+            i = j
+            continue
+        i += 1
+    return out
+
+
+def _under_services(lines: list[str], i: int, first: int) -> bool:
+    """Line ``i`` sits under a ``services:`` key (a service container beside
+    the job, not the job's own image)."""
+    indent = len(lines[i]) - len(lines[i].lstrip())
+    for j in range(i - 1, first - 1, -1):
+        ln = lines[j]
+        if not ln.strip() or ln.lstrip().startswith("#"):
+            continue
+        lead = len(ln) - len(ln.lstrip())
+        if lead < indent:
+            if re.match(r"^\s*(?:-\s*)?services\s*:", ln):
+                return True
+            indent = lead
+    return False
+
+
+def _ci_refs(lines: list[str], first: int, end: int, ci: bool) -> list[tuple[int, str, str]]:
+    """(line index, image reference, how) of the job images a CI text names in
+    lines ``first``..``end``; yaml keys count only when ``ci`` (a CI file or block)."""
+    out: list[tuple[int, str, str]] = []
+    body = "\n".join(lines[first:end])
+    jenkins = bool(_JENKINS_AGENT.search(body))
+    for i in range(first, end):
+        ln = lines[i]
+        for rx, how in _CI_ANYWHERE:
+            out += [(i, hit.group(1), how) for hit in rx.finditer(ln)]
+        if jenkins:
+            out += [(i, hit.group(1), "a Jenkins `docker` agent")
+                    for hit in _JENKINS_IMAGE.finditer(ln)]
+        if not ci or ":" not in ln:
+            continue
+        for rx, how in _CI_KEYS:
+            key = rx.match(ln)
+            if key and not _under_services(lines, i, first):
+                out.append((i, key.group(1), how))
+        step = re.match(r"^\s*-?\s*name:\s*" + _REF + r"\s*$", ln)
+        if step and "/" in step.group(1) and i and \
+                re.match(r"^\s*(?:-\s*)?(?:image:\s*$|steps:)", lines[i - 1]):
+            out.append((i, step.group(1), "a step's `name:`"))
+    return out
+
+
+def _docs(build: BuildContext) -> list[str]:
+    """The documentation that may show the image in use: the READMEs that
+    document it, and the Markdown/reST files of ``docs/`` (the repository's and
+    one beside the Dockerfile), at most 40."""
+    out = list(image_readmes(build))
+    here = dockerfile_dir(build)
+    dirs = [n for n in ("docs", "doc") if n in build.list_dir("")]
+    if here and "docs" in build.list_dir(here):
+        dirs.append(f"{here}/docs")
+    for d in dirs:
+        for name in sorted(build.list_dir(d))[:40]:
+            if name.lower().endswith(_DOC_SUFFIXES):
+                out.append(f"{d}/{name}")
+    return list(dict.fromkeys(out))[:40]
+
+
+def _ci_files(build: BuildContext) -> list[str]:
+    """The repository's CI configurations: the known files at its root and its
+    GitHub workflows (at most 20)."""
+    top = set(build.list_dir(""))
+    out = [p for p in _CI_FILES if p.split("/", 1)[0] in top and build.read_text(p) is not None]
+    if ".github" not in top:
+        return out
+    for name in sorted(build.list_dir(".github/workflows"))[:20]:
+        if name.endswith((".yml", ".yaml")):
+            out.append(f".github/workflows/{name}")
+    return out
+
+
+def _is_this_image(ref: str, own: set[str], tags: set[str], bare_ok: bool = False) -> bool:
+    """``ref`` names this image: a tag names it, or its name is the image's own
+    (its directory's or program's) and it is not a Docker Official Image
+    (``python:3.12``), unless ``bare_ok`` (a local ``docker run NAME``)."""
+    ref = ref.strip("'\"")
+    if not ref or ref.startswith("$") and "/" not in ref:
+        return False
+    name = image_ref_name(ref)
+    if not name or "$" in name or "{" in name:
+        return False
+    if name in tags:
+        return True
+    return ("/" in ref or bare_ok) and name in own
+
+
+def _action_image(build: BuildContext, own: set[str], tags: set[str]) -> Finding | None:
+    """A GitHub Docker action of the repository (``action.yml`` at the root or
+    in a directory above the Dockerfile) whose image is this Dockerfile or this image."""
+    assert build.dockerfile
+    for d in ancestors(build.dockerfile):
+        for name in ("action.yml", "action.yaml"):
+            p = f"{d}/{name}" if d else name
+            text = build.read_text(p)
+            if not text or not re.search(r"^\s*using:\s*['\"]?docker['\"]?\s*$", text, re.M):
+                continue
+            lines = text.splitlines()
+            for i, ln in enumerate(lines):
+                m = re.match(r"^\s*image:\s*['\"]?([^'\"\s#]+)", ln)
+                if not m:
+                    continue
+                ref = m.group(1)
+                if ref.startswith("docker://"):
+                    hit = _is_this_image(ref[len("docker://"):], own, tags)
+                else:
+                    hit = posixpath.normpath(posixpath.join(d, ref)) == build.dockerfile
+                if hit:
+                    return Finding(
+                        f"a GitHub Docker container action (`{p}`) runs this image: GitHub runs "
+                        "it as root in the runner's workspace and documents that its "
+                        "Dockerfile must not set USER", (_cite(p, lines, i),))
+    return None
+
+
+def ci_job(build: BuildContext | None, dockerfile_text: str, program: str) -> Finding | None:
+    """Why a CI system runs its jobs in this image (a CI file of the repository,
+    or one shown in its docs), or None."""
+    if build is None or not build.dockerfile:
+        return None
+    readmes = set(image_readmes(build))
+    docs = [(p, build.read_text(p) or "") for p in _docs(build)]
+    # tags from the READMEs of this image only: docs/ may build other images
+    own, tags = image_names(build, dockerfile_text, program,
+                            tuple(t for p, t in docs if p in readmes))
+    if not own and not tags:
+        return None
+    found = _action_image(build, own, tags)
+    if found is not None:
+        return found
+    texts: list[tuple[str, list[str], list[tuple[int, int, bool]]]] = []
+    for p in _ci_files(build):
+        lines = (build.read_text(p) or "").splitlines()
+        texts.append((p, lines, [(0, len(lines), True)]))
+    for p, text in docs:
+        if not re.search(r"image|container|docker", text):
+            continue
+        lines = text.splitlines()
+        spans = []
+        for first, end in _blocks(lines):
+            ci = bool(_CI_BLOCK.search("\n".join(lines[first:end]))) or \
+                bool(_CI_FILE_WORDS.search("\n".join(lines[max(0, first - 4):first])))
+            spans.append((first, end, ci))
+        texts.append((p, lines, spans))
+    for p, lines, spans in texts:
+        for first, end, ci in spans:
+            for i, ref, how in _ci_refs(lines, first, end, ci):
+                if _is_this_image(ref, own, tags):
+                    return Finding(
+                        f"`{p}` runs CI jobs in this image (`{ref}`, {how}): the CI runs the "
+                        "job's steps as the image's user against a workspace it mounts, and "
+                        "they need root", (_cite(p, lines, i),))
+    return None
+
+
+__all__ = ["Finding", "ci_job", "only_tests"]
