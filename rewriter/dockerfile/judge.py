@@ -41,7 +41,13 @@ from rewriter.dockerfile.model import (
 from rewriter.dockerfile.paths import command_parts, final_workdir, owned_by_file, writable_dirs
 from rewriter.dockerfile.shell import Command, commands, form_words
 from rewriter.dockerfile.syntax import Instruction, ParseError, parse
-from rewriter.dockerfile.usage import Invocation, documented_runs, sh_expand, sh_variables
+from rewriter.dockerfile.usage import (
+    Invocation,
+    documented_runs,
+    image_readmes,
+    sh_expand,
+    sh_variables,
+)
 from rewriter.io.context import BuildContext, ancestors, dockerfile_dir
 
 _DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "judge.toml")
@@ -2086,13 +2092,14 @@ def _documented_purpose(ctx: Context, info: StageInfo, command: _Command,
     program = _program_name(command.program)
     if program in k.interpreters or program in k.generic_programs or program in _WRAPPERS:
         program = ""  # `python`, `server`: names that say nothing of this image
-    found = purpose.only_tests(build, ctx.df.text, program, _runs(ctx, command),
+    readmes = image_readmes(build)
+    found = purpose.only_tests(build, readmes, ctx.df.text, program, _runs(ctx, command),
                                _compose_services(ctx))
     if found is not None:
         return Judgement("test-fixture", "test-fixture", found.message, found.evidence,
                          "leave the test image as it is; switch the user of the image that "
                          "is deployed")
-    found = purpose.ci_job(build, ctx.df.text, program)
+    found = purpose.ci_job(build, readmes, ctx.df.text, program)
     if found is not None:
         return Judgement("ci-builder", "ci-builder", found.message, found.evidence,
                          "leave the CI image as it is; a job that must not run as root can "

@@ -33,13 +33,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from rewriter.dockerfile.usage import (
-    Invocation,
-    image_names,
-    image_readmes,
-    image_ref_name,
-    parse_invocation,
-)
+from rewriter.dockerfile.usage import Invocation, image_names, image_ref_name, parse_invocation
 from rewriter.io.context import BuildContext, ancestors, dockerfile_dir
 
 
@@ -169,12 +163,12 @@ def _runs_this(joined: str, m: re.Match[str], own: set[str], tags: set[str],
     return not service_names or any(s.lower() in name for s in service_names)
 
 
-def _readme_test_only(build: BuildContext, dockerfile_text: str, program: str,
-                      services: list[tuple[str, str, int]]) -> Finding | None:
+def _readme_test_only(build: BuildContext, readmes: list[str], dockerfile_text: str,
+                      program: str, services: list[tuple[str, str, int]]) -> Finding | None:
     """The README that documents the image uses containers only under test
     headings, and there runs a test runner in this image's container."""
     service_names = {_service_name(b) for _, b, _ in services}
-    for path in image_readmes(build):
+    for path in readmes:
         text = build.read_text(path)
         if not text or not _DOCKER_USE.search(text) or _PUSH.search(text):
             continue
@@ -237,11 +231,12 @@ def _compose_test_only(build: BuildContext,
                    tuple(evidence[:3]))
 
 
-def only_tests(build: BuildContext | None, dockerfile_text: str, program: str,
-               runs: list[Invocation],
+def only_tests(build: BuildContext | None, readmes: list[str], dockerfile_text: str,
+               program: str, runs: list[Invocation],
                compose_services: list[tuple[str, str, int]]) -> Finding | None:
     """Why the repository's docs say the image exists only to run tests, or None.
-    ``runs`` are its documented ``docker run`` lines, ``compose_services`` the
+    ``readmes`` are the READMEs that document it (``usage.image_readmes``),
+    ``runs`` its documented ``docker run`` lines, ``compose_services`` the
     (compose file, service block, offset) of the services that build it."""
     if build is None or not build.dockerfile:
         return None
@@ -250,7 +245,7 @@ def only_tests(build: BuildContext | None, dockerfile_text: str, program: str,
             r.path == build.dockerfile and not _TEST_RUNNER.search(" ".join(r.span))
             for r in runs):
         return None
-    return _readme_test_only(build, dockerfile_text, program, compose_services) or \
+    return _readme_test_only(build, readmes, dockerfile_text, program, compose_services) or \
         _compose_test_only(build, compose_services)
 
 
@@ -350,13 +345,13 @@ def _ci_refs(lines: list[str], first: int, end: int, ci: bool) -> list[tuple[int
     return out
 
 
-def _docs(build: BuildContext) -> list[str]:
+def _docs(build: BuildContext, readmes: list[str]) -> list[str]:
     """The documentation that may show the image in use: the READMEs that
     document it, and the Markdown/reST files of ``docs/`` (the repository's and
     one beside the Dockerfile), at most 40."""
-    out = list(image_readmes(build))
+    out = list(readmes)
     here = dockerfile_dir(build)
-    dirs = [n for n in ("docs", "doc") if n in build.list_dir("")]
+    dirs: list[str] = [n for n in ("docs", "doc") if n in build.list_dir("")]
     if here and "docs" in build.list_dir(here):
         dirs.append(f"{here}/docs")
     for d in dirs:
@@ -422,13 +417,13 @@ def _action_image(build: BuildContext, own: set[str], tags: set[str]) -> Finding
     return None
 
 
-def ci_job(build: BuildContext | None, dockerfile_text: str, program: str) -> Finding | None:
+def ci_job(build: BuildContext | None, readmes: list[str], dockerfile_text: str,
+           program: str) -> Finding | None:
     """Why a CI system runs its jobs in this image (a CI file of the repository,
-    or one shown in its docs), or None."""
+    or one shown in its docs), or None. ``readmes`` as for :func:`only_tests`."""
     if build is None or not build.dockerfile:
         return None
-    readmes = set(image_readmes(build))
-    docs = [(p, build.read_text(p) or "") for p in _docs(build)]
+    docs = [(p, build.read_text(p) or "") for p in _docs(build, readmes)]
     # tags from the READMEs of this image only: docs/ may build other images
     own, tags = image_names(build, dockerfile_text, program,
                             tuple(t for p, t in docs if p in readmes))
