@@ -390,10 +390,13 @@ def _is_this_image(ref: str, own: set[str], tags: set[str], bare_ok: bool = Fals
 
 
 def _action_image(build: BuildContext, own: set[str], tags: set[str]) -> Finding | None:
-    """A GitHub Docker action of the repository (``action.yml`` at the root or
-    in a directory above the Dockerfile) whose image is this Dockerfile or this image."""
+    """A GitHub Docker action of the repository (``action.yml`` at the root, or
+    in the Dockerfile's directory or up to three above it) whose image is this
+    Dockerfile or this image."""
     assert build.dockerfile
-    for d in ancestors(build.dockerfile):
+    # the Dockerfile's directory, three above it and the root (not every level
+    # of a deep tree: each read walks the path)
+    for d in dict.fromkeys([*ancestors(build.dockerfile)[:4], ""]):
         for name in ("action.yml", "action.yaml"):
             p = f"{d}/{name}" if d else name
             text = build.read_text(p)
