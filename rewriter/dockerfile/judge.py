@@ -103,6 +103,7 @@ class _Knowledge:
     journal_inputs: list[re.Pattern[str]] = field(default_factory=list)
     journal_reader_code: re.Pattern[str] | None = None
     root_host_paths: dict[str, str] = field(default_factory=dict)  #: host dir -> what it holds
+    login_shell_programs: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def knowledge() -> _Knowledge:
         builder_names=list(raw["paths"]["builder_names"]),
         ci_files=frozenset(raw["paths"]["ci_files"]),
         generic_programs=frozenset(raw["programs"]["generic"]),
+        login_shell_programs=frozenset(raw["programs"].get("login_shell", ())),
         packaged_users=frozenset(raw["programs"]["packaged_users"]),
         daemon_configs=[(c["glob"], re.compile(c["listen"], re.M))
                         for c in raw["configs"]["listen"]],
@@ -2119,6 +2121,15 @@ _SHELL_WORDS = frozenset({
 })
 #: front-end and packaging suffixes of a program's name (``transmission-gtk``)
 _VARIANT = re.compile(r"(?:-(?:gtk3?|qt[456]?|gui|x11|desktop|esr|bin|stable|beta|nightly))+$")
+
+
+def needs_login_shell(info: StageInfo) -> bool:
+    """The container's program starts its user's login shell (a terminal
+    emulator, a multiplexer, a web terminal): a user made for it needs a real
+    shell in its passwd entry, not ``nologin``."""
+    command = _command(info)
+    names = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
+    return bool(names & knowledge().login_shell_programs)
 
 
 def app_user_name(info: StageInfo) -> str | None:

@@ -36,6 +36,7 @@ def render(
     trees: Sequence[str] = (),
     escape: str = "\\",
     newline: str = "\n",
+    login_shell: bool = False,
 ) -> str:
     """One complete ``RUN`` instruction that creates ``user``:``group`` with
     ``uid``:``gid``, with a home directory ``/home/<user>``, and gives it ``dirs``
@@ -44,9 +45,11 @@ def render(
 
     Continuation lines end in `` <escape>`` (``\\`` or a backtick from a
     ``# escape=`` directive); every line break is ``newline`` (``\\n`` or
-    ``\\r\\n``).  Raises ValueError for an unknown template or an input that is not
-    a plain name, a valid id or a clean absolute path, and when the template's
-    tool cannot take the id (BusyBox: up to 60000; Alpine: up to 256000).
+    ``\\r\\n``).  The user's shell is the family's ``nologin`` unless
+    ``login_shell`` asks for ``/bin/sh`` (for a program that starts it).
+    Raises ValueError for an unknown template or an input that is not a plain
+    name, a valid id or a clean absolute path, and when the template's tool
+    cannot take the id (BusyBox: up to 60000; Alpine: up to 256000).
     """
     if not isinstance(template, str) or not _TEMPLATE.fullmatch(template):
         raise ValueError(f"bad template name {template!r}")
@@ -66,7 +69,8 @@ def render(
         raise ValueError("dirs and trees must be sequences of paths, not one string")
     own = ownership_commands(_clean_dirs(dirs), f"{uid}:{gid}", _clean_dirs(trees))
     text = _env().get_template(f"adduser/{template}{_SUFFIX}").render(
-        user=user, group=group, uid=uid, gid=gid, own=own, escape=escape
+        user=user, group=group, uid=uid, gid=gid, own=own, escape=escape,
+        login_shell=login_shell,
     )
     if not (text.startswith("RUN ") and text.endswith("\n") and "\r" not in text):
         raise AssertionError(f"template {template!r} must render one RUN ending in a newline")

@@ -214,3 +214,18 @@ def test_every_family_template_renders() -> None:
         fam = family(name)
         if fam.template is not None:
             _one_run(render(fam.template, **DEFAULTS, dirs=DIRS))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_login_shell_is_asked_for(name: str) -> None:
+    # A terminal emulator starts the passwd entry's shell: nologin closes every tab.
+    def shell(text: str) -> str:
+        words = shlex.split(_one_run(text).args)
+        tool = next(i for i, w in enumerate(words) if w in ("useradd", "adduser") and
+                    ("-s" in words[i:] or "--shell" in words[i:]))
+        rest = words[tool:]
+        flag = "--shell" if "--shell" in rest else "-s"
+        return rest[rest.index(flag) + 1]
+
+    assert shell(render(name, **DEFAULTS)) in ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false")
+    assert shell(render(name, **DEFAULTS, login_shell=True)) == "/bin/sh"

@@ -42,7 +42,10 @@ CMD ["/app/run"]
   (`node`: 1000), is reused instead of creating a second one;
 - a new user is named after the program the container runs when that is a
   plain installed program (`ENTRYPOINT ["firefox"]`: `firefox`, home
-  `/home/firefox`), else `appuser` (`--user`/`--group` choose).
+  `/home/firefox`), else `appuser` (`--user`/`--group` choose);
+- its shell is the family's `nologin`, except for a program that starts its
+  user's login shell (a terminal emulator, `tmux`, `screen`, a web terminal):
+  `/bin/sh`, or every new terminal would close at once.
 
 The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
 `WORKDIR`) so every step still runs as it did; `USER` follows it, before
@@ -82,7 +85,13 @@ from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.model import StageInfo, expand, is_root, workdir_path
 from rewriter.dockerfile.paths import app_trees, writable_dirs
 from rewriter.dockerfile.rules._common import insert_after, privilege_drop, tail_anchor
-from rewriter.dockerfile.judge import app_user_name, judge, script_users, sibling_base_users
+from rewriter.dockerfile.judge import (
+    app_user_name,
+    judge,
+    needs_login_shell,
+    script_users,
+    sibling_base_users,
+)
 from rewriter.dockerfile.rules._types import Decline, Violation
 from rewriter.dockerfile.syntax import Instruction, Span
 from rewriter.dockerfile.templates import own_dirs, render
@@ -268,7 +277,8 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         try:
             block = render(fam.template, user=user, group=group, uid=s.uid, gid=s.gid,
                            dirs=[d for d in late if d not in app], trees=trees,
-                           escape=ctx.df.escape, newline="\n")
+                           escape=ctx.df.escape, newline="\n",
+                           login_shell=needs_login_shell(info))
         except ValueError as exc:  # e.g. a VOLUME path with control characters
             return Decline("template-refused", f"cannot write the user block: {exc}",
                            line, info.name)
