@@ -171,7 +171,9 @@ def _split_volume(spec: str) -> tuple[str, str, list[str]]:
 
 
 def _is_host_path(source: str) -> bool:
-    return bool(source) and (source[0] in "/.~$%`\\" or re.match(r"^[A-Za-z]:[\\/]", source)
+    """A host path, a variable, or a placeholder the reader fills in with one
+    (``-v <path>:/data``, ``-v {dir}:/data``): a named volume is a bare name."""
+    return bool(source) and (source[0] in "/.~$%`\\<{[" or re.match(r"^[A-Za-z]:[\\/]", source)
                              is not None)
 
 

@@ -141,3 +141,11 @@ def test_the_root_makefile_of_a_one_image_repository() -> None:
     files.pop("tools/Dockerfile")
     files["Makefile"] = files["Makefile"].replace("-f app/Dockerfile app", "-f app/Dockerfile.dev app")
     assert documented_runs(_ctx(files, "app/Dockerfile"), df, "app/Dockerfile", "serve") == []
+
+
+def test_a_placeholder_source_is_a_host_directory() -> None:
+    # `-v <path>:/data` in a README: the reader fills in a host directory.
+    image, f = parse_invocation("docker run -d -v <path>:/data -v {site}:/srv -v cache:/c img")
+    assert image == "img"
+    assert f["mounts"] == [Mount("<path>", "/data", False, True),
+                           Mount("{site}", "/srv", False, True), Mount("cache", "/c", False, False)]
