@@ -24,6 +24,7 @@ import functools
 import os
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rewriter.dockerfile import purpose
@@ -1139,20 +1140,25 @@ def _unix_socket_client(ctx: Context, info: StageInfo, command: _Command,
         return None
     rx = k.unix_socket_requirement
     assert rx is not None
+    for f, body, ins in _copied_files(build, copied, _REQUIREMENTS):
+        for m in rx.finditer(body):
+            if not _in_shell_comment(body, m.start()):
+                return Judgement("needs-devices", "app",
+                                 f"`{f}`, which the file copies in, lists `{m.group(0)}`, a "
+                                 f"client for HTTP over a unix socket: {_SOCKET_WHY}",
+                                 (_ins_cite(ctx, ins), _cite(f, body, m.start())),
+                                 _SOCKET_HINT)
+    return None
+
+
+def _copied_files(build: BuildContext, copied: list[tuple[str, str, Instruction]],
+                  name: re.Pattern[str]) -> Iterator[tuple[str, str, Instruction]]:
+    """(path, text, the COPY/ADD) of each file the file copies in whose path
+    ``name`` matches (200 files a source at most)."""
     for src, _, ins in copied:
         for f in _files_under(build, src, 200):
-            if not _REQUIREMENTS.search(f):
-                continue
-            body = build.read_text(f) or ""
-            f = posixpath.normpath(f)
-            for m in rx.finditer(body):
-                if not _in_shell_comment(body, m.start()):
-                    return Judgement("needs-devices", "app",
-                                     f"`{f}`, which the file copies in, lists `{m.group(0)}`, a "
-                                     f"client for HTTP over a unix socket: {_SOCKET_WHY}",
-                                     (_ins_cite(ctx, ins), _cite(f, body, m.start())),
-                                     _SOCKET_HINT)
-    return None
+            if name.search(f):
+                yield posixpath.normpath(f), build.read_text(f) or "", ins
 
 
 def _socket_path(text: str, end: int) -> str:
@@ -1211,25 +1217,20 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
     assert k.journal_shippers is not None and k.journal_reader_code is not None
     if k.journal_shippers.search(ctx.df.text):
         # a log shipper is the base or the program: read the configs it ships
-        for src, _, ins in copied:
-            for f in _files_under(build, src, 200):
-                if not _CONFIG_FILE.search(f):
-                    continue
-                body = build.read_text(f) or ""
-                f = posixpath.normpath(f)
-                for rx in k.journal_inputs:
-                    found = rx.search(body)
-                    if found and not _in_shell_comment(body, found.start()):
-                        return Judgement("host-journal", "app",
-                                         f"`{f}`, which the file copies in, turns on a journal "
-                                         "input, so the log shipper reads the host's systemd "
-                                         f"journal: {_JOURNAL_WHY}",
-                                         # the line that names the input (the
-                                         # match may start at its section)
-                                         (_cite(f, body, max(found.start(), body.rfind(
-                                             "\n", found.start(), found.end()) + 1)),
-                                          _ins_cite(ctx, ins)),
-                                         _JOURNAL_HINT)
+        for f, body, ins in _copied_files(build, copied, _CONFIG_FILE):
+            for rx in k.journal_inputs:
+                found = rx.search(body)
+                if found and not _in_shell_comment(body, found.start()):
+                    return Judgement("host-journal", "app",
+                                     f"`{f}`, which the file copies in, turns on a journal "
+                                     "input, so the log shipper reads the host's systemd "
+                                     f"journal: {_JOURNAL_WHY}",
+                                     # the line that names the input (the
+                                     # match may start at its section)
+                                     (_cite(f, body, max(found.start(), body.rfind(
+                                         "\n", found.start(), found.end()) + 1)),
+                                      _ins_cite(ctx, ins)),
+                                     _JOURNAL_HINT)
     # reader code: built in any stage of the file (a Go or C build stage), so read
     # what every stage copies in, when a stage installs a journal library or builds
     # Go with go-systemd (whose sdjournal opens libsystemd at run time)
