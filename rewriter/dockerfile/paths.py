@@ -65,8 +65,27 @@ def _app_dir(path: str | None) -> str | None:
 
 def app_workdir(info: StageInfo) -> str | None:
     """The WORKDIR, when it is the app's own directory (not a system one) that
-    the app may write into: logs, caches, data, uploads beside its code."""
-    return _app_dir(final_workdir(info))
+    the app may write into: logs, caches, data, uploads beside its code. The
+    source trees ``/usr/src`` and ``/usr/local/src`` count when the file copies
+    its app straight into them (``WORKDIR /usr/src`` + ``COPY . .``)."""
+    wd = final_workdir(info)
+    if wd is not None and wd.rstrip("/") in _SOURCE_DIRS and _copied_into(info, wd.rstrip("/")):
+        return wd.rstrip("/")
+    return _app_dir(wd)
+
+
+_SOURCE_DIRS = frozenset(d.rstrip("/") for d in _APP_TREES_IN_SYSTEM)
+
+
+def _copied_into(info: StageInfo, path: str) -> bool:
+    """A local ``COPY``/``ADD`` of the runtime chain puts files right into ``path``."""
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd in ("COPY", "ADD") and ins.flag("from") is None and len(ins.values) >= 2:
+                dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
+                if posixpath.normpath(dest) == path:
+                    return True
+    return False
 
 
 #: absolute paths in a command's words: ``/app/run``, ``--config=/app/x``, ``file=/d/x,if=mtd``
