@@ -33,7 +33,13 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from rewriter.dockerfile.usage import Invocation, image_names, image_ref_name, parse_invocation
+from rewriter.dockerfile.usage import (
+    Invocation,
+    image_names,
+    image_ref_name,
+    logical_lines,
+    parse_invocation,
+)
 from rewriter.io.context import BuildContext, ancestors, dockerfile_dir
 
 
@@ -114,17 +120,6 @@ _DOCKER_USE = re.compile(
 _PUSH = re.compile(r"\bdocker\s+(?:image\s+)?push\s+\S")
 
 
-def _logical(lines: list[str], i: int) -> str:
-    """Line ``i`` with the lines a trailing ``\\`` continues (at most 10)."""
-    parts = [lines[i]]
-    j = i
-    while parts[-1].rstrip().endswith("\\") and j + 1 < len(lines) and len(parts) < 10:
-        parts[-1] = parts[-1].rstrip()[:-1]
-        j += 1
-        parts.append(lines[j])
-    return " ".join(p.strip() for p in parts)
-
-
 def _test_heading(stack: tuple[tuple[int, str], ...]) -> tuple[int, str] | None:
     return next((h for h in reversed(stack) if _TEST_HEADING.search(h[1])), None)
 
@@ -176,11 +171,8 @@ def _readme_test_only(build: BuildContext, readmes: list[str], dockerfile_text: 
         heads = _headings(lines)
         own, tags = image_names(build, dockerfile_text, program, (text,))
         runner = None
-        for i, ln in enumerate(lines):
-            if not _DOCKER_USE.search(ln):
-                continue
+        for i, _, joined in logical_lines(lines, _DOCKER_USE):
             head = _test_heading(heads[i])
-            joined = _logical(lines, i)
             if head is None:
                 return None  # used outside a test section: a service, too
             if re.search(r"\s(?:-p|--publish)[\s=]?\d", joined):

@@ -123,7 +123,7 @@ _READMES = ("readme.md", "readme.rst", "readme", "readme.txt", "readme.markdown"
 _DOCKERFILEISH = re.compile(r"(?i)^(?:dockerfile(?:[._-][\w.-]+)?|[\w.-]+\.dockerfile|containerfile)$")
 
 
-def _logical_lines(lines: list[str], opener: re.Pattern[str] = _START,
+def logical_lines(lines: list[str], opener: re.Pattern[str] = _START,
                    ) -> list[tuple[int, int, str]]:
     """(index of first and last line, joined text) of each ``docker run`` (or
     what ``opener`` finds) and the lines that continue it with a trailing ``\\``
@@ -289,7 +289,7 @@ def _invocations(path: str, text: str, *, comments_only: bool,
     else:
         lines = [re.sub(r"^\s*(?:[$>]|PS\S*>|C:\\\S*>)\s+", "", ln) for ln in raw]
     out: list[Invocation] = []
-    for idx, end, joined in _logical_lines(lines):
+    for idx, end, joined in logical_lines(lines):
         image, f = parse_invocation(joined)
         start = _START.search(joined)
         mounts = f["mounts"]
@@ -477,7 +477,7 @@ def _builds_this(lines: list[str], df_rel: str) -> tuple[bool, list[str]]:
     ``df_rel`` (relative to the file that holds them), and the tags they give it."""
     builds, tags = False, []
     df_dir, df_base = posixpath.split(df_rel)
-    for _, _, joined in _logical_lines(lines, _BUILD):
+    for _, _, joined in logical_lines(lines, _BUILD):
         words = _words(joined)
         i = next((k + 1 for k, w in enumerate(words) if w == "build"), len(words))
         file, its_tags, positional = None, [], []
