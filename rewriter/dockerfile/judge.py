@@ -40,7 +40,7 @@ from rewriter.dockerfile.model import (
     workdir_path,
 )
 from rewriter.dockerfile.paths import command_parts, final_workdir, owned_by_file, writable_dirs
-from rewriter.dockerfile.shell import Command, commands, form_words
+from rewriter.dockerfile.shell import Command, commands, form_words, programs
 from rewriter.dockerfile.syntax import Instruction, ParseError, parse
 from rewriter.dockerfile.usage import (
     Invocation,
@@ -105,6 +105,8 @@ class _Knowledge:
     journal_reader_code: re.Pattern[str] | None = None
     root_host_paths: dict[str, str] = field(default_factory=dict)  #: host dir -> what it holds
     login_shell_programs: frozenset[str] = frozenset()
+    #: program -> the subcommands that work on the project in the working directory
+    project_tools: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ def knowledge() -> _Knowledge:
         journal_inputs=[re.compile(rx) for rx in raw["configs"]["journal"]["inputs"]],
         journal_reader_code=re.compile(raw["configs"]["journal"]["journal_reader_code"]),
         root_host_paths=dict(raw["paths"]["root_host_paths"]),
+        project_tools={p: frozenset(v) for p, v in raw["programs"]["project_tools"].items()},
     )
 
 
@@ -650,7 +653,8 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
                   _already_nonroot, _by_command, _init_system, _needs_root, _host_access,
                   _packaged_service,
                   _unread_script, _setuid, _devices, _host_pid, _ports, _no_process, _base_image,
-                  _documented_purpose, _root_home, _root_owned_writes, _bind_mounts, _builder_tool):
+                  _documented_purpose, _root_home, _root_owned_writes, _bind_mounts,
+                  _mounted_project, _builder_tool):
         j = check(ctx, info, command, copied, k)
         if j is not None:
             return j
@@ -1718,6 +1722,110 @@ def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
     return None
 
 
+#: a source file an interpreter or tool is given by a relative path (``manage.py``,
+#: ``linux/mkall.go``): it is read from the working directory
+_PROJECT_FILE = re.compile(r"^(?:\./)?(?:[\w.-]+/)*[\w-][\w.-]*\.(?:py|js|mjs|cjs|ts|rb|php|go|"
+                           r"pl|lua|jar|R|jl|exs?|clj|scala|groovy)$")
+#: what a build step may run in the working directory without putting files there
+_SYSTEM_STEPS = frozenset({"apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper", "rm",
+                           "echo", "set", "true", "export", "locale-gen", "localedef",
+                           "update-ca-certificates", "dpkg-reconfigure", "ln", "useradd",
+                           "groupadd", "adduser", "addgroup", "chmod", "chown", "gem"})
+
+
+def _mounted_project(ctx: Context, info: StageInfo, command: _Command,
+                     copied: list[tuple[str, str, Instruction]],
+                     k: _Knowledge) -> Judgement | None:
+    """The command works on a project in its WORKDIR (``rails server``, ``ant``,
+    ``jekyll serve``, ``go run main.go``), but the build puts nothing there:
+    the project is the host's directory, mounted there at run time, and what the
+    tool writes into it (pid files, caches, build output) lands in host-owned
+    files that a new user can write only if its uid owns them on the host."""
+    if command.ins is None:
+        return None
+    wd = final_workdir(info)
+    if wd is None or wd in ("/", "/tmp", "/var/tmp") or wd == "/root" or \
+            wd.startswith("/root/"):
+        return None
+    need = _project_need(command, k)
+    if need is None:
+        return None
+    root = info.chain[-1]
+    name = re.sub(r"^(?:docker\.io/)?(?:library/)?", "", root.base.lower())
+    if "/" in name.split(":")[0].split("@")[0]:
+        return None  # not an official image: the base may hold the project there
+    where = None
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd == "ONBUILD":
+                return None
+            if ins.cmd in ("COPY", "ADD") and len(ins.values) + len(ins.heredocs) >= 2:
+                dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
+                if dest in ("/", wd) or dest.startswith(wd.rstrip("/") + "/") or \
+                        wd.startswith(dest.rstrip("/") + "/"):
+                    return None
+            elif ins.cmd == "RUN" and _fills(s, ins, wd):
+                return None
+            elif ins.cmd == "WORKDIR" and workdir_path(s, ins, expand(
+                    ins.args.strip().strip("\"'"), s.env)[0]) == wd:
+                where = ins
+    if where is None:
+        return None
+    return Judgement("host-bind-mount", "app",
+                     f"the container runs `{need}`, which works on a project in its working "
+                     f"directory `{wd}`, and the build puts nothing there: the project is "
+                     "mounted from the host at run time, where a new user can write only if "
+                     "its uid owns the files",
+                     (_ins_cite(ctx, command.ins), _ins_cite(ctx, where)),
+                     "leave the user to the run: `docker run --user \"$(id -u):$(id -g)\"` "
+                     "(compose: `user:`) writes as the host's owner")
+
+
+def _project_need(command: _Command, k: _Knowledge) -> str | None:
+    """The part of the command that reads a project from the working
+    directory: a project tool and its subcommand, or a relative source file."""
+    text = " ".join(command.words) if command.ins is not None and command.ins.json \
+        else (command.ins.args if command.ins is not None else "")
+    for prog, args in programs(text):
+        argv = [prog, *args]
+        for i, word in enumerate(argv):
+            name = _program_name(word)
+            rest = [a for a in argv[i + 1:] if not a.startswith("-")]
+            subs = k.project_tools.get(name)
+            if subs is not None and (not subs or (rest and rest[0] in subs)):
+                return " ".join([name, *rest[:1]])
+            if (name in k.interpreters or subs is not None) and rest and \
+                    _PROJECT_FILE.match(rest[0]) and "-m" not in argv[i + 1:argv.index(rest[0])]:
+                return f"{name} {rest[0]}"
+            if word.startswith("./") and i == 0:
+                return word
+            if name not in _WRAPPERS and name not in ("tini", "dumb-init", "gosu", "su-exec",
+                                                      "exec", "bundle", "npx", "poetry",
+                                                      "pipenv", "run"):
+                break
+    return None
+
+
+def _fills(s: StageInfo, ins: Instruction, wd: str) -> bool:
+    """Whether a build step may put files in ``wd``: it runs there (other than
+    a system package install), or names it (other than to create or own it)."""
+    body = ins.logical + "".join(h.content for h in ins.heredocs)
+    if ins.heredocs or ins.json:
+        return wd in body or workdir_path(s, ins, ".") == wd
+    here = workdir_path(s, ins, ".") == wd
+    named = re.compile(r"(?<![\w./-])" + re.escape(wd) + r"(?![\w.-])")
+    for prog, args in programs(ins.logical):
+        if here and prog not in _SYSTEM_STEPS and not (
+                prog in ("pip", "pip3") and args[:1] == ["install"]
+                and not {"-r", "-e", ".", "--requirement", "--editable"} & set(args)) and not (
+                prog in ("npm", "yarn", "pnpm") and ("-g" in args or "global" in args)):
+            return True
+        if prog not in ("mkdir", "chown", "chmod", "chgrp", "rm") and \
+                any(named.match(a) for a in args):
+            return True
+    return False
+
+
 def _compose_target(ctx: Context, info: StageInfo, command: _Command,
                     copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
     """A compose service builds another stage (``build.target``) than the one
@@ -1887,6 +1995,11 @@ _ROOT_HOME_WRITE = re.compile(
     r"|\bpip3?\s+install\s[^;&|\n]*--user\b|\bcabal\s+(?:v\d-)?install\b|"
     r"\bvagrant\s+plugin\s+install\b|\bstack\s+install\b|"
     r"\bnpm\s+config\s+set\s+prefix\s*=?\s*['\"]?(?:/root|~|\$HOME|\$\{HOME\})(?:/|['\"\s]|$)")
+#: a build step that edits a file in root's home in place (a configuration the
+#: program wrote on its first run: ``sed -i 's/x = false/x = true/' /root/.tool/tool.conf``)
+_ROOT_HOME_EDIT = re.compile(
+    r"\b(?:sed|perl)\s(?:[^;&|\n]*?\s)?-[a-zA-Z]*i\S*\s[^;&|\n]*?"
+    r"((?:/root|~|\$HOME|\$\{HOME\})/[\w.-][\w./-]*)")
 #: tools that keep what they install in the caller's home unless told otherwise:
 #: (the step, settings that put it elsewhere, where it lands)
 _HOME_TOOLS = (
@@ -1973,14 +2086,19 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                     what = f"copies files into `{dest}`"
             elif ins.cmd == "RUN":
                 m = _ROOT_HOME_WRITE.search(ins.logical)
+                edit = _ROOT_HOME_EDIT.search(ins.logical)
                 if m:
                     what = f"installs into root's home (`{m.group(0).strip()}`)"
+                elif edit:
+                    what = f"edits a file in root's home (`{edit.group(1)}`) for the program"
                 else:
                     what = _home_tool(info, ins)
             if what:
                 return Judgement("root-home", "app",
                                  f"the build {what}, which a new user cannot reach (root's home "
                                  "is mode 700)", (_ins_cite(ctx, ins),),
+                                 "move that configuration to the new user's home, then add USER"
+                                 if what.startswith("edits") else
                                  "install outside /root, then add USER")
     for s in info.chain:
         for ins in s.stage.instructions:
