@@ -105,6 +105,9 @@ class _Knowledge:
     journal_reader_code: re.Pattern[str] | None = None
     root_host_paths: dict[str, str] = field(default_factory=dict)  #: host dir -> what it holds
     login_shell_programs: frozenset[str] = frozenset()
+    packet_capture: frozenset[str] = frozenset()
+    cross_toolchain_env: re.Pattern[str] | None = None
+    libvirt_system: re.Pattern[str] | None = None
     #: program -> the subcommands that work on the project in the working directory
     project_tools: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -174,6 +177,9 @@ def knowledge() -> _Knowledge:
         journal_reader_code=re.compile(raw["configs"]["journal"]["journal_reader_code"]),
         root_host_paths=dict(raw["paths"]["root_host_paths"]),
         project_tools={p: frozenset(v) for p, v in raw["programs"]["project_tools"].items()},
+        packet_capture=frozenset(raw["packages"]["packet_capture"]),
+        cross_toolchain_env=re.compile("|".join(raw["programs"]["cross_toolchain_env"])),
+        libvirt_system=re.compile(raw["programs"]["libvirt_system"]),
     )
 
 
@@ -1355,6 +1361,18 @@ def _builder_tool(ctx: Context, info: StageInfo, command: _Command,
                                      f"a Dapper build image (`{key}`): dapper runs the build in "
                                      "it against the mounted source tree, as root",
                                      (_ins_cite(ctx, ins),), "leave the build image as it is")
+    assert k.cross_toolchain_env is not None
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd == "ENV":
+                key = next((key for key, _ in _env_pairs(ins)
+                            if k.cross_toolchain_env.search(key)), None)
+                if key:
+                    return Judgement("ci-builder", "ci-builder",
+                                     f"a cross-compilation toolchain image (`{key}`): builds run "
+                                     "in it against the caller's mounted workspace, as the "
+                                     "caller's uid, and images built FROM it install more as root",
+                                     (_ins_cite(ctx, ins),), "leave the build image as it is")
     if command.ins is None:
         return None
     prog = _program_name(command.program)
@@ -1611,6 +1629,24 @@ def _devices(ctx: Context, info: StageInfo, command: _Command,
             return Judgement("needs-devices", "app",
                              f"`{root.base}` is an IoT base image, meant to run privileged with "
                              "the device's hardware", (_ins_cite(ctx, root.stage.from_),))
+    installed = _package_install(info, k.packet_capture)
+    if installed is not None and command.ins is not None:
+        return Judgement("needs-devices", "app",
+                         f"it installs `{installed[1]}`, the packet-capture library: capturing "
+                         "needs raw sockets (CAP_NET_RAW), which Docker gives to root only",
+                         (_ins_cite(ctx, installed[0]),),
+                         "leave it root, or give the program the capability with `setcap`")
+    assert k.libvirt_system is not None
+    if command.ins is not None:
+        for path, text in [("", " ".join(command.words)), *_scripts(ctx, info, command, copied)]:
+            m = k.libvirt_system.search(text)
+            if m:
+                return Judgement("needs-devices", "app",
+                                 f"it connects to libvirt's system daemon (`{m.group(0)}`), "
+                                 "whose socket only root (or the host's libvirt group) may open",
+                                 (_cite(path, text, m.start()) if path else
+                                  _ins_cite(ctx, command.ins),),
+                                 "leave it root, or run it with the host's libvirt group")
     installed = _package_install(info, k.device_packages, pip=True)
     if installed is not None:
         return Judgement("needs-devices", "app",
