@@ -1773,23 +1773,57 @@ def _mounted_project(ctx: Context, info: StageInfo, command: _Command,
                      copied: list[tuple[str, str, Instruction]],
                      k: _Knowledge) -> Judgement | None:
     """The command works on a project in its WORKDIR (``rails server``, ``ant``,
-    ``jekyll serve``, ``go run main.go``), but the build puts nothing there:
-    the project is the host's directory, mounted there at run time, and what the
-    tool writes into it (pid files, caches, build output) lands in host-owned
-    files that a new user can write only if its uid owns them on the host."""
+    ``jekyll serve``, ``go run main.go``), or the file declares a VOLUME for
+    sources (``VOLUME /src``), and the build puts nothing there: the project is
+    the host's directory, mounted there at run time, and what the tool writes
+    into it (pid files, caches, build output) lands in host-owned files that a
+    new user can write only if its uid owns them on the host."""
     if command.ins is None:
         return None
+    hint = ("leave the user to the run: `docker run --user \"$(id -u):$(id -g)\"` "
+            "(compose: `user:`) writes as the host's owner")
     wd = final_workdir(info)
-    if wd is None or wd in ("/", "/tmp", "/var/tmp") or wd == "/root" or \
-            wd.startswith("/root/"):
-        return None
     need = _project_need(command, k)
-    if need is None:
-        return None
-    root = info.chain[-1]
-    name = re.sub(r"^(?:docker\.io/)?(?:library/)?", "", root.base.lower())
+    if wd is not None and need is not None and wd not in ("/", "/tmp", "/var/tmp") and \
+            not (wd == "/root" or wd.startswith("/root/")):
+        where = _left_empty(info, wd)
+        if where is not None and where.cmd == "WORKDIR":
+            return Judgement("host-bind-mount", "app",
+                             f"the container runs `{need}`, which works on a project in its "
+                             f"working directory `{wd}`, and the build puts nothing there: the "
+                             "project is mounted from the host at run time, where a new user "
+                             "can write only if its uid owns the files",
+                             (_ins_cite(ctx, command.ins), _ins_cite(ctx, where)), hint)
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "VOLUME":
+                continue
+            for v in ins.values:
+                path = posixpath.normpath(expand(v, s.env)[0])
+                if posixpath.dirname(path) == "/" and path[1:] in _SOURCE_DIRS and \
+                        _left_empty(info, path) is not None:
+                    return Judgement("host-bind-mount", "app",
+                                     f"`VOLUME {path}` is where the host's sources are mounted "
+                                     "(the build puts nothing there), and what the tool writes "
+                                     "into them is host-owned: a new user can write it only if "
+                                     "its uid owns the files", (_ins_cite(ctx, ins),), hint)
+    return None
+
+
+#: top-level directories that, declared as a VOLUME the build leaves empty, hold
+#: the host's checkout
+_SOURCE_DIRS = frozenset({"src", "source", "sources", "code", "workspace", "project",
+                          "projects", "repo", "git"})
+
+
+def _left_empty(info: StageInfo, path: str) -> Instruction | None:
+    """The instruction that makes ``path`` (its WORKDIR, else its VOLUME), when the
+    build puts nothing in it: no COPY/ADD into it or above it, no step that runs
+    there or names it (other than a package install, or to create or own it),
+    no ONBUILD, on an official base image (another base may hold files there)."""
+    name = re.sub(r"^(?:docker\.io/)?(?:library/)?", "", info.chain[-1].base.lower())
     if "/" in name.split(":")[0].split("@")[0]:
-        return None  # not an official image: the base may hold the project there
+        return None
     where = None
     for s in info.chain:
         for ins in s.stage.instructions:
@@ -1797,24 +1831,18 @@ def _mounted_project(ctx: Context, info: StageInfo, command: _Command,
                 return None
             if ins.cmd in ("COPY", "ADD") and len(ins.values) + len(ins.heredocs) >= 2:
                 dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
-                if dest in ("/", wd) or dest.startswith(wd.rstrip("/") + "/") or \
-                        wd.startswith(dest.rstrip("/") + "/"):
+                if dest in ("/", path) or dest.startswith(path.rstrip("/") + "/") or \
+                        path.startswith(dest.rstrip("/") + "/"):
                     return None
-            elif ins.cmd == "RUN" and _fills(s, ins, wd):
+            elif ins.cmd == "RUN" and _fills(s, ins, path):
                 return None
             elif ins.cmd == "WORKDIR" and workdir_path(s, ins, expand(
-                    ins.args.strip().strip("\"'"), s.env)[0]) == wd:
+                    ins.args.strip().strip("\"'"), s.env)[0]) == path:
                 where = ins
-    if where is None:
-        return None
-    return Judgement("host-bind-mount", "app",
-                     f"the container runs `{need}`, which works on a project in its working "
-                     f"directory `{wd}`, and the build puts nothing there: the project is "
-                     "mounted from the host at run time, where a new user can write only if "
-                     "its uid owns the files",
-                     (_ins_cite(ctx, command.ins), _ins_cite(ctx, where)),
-                     "leave the user to the run: `docker run --user \"$(id -u):$(id -g)\"` "
-                     "(compose: `user:`) writes as the host's owner")
+            elif ins.cmd == "VOLUME" and where is None and any(
+                    posixpath.normpath(expand(v, s.env)[0]) == path for v in ins.values):
+                where = ins
+    return where
 
 
 def _project_need(command: _Command, k: _Knowledge) -> str | None:
