@@ -39,7 +39,13 @@ from rewriter.dockerfile.model import (
     run_commands,
     workdir_path,
 )
-from rewriter.dockerfile.paths import command_parts, final_workdir, owned_by_file, writable_dirs
+from rewriter.dockerfile.paths import (
+    SOURCE_DIRS,
+    command_parts,
+    final_workdir,
+    owned_by_file,
+    writable_dirs,
+)
 from rewriter.dockerfile.shell import Command, commands, form_words, programs
 from rewriter.dockerfile.syntax import Instruction, ParseError, parse
 from rewriter.dockerfile.usage import (
@@ -665,6 +671,24 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
         if j is not None:
             return j
     return None
+
+
+def not_an_app(ctx: Context, info: StageInfo) -> Judgement | None:
+    """Why the image is not an app, from where and what the file is alone
+    (generated, a test fixture or CI builder by its path, a devcontainer), or
+    None: for images already non-root, which other rules would still edit."""
+    k = knowledge()
+    command = _command(info)
+    for check in (_generated, _by_path, _devcontainer_json):
+        j = check(ctx, info, command, [], k)
+        if j is not None:
+            return j
+    return None
+
+
+def packaged_user(name: str) -> bool:
+    """Whether ``name`` is an account that packages or base images create."""
+    return name in knowledge().packaged_users
 
 
 _FIRST_COMMENT = re.compile(r"[ \t]*#[^\n]*")
@@ -1800,7 +1824,7 @@ def _mounted_project(ctx: Context, info: StageInfo, command: _Command,
                 continue
             for v in ins.values:
                 path = posixpath.normpath(expand(v, s.env)[0])
-                if posixpath.dirname(path) == "/" and path[1:] in _SOURCE_DIRS and \
+                if posixpath.dirname(path) == "/" and path[1:] in SOURCE_DIRS and \
                         _left_empty(info, path) is not None:
                     return Judgement("host-bind-mount", "app",
                                      f"`VOLUME {path}` is where the host's sources are mounted "
@@ -1808,12 +1832,6 @@ def _mounted_project(ctx: Context, info: StageInfo, command: _Command,
                                      "into them is host-owned: a new user can write it only if "
                                      "its uid owns the files", (_ins_cite(ctx, ins),), hint)
     return None
-
-
-#: top-level directories that, declared as a VOLUME the build leaves empty, hold
-#: the host's checkout
-_SOURCE_DIRS = frozenset({"src", "source", "sources", "code", "workspace", "project",
-                          "projects", "repo", "git"})
 
 
 def _left_empty(info: StageInfo, path: str) -> Instruction | None:

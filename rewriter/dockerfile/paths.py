@@ -44,6 +44,11 @@ def final_workdir(info: StageInfo) -> str | None:
     return posixpath.normpath(cwd) if seen else None
 
 
+#: Top-level directories that, declared as a VOLUME the build leaves empty, hold
+#: the host's checkout (``VOLUME /src``).
+SOURCE_DIRS = frozenset({"src", "source", "sources", "code", "workspace", "project",
+                         "projects", "repo", "git"})
+
 #: Directories (and the trees under them) that belong to the system, never to one app.
 _SYSTEM_TREES = ("/usr/", "/etc/", "/bin/", "/sbin/", "/lib", "/proc/", "/sys/", "/dev/",
                  "/root/", "/tmp/", "/var/lib/dpkg", "/var/cache/apt", "/var/tmp/", "/run/",

@@ -27,6 +27,17 @@ RUN mkdir -p /data && chown 10001 /data
 USER 10001
 ```
 
+Only where the build leaves the directory root's: not when it is chowned
+(variables read as BuildKit reads them), made world-writable (`chmod 1777`,
+`a+w`), created by a step that runs as the user, or the destination of a
+`COPY --chown`; not for shared scratch directories (`/tmp`), sockets, a source
+checkout the host mounts (`VOLUME /src`), a path a build step hands to a script
+dockfix cannot follow (`fix-permissions.sh /var/lib/mysql`), or a package's
+own account's directories (`postgres` and `/var/lib/postgresql`); and not in
+an image that is no app by its path or make (a test fixture, a devcontainer,
+a generated file). An image already non-root gets no edit without that
+evidence.
+
 ## Fix safety
 Safe: the directory is created if missing and only the directory itself is
 re-owned (no `chown -R`, no layer copy). Display-only when the stage has no
@@ -50,8 +61,10 @@ from collections.abc import Iterator
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
-from rewriter.dockerfile.model import StageInfo, commands_named, expand
-from rewriter.dockerfile.paths import writable_dirs
+from rewriter.dockerfile.judge import not_an_app, packaged_user
+from rewriter.dockerfile.model import StageInfo, commands_named, expand, is_root
+from rewriter.dockerfile.paths import SOURCE_DIRS, writable_dirs
+from rewriter.dockerfile.shell import programs
 from rewriter.dockerfile.rules._types import Violation
 from rewriter.dockerfile.templates import own_dirs
 
@@ -62,18 +75,74 @@ PRIORITY = 30
 FIX_APPLICABILITY: Applicability | None = Applicability.SAFE
 
 
-def owned_dirs(info: StageInfo) -> set[str]:
-    """Directories some RUN in the stage chain chowns (``-R``: and below)."""
+def owned_dirs(info: StageInfo) -> set[str] | None:
+    """Directories the build gives to a user (``-R``, a COPY --chown, ``/**``:
+    and below): chowned, made world-writable (``chmod 777``, ``a+w``), or
+    created by a RUN or WORKDIR that runs as a non-root user. None when a chown
+    or chmod names a path that cannot be read (an unset variable): then any
+    directory may be owned."""
     out: set[str] = set()
-    for _, ins in info.chain_instructions("RUN"):
-        for cmd in commands_named(ins, "chown"):
-            args = cmd.args_after_name()
-            recursive = any(a in ("-R", "--recursive") for a in args)
-            paths = [a for a in args if not a.startswith("-")][1:]
-            for p in paths:
-                p = posixpath.normpath(p)
-                out.add(p + "/**" if recursive else p)
+    user = "root"
+    for s, ins in info.chain_instructions(oldest_first=True):
+        if ins.cmd == "USER":
+            user = expand(ins.args.strip(), s.env)[0] or "root"
+        elif ins.cmd == "WORKDIR" and not is_root(user):
+            out.add(posixpath.normpath(expand(ins.args.strip().strip("\"'"), s.env)[0]))
+        elif ins.cmd in ("COPY", "ADD") and ins.flag("chown") and len(ins.values) >= 2:
+            out.add(posixpath.normpath(expand(ins.values[-1], s.env)[0]) + "/**")
+        elif ins.cmd == "RUN":
+            named: list[tuple[list[str], bool]] = []
+            for cmd in commands_named(ins, "chown"):
+                args = cmd.args_after_name()
+                named.append(([a for a in args if not a.startswith("-")][1:],
+                              any(a in ("-R", "--recursive") for a in args)))
+            for cmd in commands_named(ins, "chmod"):
+                argv = cmd.args_after_name()
+                words = [a for a in argv if not a.startswith("-")]
+                if words and _WORLD_WRITABLE.search(words[0]):
+                    named.append((words[1:], any(a in ("-R", "--recursive") for a in argv)))
+            if not is_root(user):
+                for cmd in commands_named(ins, "mkdir"):
+                    named.append(([a for a in cmd.args_after_name() if not a.startswith("-")],
+                                  False))
+            for paths, recursive in named:
+                for raw in paths:
+                    p, ok = expand(raw, s.env)
+                    if not ok:
+                        return None
+                    p = posixpath.normpath(p)
+                    out.add(p + "/**" if recursive else p)
     return out
+
+
+#: a chmod mode that lets every user write: ``777``, ``1777``, ``666``, ``a+w``, ``o+rwx``
+_WORLD_WRITABLE = re.compile(r"^[0-7]?[0-7]{2}[2367]$|(?:^|,)[ugo]*[ao][ugo]*[+=][rwxXst]*w")
+#: paths every user may already write (sticky, world-writable), where a chown
+#: changes nothing for the app and takes the directory from everyone else
+_SHARED = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
+
+
+def _needs_owner(info: StageInfo, path: str) -> bool:
+    """Whether DF004 should give ``path`` to the user: not a shared scratch
+    directory, not a socket or file mount point, not a source checkout the
+    host mounts (``VOLUME /src``), and not a path a build step hands to a
+    script or tool dockfix cannot follow (``./fix-permissions.sh /var/lib/mysql``)."""
+    if any(path == d or path.startswith(d + "/") for d in _SHARED):
+        return False
+    if path.endswith((".sock", ".socket", ".pid")):
+        return False
+    if posixpath.dirname(path) == "/" and path[1:] in SOURCE_DIRS:
+        return False
+    token = re.compile(r"(?<![\w./-])" + re.escape(path) + r"(?![\w.-])")
+    for s, ins in info.chain_instructions("RUN"):
+        text = expand(ins.logical, s.env)[0]
+        if not token.search(text):
+            continue
+        for prog, args in programs(text):
+            if prog not in ("mkdir", "chown", "chmod", "chgrp", "sudo") and \
+                    any(token.fullmatch(expand(a, s.env)[0].rstrip("/") or "/") for a in args):
+                return False
+    return True
 
 
 def _is_owned(path: str, owned: set[str]) -> bool:
@@ -87,10 +156,16 @@ def check(ctx: Context) -> Iterator[Violation]:
     if info is None or not info.final_user_resolved:
         return
     owned = owned_dirs(info)
-    missing = [d for d in writable_dirs(info) if not _is_owned(d, owned)]
-    if not missing:
+    if owned is None or not_an_app(ctx, info) is not None:
         return
     user = info.final_user or ""
+    missing = [d for d in writable_dirs(info) if not _is_owned(d, owned)
+               and _needs_owner(info, d)
+               # a package's own account already owns the directories its package made
+               and not (packaged_user(user) and any(seg.startswith(user)
+                                                   for seg in d.split("/")))]
+    if not missing:
+        return
     own_user = info.users[-1][0] if info.users else None
     paths = " ".join(shlex.quote(d) for d in missing)
     message = f"`{', '.join(missing)}` will be owned by root, but the container runs as `{user}`"
