@@ -1847,7 +1847,7 @@ def _left_empty(info: StageInfo, path: str) -> Instruction | None:
         for ins in s.stage.instructions:
             if ins.cmd == "ONBUILD":
                 return None
-            if ins.cmd in ("COPY", "ADD") and len(ins.values) + len(ins.heredocs) >= 2:
+            if ins.cmd in ("COPY", "ADD") and ins.values and len(ins.values) + len(ins.heredocs) >= 2:
                 dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
                 if dest in ("/", path) or dest.startswith(path.rstrip("/") + "/") or \
                         path.startswith(dest.rstrip("/") + "/"):
