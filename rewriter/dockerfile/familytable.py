@@ -12,7 +12,6 @@ The schema's meaning is documented in the header of ``families.toml``.
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import re
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from rewriter.core.globs import fnmatchcase
 from rewriter.core.settings import is_id
 
 if sys.version_info >= (3, 11):
@@ -257,25 +257,18 @@ _GLOB_CHARS = frozenset("*?[")
 
 
 class _Globs:
-    """Glob patterns, matched as one regular expression compiled on first use:
-    the table has about 150 of them and a lookup needs a few, so building them
-    all would cost more than a small file takes to fix."""
+    """Glob patterns (``fnmatch``, lowercase), matched one by one with
+    ``rewriter.core.globs``: nearly all are ``*``-only and need no regular
+    expression, and a lookup reads only the few of the entries it finds."""
 
-    __slots__ = ("patterns", "_rx", "_words")
+    __slots__ = ("patterns",)
 
     def __init__(self, patterns: Sequence[str]) -> None:
         self.patterns = tuple(p.lower() for p in patterns)
-        self._rx: re.Pattern[str] | None = None
-        #: per pattern, the literal parts a match must contain (None: no quick test)
-        self._words = [None if "[" in p else [w for w in re.split(r"[*?]", p) if w]
-                       for p in self.patterns]
 
-    def fullmatch(self, text: str) -> re.Match[str] | None:
-        if all(ws is not None and not all(w in text for w in ws) for ws in self._words):
-            return None  # no pattern can match: not worth compiling them
-        if self._rx is None:
-            self._rx = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in self.patterns))
-        return self._rx.fullmatch(text)
+    def fullmatch(self, text: str) -> bool:
+        """Whether the whole of ``text`` matches one of the patterns."""
+        return any(fnmatchcase(text, p) for p in self.patterns)
 
 
 @dataclass(frozen=True, slots=True)

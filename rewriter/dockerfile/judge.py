@@ -19,7 +19,6 @@ See docs/judgement.md for each kind and the evidence it takes.
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import os
 import posixpath
@@ -27,6 +26,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from rewriter.core.globs import fnmatch, fnmatchcase
 from rewriter.dockerfile import purpose
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import (
@@ -356,7 +356,7 @@ def _glob(build: BuildContext, pattern: str) -> list[str]:
     if _GLOB_CHARS.search(parent):
         return []
     return [f"{parent}/{e}" if parent else e for e in sorted(build.list_dir(parent))
-            if fnmatch.fnmatchcase(e, name)][:200]
+            if fnmatchcase(e, name)][:200]
 
 
 def _files_under(build: BuildContext, path: str, limit: int = 400) -> list[str]:
@@ -495,7 +495,7 @@ def _script_calls(build: BuildContext, path: str, text: str,
             if is_dir and build.is_dir(cand):
                 for name in sorted(build.list_dir(cand))[:20]:
                     f = f"{cand}/{name}"
-                    if fnmatch.fnmatch(name, pattern or "*") and not build.is_dir(f):
+                    if fnmatch(name, pattern or "*") and not build.is_dir(f):
                         out.append(f)
                 break
             if not is_dir and not build.is_dir(cand) and build.read_text(cand) is not None:
@@ -560,12 +560,6 @@ def _compose_files(entries: tuple[str, ...]) -> tuple[str, ...]:
 def _templates(entries: tuple[str, ...]) -> tuple[str, ...]:
     """The template files among a directory's entries."""
     return tuple(n for n in entries if n.endswith(_TEMPLATE_SUFFIXES))
-
-
-@functools.lru_cache(maxsize=4)
-def _any_glob(globs: tuple[str, ...]) -> re.Pattern[str]:
-    """One pattern matching what any of ``globs`` (fnmatch globs) matches."""
-    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
 
 
 def _compose_services(ctx: Context) -> list[tuple[str, str, int]]:
@@ -800,13 +794,13 @@ def _by_path(ctx: Context, info: StageInfo, command: _Command,
         return Judgement("vendored", "other",
                          f"a copy of another project's file (under `{hit}/`): change it upstream",
                          (f"{path}: under {hit}/",))
-    hit = next((d for d in dirs if any(fnmatch.fnmatch(d, g) for g in k.fixture_dirs)), None)
+    hit = next((d for d in dirs if any(fnmatch(d, g) for g in k.fixture_dirs)), None)
     if hit:
         return Judgement("test-fixture", "test-fixture",
                          f"a test fixture (under `{hit}/`): it is built by tests, not run as a "
                          "service", (f"{path}: under {hit}/",))
     hit = next((d for d in dirs if d in k.builder_dirs), None)
-    name_hit = next((g for g in k.builder_names if fnmatch.fnmatch(base, g)), None)
+    name_hit = next((g for g in k.builder_names if fnmatch(base, g)), None)
     if (hit or name_hit) and command.ins is None:
         return Judgement("ci-builder", "ci-builder",
                          "a build or CI image: its steps run as root and write the "
@@ -889,7 +883,7 @@ def _already_nonroot(ctx: Context, info: StageInfo, command: _Command,
     root = info.chain[-1]
     base = root.base.lower()
     for pat in k.nonroot_images:
-        if fnmatch.fnmatch(base.split("@")[0], pat):
+        if fnmatch(base.split("@")[0], pat):
             return Judgement("already-nonroot", "app",
                              f"`{root.base}` already runs as a non-root user",
                              (_ins_cite(ctx, root.stage.from_),))
@@ -948,7 +942,7 @@ def _installs(info: StageInfo, packages: frozenset[str]) -> bool:
 def _init_system(ctx: Context, info: StageInfo, command: _Command,
                  copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
     prog = _program_name(command.program)
-    if command.ins is not None and (any(fnmatch.fnmatch(prog, g) for g in k.init_programs)
+    if command.ins is not None and (any(fnmatch(prog, g) for g in k.init_programs)
                                     or command.program == "/init"):
         return Judgement("system-init", "system-init",
                          f"the container runs `{prog}`, an init system that starts services "
@@ -960,7 +954,6 @@ def _init_system(ctx: Context, info: StageInfo, command: _Command,
                                  (_ins_cite(ctx, ins),))
     build = ctx.build
     if build is not None:
-        configs = _any_glob(tuple(g for g, _ in k.daemon_configs))
         for src, dest, ins in copied:
             for f in _files_under(build, src, 300):
                 low = f.lower()
@@ -978,7 +971,7 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
     base = root.base.lower().split("@")[0]
     if not _overrides_command(info):
         for glob in k.root_entrypoint_images:
-            if fnmatch.fnmatch(base, glob):
+            if fnmatch(base, glob):
                 return Judgement("entrypoint-needs-root", "app",
                                  f"the entrypoint of `{root.base}`, which this file keeps, does "
                                  "root-only work at start (writes /etc, starts its services)",
@@ -1340,7 +1333,7 @@ def _package_install(info: StageInfo, globs: frozenset[str] | tuple[str, ...],
             for m in rx.finditer(ins.logical):
                 for word in re.findall(r"[\w.+-]+", m.group(1)):
                     low = word.lower().split("=")[0]
-                    if any(fnmatch.fnmatchcase(low, g) for g in globs):
+                    if any(fnmatchcase(low, g) for g in globs):
                         return ins, word
     return None
 
@@ -1441,7 +1434,7 @@ def _unread_script(ctx: Context, info: StageInfo, command: _Command,
                     # `COPY *.sh /usr/local/bin/` that matches nothing here
                     pattern = posixpath.basename(src.rstrip("/"))
                     target = next((n for n in sorted(names)
-                                   if fnmatch.fnmatchcase(n, pattern)), "")
+                                   if fnmatchcase(n, pattern)), "")
                 else:
                     target = posixpath.basename(src.rstrip("/")) if dest.endswith("/") or \
                         len(srcs) > 1 else posixpath.basename(dest.rstrip("/"))
@@ -1649,7 +1642,7 @@ def _devices(ctx: Context, info: StageInfo, command: _Command,
     root = info.chain[-1]
     base = root.base.lower().split("@")[0]
     for glob in k.device_images:
-        if fnmatch.fnmatch(base, glob):
+        if fnmatch(base, glob):
             return Judgement("needs-devices", "app",
                              f"`{root.base}` is an IoT base image, meant to run privileged with "
                              "the device's hardware", (_ins_cite(ctx, root.stage.from_),))
@@ -1969,7 +1962,7 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
     root = info.chain[-1]
     base = root.base.lower().split("@")[0]
     for pat, port in k.port_images.items():
-        if fnmatch.fnmatch(base, pat) and not _overrides_command(info):
+        if fnmatch(base, pat) and not _overrides_command(info):
             low.append((port, _ins_cite(ctx, root.stage.from_) + f" (`{root.base}` listens on {port})"))
             break
     for run in _runs(ctx, command):
@@ -1978,13 +1971,10 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
                 low.append((container, run.cite(f":{container}")))
     build = ctx.build
     if build is not None:
-        configs = _any_glob(tuple(g for g, _ in k.daemon_configs))
         for src, dest, ins in copied:
             for f in _files_under(build, src, 200):
-                if not configs.match(f.lower()):
-                    continue
                 for glob, listen in k.daemon_configs:
-                    if not fnmatch.fnmatch(f.lower(), glob):
+                    if not fnmatch(f.lower(), glob):
                         continue
                     body = build.read_text(f)
                     if not body:

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fnmatch
 import os
 import stat
 from collections.abc import Iterator, Sequence
 from typing import IO, NamedTuple
 
+from rewriter.core.globs import fnmatchcase
 from rewriter.python.detect import (
     configures_celery,
     is_python_path,
@@ -102,7 +102,7 @@ def strerror(exc: BaseException) -> str:
 
 def is_dockerfile(name: str) -> bool:
     """Whether a file called ``name`` is searched for in a directory."""
-    return any(fnmatch.fnmatchcase(name, p) for p in PATTERNS)
+    return any(fnmatchcase(name, p) for p in PATTERNS)
 
 
 class Found(NamedTuple):

@@ -7,10 +7,10 @@ text.  It decides whether a file needs libcst at all, so it must not import it
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 
+from rewriter.core.globs import fnmatchcase
 from rewriter.python.names import ALL_SPELLINGS
 
 #: File names read as Python (a path given or found).
@@ -40,13 +40,13 @@ _WORKER = re.compile(r"\bcelery\b[^\n]*\bworker\b|\bC_FORCE_ROOT\b", re.I)
 
 def is_python_path(path: str) -> bool:
     name = os.path.basename(path)
-    return any(fnmatch.fnmatchcase(name, p) for p in PYTHON_PATTERNS)
+    return any(fnmatchcase(name, p) for p in PYTHON_PATTERNS)
 
 
 def is_worker_path(path: str) -> bool:
     """A compose file, a Procfile or a systemd unit (by name)."""
     name = os.path.basename(path)
-    return any(fnmatch.fnmatchcase(name, p) for p in WORKER_PATTERNS)
+    return any(fnmatchcase(name, p) for p in WORKER_PATTERNS)
 
 
 def configures_celery(text: str) -> bool:
