@@ -7,6 +7,7 @@ text.  It decides whether a file needs libcst at all, so it must not import it
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -23,19 +24,34 @@ WORKER_PATTERNS = (
 )
 
 _SETTING = "|".join(sorted(ALL_SPELLINGS, key=len, reverse=True))
-#: What a Celery configuration looks like: an app, a ``conf`` of one, a config
-#: module loaded into one, or a setting with a Celery name assigned to.
-_CELERY = re.compile(
-    r"\bCelery\s*\("
-    r"|\.conf\s*\.\s*update\s*\("
-    r"|\.conf\s*(?:\.\s*\w+|\[[^\]\n]+\])\s*="
-    r"|\bconfig_from_object\s*\("
-    rf"|^[ \t]*(?:{_SETTING}|CELERYD?_\w+)\s*(?::[^=\n]*)?=(?!=)",
-    re.M,
-)
-_NAMES = re.compile(rf"\b(?:{_SETTING}|broker|backend)\b")
-#: A command that starts a worker (``celery worker``, ``celery -A app worker``).
-_WORKER = re.compile(r"\bcelery\b[^\n]*\bworker\b|\bC_FORCE_ROOT\b", re.I)
+
+
+# The patterns are compiled when a file needs them (with every setting's
+# spelling they are long): a run over Dockerfiles reads none of them.
+@functools.cache
+def _celery() -> re.Pattern[str]:
+    """What a Celery configuration looks like: an app, a ``conf`` of one, a config
+    module loaded into one, or a setting with a Celery name assigned to."""
+    return re.compile(
+        r"\bCelery\s*\("
+        r"|\.conf\s*\.\s*update\s*\("
+        r"|\.conf\s*(?:\.\s*\w+|\[[^\]\n]+\])\s*="
+        r"|\bconfig_from_object\s*\("
+        rf"|^[ \t]*(?:{_SETTING}|CELERYD?_\w+)\s*(?::[^=\n]*)?=(?!=)",
+        re.M,
+    )
+
+
+@functools.cache
+def _names() -> re.Pattern[str]:
+    """A setting the rules read, or a broker or backend."""
+    return re.compile(rf"\b(?:{_SETTING}|broker|backend)\b")
+
+
+@functools.cache
+def _worker() -> re.Pattern[str]:
+    """A command that starts a worker (``celery worker``, ``celery -A app worker``)."""
+    return re.compile(r"\bcelery\b[^\n]*\bworker\b|\bC_FORCE_ROOT\b", re.I)
 
 
 def is_python_path(path: str) -> bool:
@@ -51,15 +67,15 @@ def is_worker_path(path: str) -> bool:
 
 def configures_celery(text: str) -> bool:
     """Whether ``text`` (Python) looks like it configures Celery."""
-    return _CELERY.search(text) is not None
+    return _celery().search(text) is not None
 
 
 def mentions_settings(text: str) -> bool:
     """Whether ``text`` names any setting the rules read (else there is nothing
     to parse: the rules cannot find anything)."""
-    return _NAMES.search(text) is not None or "setup_security" in text
+    return _names().search(text) is not None or "setup_security" in text
 
 
 def starts_worker(text: str) -> bool:
     """Whether ``text`` (a compose file, Procfile, unit) looks like it starts a Celery worker."""
-    return _WORKER.search(text) is not None
+    return _worker().search(text) is not None
