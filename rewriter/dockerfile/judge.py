@@ -205,14 +205,17 @@ def _port_flags(flags: list[str]) -> re.Pattern[str]:
 # Patterns of the text itself
 # ---------------------------------------------------------------------------
 
-_GENERATED = re.compile(
+# Patterns that only some files need are kept as strings, and ``re`` compiles
+# (and keeps) each when a file first needs it: a small Dockerfile alone in its
+# directory needs few of them, and compiling them all was a tenth of its run.
+_GENERATED = (
     r"(?i)\b(do\s+not\s+edit|generated\s+(?:by|via|from|with|using)\b|auto-?generated|"
     r"this\s+file\s+(?:is|was)\s+(?:automatically\s+)?generated)")
 _PORT_ARG = re.compile(
     r"(?:^|[\s=])(?:-b|--bind|--listen|--host|--port|-p|--http-port|--server\.port|"
     r"listen|PORT)[= ]?(?:[\w.\[\]-]*:)?(\d{1,5})\b|(?:0\.0\.0\.0|\[::\]|\*|localhost):(\d{1,5})\b")
 _ENV_PORT = re.compile(r"^(?:[A-Z0-9_]*_)?PORT$")
-_VERSION_ENV = re.compile(r"^[A-Z][A-Z0-9]*_VERSION$")
+_VERSION_ENV = r"^[A-Z][A-Z0-9]*_VERSION$"
 #: root-only work an entrypoint script may do at start
 _SCRIPT_ROOT = [
     (re.compile(r"^\s*(?:exec\s+)?(?:sudo\s+)?(chown|chgrp)\s+(?!--help)", re.M),
@@ -423,19 +426,19 @@ def _entrypoint_scripts(ctx: Context, info: StageInfo, command: _Command,
 
 #: where a script runs or sources another: ``source x``, ``. x``, ``exec x``,
 #: ``bash x``, ``run-parts DIR``, ``for f in DIR/*.sh``, or a path run as a command
-_CALL = re.compile(
+_CALL = (
     r"(?:^|[;&|])[ \t]*(?:(?:then|do|else|\{|!)[ \t]+)?(?:(?P<src>source|\.)[ \t]+|(?P<kw>exec|(?:ba|da)?sh)[ \t]+"
     r"(?:-\w+[ \t]+)*|(?P<parts>run-parts)[ \t]+(?:-\S+[ \t]+)*|"
     r"for[ \t]+\w+[ \t]+in[ \t]+(?P<glob>))?"
     r"[\"']?(?P<path>(?:\$\(dirname[ \t]+\"?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)\"?\)|"
     r'\$\{0%/\*\}|\$\{[A-Za-z_]\w*(?::?[-=][^}\s]*)?\}|\$[A-Za-z_]\w*(?=[/"])|[\w.~/-])'
-    r'[\w./${}()"*:-]*)', re.M)
-_HERE = re.compile(r"^(?:\$\(dirname[ \t]+\"?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)\"?\)|\$\{0%/\*\})")
+    r'[\w./${}()"*:-]*)')  # with re.M
+_HERE = r"^(?:\$\(dirname[ \t]+\"?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)\"?\)|\$\{0%/\*\})"
 #: the script's own directory, as scripts write it (read as ``${0%/*}``):
 #: ``$(cd "$(dirname "$0")" && pwd)``, ``$(dirname "$(readlink -f "$0")")``,
 #: ``$(realpath "$(dirname "$0")")``, with ``BASH_SOURCE`` for ``$0``
 _ZERO = r'\$(?:0|\{0\}|\{?BASH_SOURCE(?:\[0\])?\}?)'
-_SELF_DIR = re.compile(
+_SELF_DIR = (
     r'\$\([ \t]*cd[ \t]+(?:-P[ \t]+)?(?:--[ \t]+)?"?\$\(dirname[ \t]+"?' + _ZERO + r'"?\)"?'
     r'(?:[ \t]*>[ \t]*/dev/null(?:[ \t]+2>&1)?)?[ \t]*&&[ \t]*pwd(?:[ \t]+-P)?[ \t]*\)'
     r'|\$\(dirname[ \t]+"?\$\((?:readlink[ \t]+-f|realpath)[ \t]+"?' + _ZERO + r'"?\)"?\)'
@@ -471,14 +474,14 @@ def _script_calls(build: BuildContext, path: str, text: str,
     script's own assignments before the call, then from the image's ``ENV``
     (``env``); a path with a variable neither sets is not followed."""
     out: list[str] = []
-    text = _SELF_DIR.sub("${0%/*}", text) if "$(" in text else text
-    for m in _CALL.finditer(text):
+    text = re.sub(_SELF_DIR, "${0%/*}", text) if "$(" in text else text
+    for m in re.finditer(_CALL, text, re.M):
         if _in_shell_comment(text, m.start("path")):
             continue
         raw = m.group("path").replace('"', "").replace("'", "")
-        if "$" in _HERE.sub("", raw):
+        if "$" in re.sub(_HERE, "", raw):
             raw = sh_expand(raw, _path_variables(text, m.start(), env or {}))
-        raw = _HERE.sub(".", raw)
+        raw = re.sub(_HERE, ".", raw)
         is_dir = m.group("parts") is not None
         pattern = ""
         if m.group("glob") is not None:
@@ -707,7 +710,7 @@ def _generated(ctx: Context, info: StageInfo, command: _Command,
     text = ctx.df.text
     name = _df_name(ctx)
     for at, comment in _comment_lines(text):
-        g = _GENERATED.search(comment)
+        g = re.search(_GENERATED, comment)
         if g:
             return Judgement("generated-file", "generated",
                              "the file says it is generated; change its template instead",
@@ -1081,15 +1084,15 @@ _JOURNAL_WHY = ("the host's journal files are root:systemd-journal 0640, so a ne
 _JOURNAL_HINT = ("leave it as root, or run it with the host's journal group "
                  "(`docker run --group-add $(getent group systemd-journal | cut -d: -f3)`)")
 #: files that list a Python project's dependencies
-_REQUIREMENTS = re.compile(r"(?i)(?:^|/)(?:[\w.-]*requirements[\w.-]*\.(?:txt|in)|Pipfile|"
-                           r"pyproject\.toml|setup\.py|setup\.cfg)$")
+_REQUIREMENTS = (r"(?i)(?:^|/)(?:[\w.-]*requirements[\w.-]*\.(?:txt|in)|Pipfile|"
+                 r"pyproject\.toml|setup\.py|setup\.cfg)$")
 #: config files a log shipper reads
-_CONFIG_FILE = re.compile(r"(?i)\.(?:conf|cfg|ini|ya?ml|toml|json|river|alloy)$")
+_CONFIG_FILE = r"(?i)\.(?:conf|cfg|ini|ya?ml|toml|json|river|alloy)$"
 #: source files that may open the journal (C, C++, Go, Python, Rust)
-_SOURCE_FILE = re.compile(r"\.(?:c|h|cc|cpp|cxx|go|py|rs)$")
+_SOURCE_FILE = r"\.(?:c|h|cc|cpp|cxx|go|py|rs)$"
 #: a program started at the start of a script's line, after a pipe or in ``$(...)``
-_SCRIPT_PROGRAM = re.compile(r"(?:^|[;&|]|\$\()[ \t]*(?:exec[ \t]+|sudo[ \t]+)?"
-                             r"(?:[\w./-]*/)?([\w.-]+)", re.M)
+_SCRIPT_PROGRAM = (r"(?:^|[;&|]|\$\()[ \t]*(?:exec[ \t]+|sudo[ \t]+)?"
+                   r"(?:[\w./-]*/)?([\w.-]+)")  # with re.M
 
 
 def _host_access(ctx: Context, info: StageInfo, command: _Command,
@@ -1167,7 +1170,7 @@ def _unix_socket_client(ctx: Context, info: StageInfo, command: _Command,
         return None
     rx = k.unix_socket_requirement
     assert rx is not None
-    for f, body, ins in _copied_files(build, copied, _REQUIREMENTS):
+    for f, body, ins in _copied_files(build, copied, re.compile(_REQUIREMENTS)):
         for m in rx.finditer(body):
             if not _in_shell_comment(body, m.start()):
                 return Judgement("needs-devices", "app",
@@ -1215,7 +1218,7 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
                              f"systemd journal: {_JOURNAL_WHY}", (_ins_cite(ctx, command.ins),),
                              _JOURNAL_HINT)
     for path, text in _scripts(ctx, info, command, copied):
-        for m in _SCRIPT_PROGRAM.finditer(text):
+        for m in re.finditer(_SCRIPT_PROGRAM, text, re.M):
             if m.group(1) in k.journal_readers and not _in_shell_comment(text, m.start(1)):
                 return Judgement("host-journal", "app",
                                  f"the entrypoint script `{path}` runs `{m.group(1)}`, which "
@@ -1244,7 +1247,7 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
     assert k.journal_shippers is not None and k.journal_reader_code is not None
     if k.journal_shippers.search(ctx.df.text):
         # a log shipper is the base or the program: read the configs it ships
-        for f, body, ins in _copied_files(build, copied, _CONFIG_FILE):
+        for f, body, ins in _copied_files(build, copied, re.compile(_CONFIG_FILE)):
             for rx in k.journal_inputs:
                 found = rx.search(body)
                 if found and not _in_shell_comment(body, found.start()):
@@ -1280,7 +1283,7 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
                          (_ins_cite(ctx, lib[0]), _ins_cite(ctx, command.ins)), _JOURNAL_HINT)
     for src in sources:
         for f in _files_under(build, src, 400):
-            if not _SOURCE_FILE.search(f):
+            if not re.search(_SOURCE_FILE, f):
                 continue
             body = build.read_text(f) or ""
             code = k.journal_reader_code.search(body)
@@ -1698,22 +1701,21 @@ def _host_pid(ctx: Context, info: StageInfo, command: _Command,
 
 
 #: a compose short-syntax volume: ``- SRC:DST[:OPTS]``
-_COMPOSE_VOLUME = re.compile(
+_COMPOSE_VOLUME = (
     r"^\s*-\s*['\"]?(\.{1,2}(?:/[^:'\"\s]*)?|\$\{?PWD\}?[^:'\"\s]*|~/[^:'\"\s]*|/[^:'\"\s]*):"
-    r"(/[^:'\"\s]*)(:[a-z,]+)?['\"]?\s*$", re.M)
+    r"(/[^:'\"\s]*)(:[a-z,]+)?['\"]?\s*$")  # with re.M
 
 
 #: a compose long-syntax volume: ``- type: bind`` and the keys under it
-_COMPOSE_LONG = re.compile(r"^([ \t]*)-[ \t]*type:[ \t]*['\"]?bind['\"]?[ \t]*\n((?:\1[ \t]+\S[^\n]*\n?)*)",
-                           re.M)
+_COMPOSE_LONG = r"^([ \t]*)-[ \t]*type:[ \t]*['\"]?bind['\"]?[ \t]*\n((?:\1[ \t]+\S[^\n]*\n?)*)"  # re.M
 
 
 def _compose_volumes(block: str) -> list[tuple[str, str, bool, int]]:
     """(source, target, read-only, offset) of the host mounts of a compose
     service, short (``- ./data:/data:ro``) and long (``type: bind``) syntax."""
     out = [(m.group(1), m.group(2), bool(m.group(3) and "ro" in m.group(3).split(",")), m.start())
-           for m in _COMPOSE_VOLUME.finditer(block)]
-    for m in _COMPOSE_LONG.finditer(block):
+           for m in re.finditer(_COMPOSE_VOLUME, block, re.M)]
+    for m in re.finditer(_COMPOSE_LONG, block, re.M):
         keys = dict(re.findall(r"^[ \t]*(\w+):[ \t]*['\"]?([^'\"\n#]*?)['\"]?[ \t]*$",
                                m.group(2), re.M))
         src, dst = keys.get("source", ""), keys.get("target", "")
@@ -1998,7 +2000,7 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
 
 
 #: a Corefile server block's key: ``.:53 {``, ``example.org:1053 {``, ``tls://.:853``
-_SERVER_KEY = re.compile(r"^(?:(?P<scheme>[a-z]+)://)?[^\s:{}]*(?::(?P<port>\d{1,5}))?$")
+_SERVER_KEY = r"^(?:(?P<scheme>[a-z]+)://)?[^\s:{}]*(?::(?P<port>\d{1,5}))?$"
 #: the port of a Corefile key with none, by scheme (the DNS one is the program's default)
 _SCHEME_PORTS = {"tls": 853, "https": 443, "grpc": 443, "quic": 853, "https3": 443}
 
@@ -2039,7 +2041,7 @@ def _server_block_ports(path: str, text: str, default: int) -> list[tuple[int, s
         body = line.split("#", 1)[0].strip()
         if depth == 0 and body and not body.startswith("}"):
             for key in re.split(r"[\s,]+", body.rstrip("{").strip()):
-                m = _SERVER_KEY.match(key)
+                m = re.match(_SERVER_KEY, key)
                 if key and m and not key.startswith(("(", "import")):
                     port = int(m.group("port")) if m.group("port") else \
                         _SCHEME_PORTS.get(m.group("scheme") or "dns", default)
@@ -2261,7 +2263,7 @@ def _base_image(ctx: Context, info: StageInfo, command: _Command,
     if not bare:
         return None
     versioned = [(key, ins) for s in info.chain for ins in s.stage.instructions
-                 if ins.cmd == "ENV" for key, _ in _env_pairs(ins) if _VERSION_ENV.match(key)]
+                 if ins.cmd == "ENV" for key, _ in _env_pairs(ins) if re.match(_VERSION_ENV, key)]
     evidence = [_ins_cite(ctx, command.ins)]
     if versioned:
         evidence.insert(0, _ins_cite(ctx, versioned[0][1]))

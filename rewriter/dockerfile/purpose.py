@@ -62,10 +62,12 @@ def _cite(path: str, lines: list[str], i: int) -> str:
 # Sections of a README
 # ---------------------------------------------------------------------------
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
-_UNDERLINE = re.compile(r"^\s{0,3}([=\-~^*+])\1{2,}\s*$")
-_TEST_HEADING = re.compile(
+# The patterns of this module are strings: ``re`` compiles (and keeps) each
+# when a document first needs it, and most images have no README or CI file.
+_FENCE = r"^\s*(```|~~~)"
+_ATX = r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$"
+_UNDERLINE = r"^\s{0,3}([=\-~^*+])\1{2,}\s*$"
+_TEST_HEADING = (
     r"(?i)\b(?:tests?|testing|test[ -]?cases?|test[ -]?suites?|unit[ -]?tests?)\b")
 
 
@@ -80,16 +82,16 @@ def _headings(lines: list[str]) -> list[tuple[tuple[int, str], ...]]:
     for i, ln in enumerate(lines):
         heading: tuple[int, str] | None = None
         level = 0
-        f = _FENCE.match(ln)
+        f = re.match(_FENCE, ln)
         if f:
             fence = "" if fence == f.group(1) else (fence or f.group(1))
         elif not fence:
-            m = _ATX.match(ln)
-            u = _UNDERLINE.match(ln)
+            m = re.match(_ATX, ln)
+            u = re.match(_UNDERLINE, ln)
             if m:
                 level, heading = len(m.group(1)), (i, m.group(2))
-            elif u and i and lines[i - 1].strip() and not _UNDERLINE.match(lines[i - 1]) \
-                    and not _ATX.match(lines[i - 1]):
+            elif u and i and lines[i - 1].strip() and not re.match(_UNDERLINE, lines[i - 1]) \
+                    and not re.match(_ATX, lines[i - 1]):
                 level = levels.setdefault(u.group(1), len(levels) + 1)
                 heading = (i - 1, lines[i - 1].strip())
         if heading is not None:
@@ -105,7 +107,7 @@ def _headings(lines: list[str]) -> list[tuple[tuple[int, str], ...]]:
 # ---------------------------------------------------------------------------
 
 #: a test runner, as a command runs it
-_TEST_RUNNER = re.compile(
+_TEST_RUNNER = (
     r"(?<![\w./-])(?:(?:\./)?manage\.py\s+test|py\.test|pytest|nosetests|tox|"
     r"(?:npm|pnpm|yarn)\s+(?:run\s+)?test(?::[\w:-]+)?|go\s+test|rspec|rake\s+(?:test|spec)|"
     r"phpunit|(?:mvn|\./mvnw)\s+(?:-\S+\s+)*(?:clean\s+)?(?:test|verify)|"
@@ -113,15 +115,15 @@ _TEST_RUNNER = re.compile(
     r"dotnet\s+test|python[\d.]*\s+-m\s+(?:unittest|pytest)|jest|mocha|behave|ctest|"
     r"artisan\s+test|run[-_]tests?(?:\.sh)?)(?![\w-])")
 #: a command that runs a container: ``docker run``/``exec``, ``docker compose up``/``run``/``exec``
-_DOCKER_USE = re.compile(
+_DOCKER_USE = (
     r"\bdocker\s+(?:container\s+)?(?:run|exec)\b|"
     r"\bdocker(?:-compose|\s+compose)\b(?:\s+(?:-f|--file|-p|--project-name)\s+\S+|\s+-\S+)*"
     r"\s+(?:up|run|exec|start)\b")
-_PUSH = re.compile(r"\bdocker\s+(?:image\s+)?push\s+\S")
+_PUSH = r"\bdocker\s+(?:image\s+)?push\s+\S"
 
 
 def _test_heading(stack: tuple[tuple[int, str], ...]) -> tuple[int, str] | None:
-    return next((h for h in reversed(stack) if _TEST_HEADING.search(h[1])), None)
+    return next((h for h in reversed(stack) if re.search(_TEST_HEADING, h[1])), None)
 
 
 _VALUE_OPTS = frozenset({"-e", "--env", "-u", "--user", "-w", "--workdir", "--env-file", "--name",
@@ -165,20 +167,20 @@ def _readme_test_only(build: BuildContext, readmes: list[str], dockerfile_text: 
     service_names = {_service_name(b) for _, b, _ in services}
     for path in readmes:
         text = build.read_text(path)
-        if not text or not _DOCKER_USE.search(text) or _PUSH.search(text):
+        if not text or not re.search(_DOCKER_USE, text) or re.search(_PUSH, text):
             continue
         lines = text.splitlines()
         heads = _headings(lines)
         own, tags = image_names(build, dockerfile_text, program, (text,))
         runner = None
-        for i, _, joined in logical_lines(lines, _DOCKER_USE):
+        for i, _, joined in logical_lines(lines, re.compile(_DOCKER_USE)):
             head = _test_heading(heads[i])
             if head is None:
                 return None  # used outside a test section: a service, too
             if re.search(r"\s(?:-p|--publish)[\s=]?\d", joined):
                 return None  # a published port: run to be reached
-            m = _DOCKER_USE.search(joined)
-            if runner is None and m is not None and _TEST_RUNNER.search(joined[m.end():]) \
+            m = re.search(_DOCKER_USE, joined)
+            if runner is None and m is not None and re.search(_TEST_RUNNER, joined[m.end():]) \
                     and _runs_this(joined, m, own, tags, service_names):
                 runner = (i, head)
         if runner is None:
@@ -213,7 +215,7 @@ def _compose_test_only(build: BuildContext,
         words = {w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)}
         cmd = re.search(r"^[ \t]*(?:command|entrypoint):[ \t]*(.*(?:\n[ \t]+-[^\n]*)*)",
                         block, re.M)
-        if cmd and _TEST_RUNNER.search(re.sub(r"[\"',\[\]]", " ", cmd.group(1))):
+        if cmd and re.search(_TEST_RUNNER, re.sub(r"[\"',\[\]]", " ", cmd.group(1))):
             evidence.append(_cite(path, lines, first + block.count("\n", 0, cmd.start())))
         elif words & _TEST_NAME_WORDS:
             evidence.append(_cite(path, lines, first))
@@ -234,7 +236,7 @@ def only_tests(build: BuildContext | None, readmes: list[str], dockerfile_text: 
         return None
     # documented as a service elsewhere: a usage comment that runs no tests, a port
     if any(r.ports for r in runs) or any(
-            r.path == build.dockerfile and not _TEST_RUNNER.search(" ".join(r.span))
+            r.path == build.dockerfile and not re.search(_TEST_RUNNER, " ".join(r.span))
             for r in runs):
         return None
     return _readme_test_only(build, readmes, dockerfile_text, program, compose_services) or \
@@ -248,19 +250,19 @@ def only_tests(build: BuildContext | None, readmes: list[str], dockerfile_text: 
 _REF = r"['\"]?([\w$][\w.\-/:@${}]*)['\"]?"
 #: a yaml key that runs a job in an image: (the pattern, what it is)
 _CI_KEYS = (
-    (re.compile(r"^\s*(?:-\s*)?image:\s*" + _REF + r"\s*(?:#.*)?$"), "`image:`"),
-    (re.compile(r"^\s*(?:-\s*)?container:\s*" + _REF + r"\s*(?:#.*)?$"), "`container:`"),
+    (r"^\s*(?:-\s*)?image:\s*" + _REF + r"\s*(?:#.*)?$", "`image:`"),
+    (r"^\s*(?:-\s*)?container:\s*" + _REF + r"\s*(?:#.*)?$", "`container:`"),
 )
 _CI_ANYWHERE = (
-    (re.compile(r"\buses:\s*['\"]?docker://([\w$][\w.\-/:@${}]*)"), "`uses: docker://`"),
-    (re.compile(r"\bdocker\.image\(\s*['\"]([\w$][\w.\-/:@${}]*)['\"]"), "Jenkins `docker.image()`"),
+    (r"\buses:\s*['\"]?docker://([\w$][\w.\-/:@${}]*)", "`uses: docker://`"),
+    (r"\bdocker\.image\(\s*['\"]([\w$][\w.\-/:@${}]*)['\"]", "Jenkins `docker.image()`"),
 )
-_JENKINS_AGENT = re.compile(r"\bagent\s*\{\s*docker\b")
-_JENKINS_IMAGE = re.compile(r"\b(?:image|docker)\s+['\"]([\w$][\w.\-/:@${}]*)['\"]")
+_JENKINS_AGENT = r"\bagent\s*\{\s*docker\b"
+_JENKINS_IMAGE = r"\b(?:image|docker)\s+['\"]([\w$][\w.\-/:@${}]*)['\"]"
 #: keys that make a yaml block a CI configuration (compose and Kubernetes use none of them)
-_CI_BLOCK = re.compile(r"(?m)^\s*(?:-\s*)?(?:script|before_script|after_script|stages?|pipelines?|"
-                       r"steps|runs-on|commands|jobs|pool|workflows?|trigger)\s*:")
-_CI_FILE_WORDS = re.compile(
+_CI_BLOCK = (r"(?m)^\s*(?:-\s*)?(?:script|before_script|after_script|stages?|pipelines?|"
+             r"steps|runs-on|commands|jobs|pool|workflows?|trigger)\s*:")
+_CI_FILE_WORDS = (
     r"(?i)\.gitlab-ci\.ya?ml|gitlab ci|bitbucket-pipelines|\.drone\.ya?ml|drone ci|"
     r"azure[- ]pipelines|github actions|\.github/workflows|jenkinsfile|circleci|woodpecker|"
     r"cloudbuild|buildkite")
@@ -276,7 +278,7 @@ def _blocks(lines: list[str]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     i = 0
     while i < len(lines):
-        f = _FENCE.match(lines[i])
+        f = re.match(_FENCE, lines[i])
         if f:
             j = i + 1
             while j < len(lines) and not lines[j].lstrip().startswith(f.group(1)):
@@ -316,18 +318,18 @@ def _ci_refs(lines: list[str], first: int, end: int, ci: bool) -> list[tuple[int
     lines ``first``..``end``; yaml keys count only when ``ci`` (a CI file or block)."""
     out: list[tuple[int, str, str]] = []
     body = "\n".join(lines[first:end])
-    jenkins = bool(_JENKINS_AGENT.search(body))
+    jenkins = bool(re.search(_JENKINS_AGENT, body))
     for i in range(first, end):
         ln = lines[i]
         for rx, how in _CI_ANYWHERE:
-            out += [(i, hit.group(1), how) for hit in rx.finditer(ln)]
+            out += [(i, hit.group(1), how) for hit in re.finditer(rx, ln)]
         if jenkins:
             out += [(i, hit.group(1), "a Jenkins `docker` agent")
-                    for hit in _JENKINS_IMAGE.finditer(ln)]
+                    for hit in re.finditer(_JENKINS_IMAGE, ln)]
         if not ci or ":" not in ln:
             continue
         for rx, how in _CI_KEYS:
-            key = rx.match(ln)
+            key = re.match(rx, ln)
             if key and not _under_services(lines, i, first):
                 out.append((i, key.group(1), how))
         step = re.match(r"^\s*-?\s*name:\s*" + _REF + r"\s*$", ln)
@@ -437,8 +439,8 @@ def ci_job(build: BuildContext | None, readmes: list[str], dockerfile_text: str,
         lines = text.splitlines()
         spans = []
         for first, end in _blocks(lines):
-            ci = bool(_CI_BLOCK.search("\n".join(lines[first:end]))) or \
-                bool(_CI_FILE_WORDS.search("\n".join(lines[max(0, first - 4):first])))
+            ci = bool(re.search(_CI_BLOCK, "\n".join(lines[first:end]))) or \
+                bool(re.search(_CI_FILE_WORDS, "\n".join(lines[max(0, first - 4):first])))
             spans.append((first, end, ci))
         texts.append((p, lines, spans))
     for p, lines, spans in texts:
