@@ -120,7 +120,7 @@ _START = re.compile(
     r"(?:-[\w-]+(?:[= ](?!run\b)[^\s-]\S*)?\s+)*)run\b")
 _BUILD_TAG = re.compile(r"\bdocker\s+(?:image\s+)?build\b[^\n]*?\s(?:-t|--tag)[= ]\s*['\"]?([^\s'\"]+)")
 _READMES = ("readme.md", "readme.rst", "readme", "readme.txt", "readme.markdown")
-_DOCKERFILEISH = re.compile(r"(?i)^(?:dockerfile(?:[._-][\w.-]+)?|[\w.-]+\.dockerfile|containerfile)$")
+_DOCKERFILEISH = r"(?i)^(?:dockerfile(?:[._-][\w.-]+)?|[\w.-]+\.dockerfile|containerfile)$"
 
 
 def logical_lines(lines: list[str], opener: re.Pattern[str] = _START,
@@ -333,7 +333,7 @@ def _dockerfiles_in(build: BuildContext, d: str, most: int = 2) -> int:
     "one" or "more" matters, and a directory may hold thousands of entries)."""
     n = 0
     for e in build.list_dir(d):
-        if _DOCKERFILEISH.match(e) and not build.is_dir(f"{d}/{e}" if d else e):
+        if re.match(_DOCKERFILEISH, e) and not build.is_dir(f"{d}/{e}" if d else e):
             n += 1
             if n >= most:
                 break
@@ -356,17 +356,19 @@ def _only_image(build: BuildContext, here: str) -> bool:
 # ---------------------------------------------------------------------------
 
 _MAKEFILES = ("makefile", "gnumakefile")
-_MAKE_ASSIGN = re.compile(
+# The patterns of Makefiles and scripts are strings that ``re`` compiles (and
+# keeps) when a file first needs them: most build contexts have neither.
+_MAKE_ASSIGN = (
     r"^(?:(?:override|export)\s+)*([A-Za-z_][\w.-]*)\s*(\?=|::?=|:::=|\+=|!=|=)\s*(.*?)\s*$")
-_MAKE_REF = re.compile(r"\$\(([^()$]*)\)|\$\{([^{}$]*)\}")
-_SH_ASSIGN = re.compile(
-    r"(?:^|[;&|(]|\b(?:then|do|else)\b)[ \t]*"
+_MAKE_REF = r"\$\(([^()$]*)\)|\$\{([^{}$]*)\}"
+_SH_ASSIGN = (
+    r"(?m)(?:^|[;&|(]|\b(?:then|do|else)\b)[ \t]*"
     r"(?:(?:export|readonly|local|declare(?:[ \t]+-\w+)*)[ \t]+)?([A-Za-z_]\w*)(\+?)="
-    r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s;&|'\"()]*)(?=[ \t]*(?:[;&|#)]|$))", re.M)
+    r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s;&|'\"()]*)(?=[ \t]*(?:[;&|#)]|$))")
 #: other ways a script sets a name: ``for NAME in``, ``read NAME``, ``getopts OPTS NAME``
 _SH_OTHER_SET = r"\bfor[ \t]+{0}[ \t]+in\b|\bread\b[^\n;&|]*[ \t]{0}\b|\bgetopts[ \t]+\S+[ \t]+{0}\b"
-_SH_REF = re.compile(r"\$\{(\w+)(?:(:?[-=])([^{}]*))?\}|\$([A-Za-z_]\w*)")
-_BUILD = re.compile(r"\bdocker\s+(?:image\s+|buildx\s+)?build\b")
+_SH_REF = r"\$\{(\w+)(?:(:?[-=])([^{}]*))?\}|\$([A-Za-z_]\w*)"
+_BUILD = r"\bdocker\s+(?:image\s+|buildx\s+)?build\b"
 #: ``docker build`` flags that take a value
 _BUILD_VALUE_FLAGS = frozenset({
     "-t", "--tag", "-f", "--file", "--build-arg", "--target", "--platform", "--label",
@@ -376,7 +378,7 @@ _BUILD_VALUE_FLAGS = frozenset({
     "--builder", "--annotation", "--cgroup-parent", "--allow", "--squash-from",
 })
 #: ``docker build`` contexts that are the directory of the Makefile or script
-_HERE_CONTEXTS = re.compile(
+_HERE_CONTEXTS = (
     r"\.|\./|\$\(pwd\)/?|\$\{?PWD\}?/?|\$\(dirname \S+\)|\$\{?(?:DIR|SCRIPT_DIR|HERE)\}?/?")
 _MAX_SCRIPTS = 20
 
@@ -388,7 +390,7 @@ def _make_variables(text: str) -> dict[str, str | None]:
     for line in text.replace("\\\n", " ").splitlines():
         if line.startswith("\t"):
             continue  # a recipe
-        m = _MAKE_ASSIGN.match(line.strip())
+        m = re.match(_MAKE_ASSIGN, line.strip())
         if not m:
             continue
         name, op, value = m.group(1), m.group(2), re.sub(r"\s#.*$", "", m.group(3))
@@ -421,7 +423,7 @@ def _make_expand(text: str, variables: dict[str, str | None], depth: int = 0) ->
         return _make_expand(value, variables, depth + 1).replace("$", "\0")
 
     for _ in range(4):  # inner references first: ``$(IMAGE_$(ARCH))``
-        new = _MAKE_REF.sub(sub, text)
+        new = re.sub(_MAKE_REF, sub, text)
         if new == text:
             break
         text = new
@@ -434,7 +436,7 @@ def sh_variables(text: str, end: int | None = None) -> dict[str, str | None]:
     command's output, ``+=``, ``for``, ``read``): which value holds is unknown."""
     end = len(text) if end is None else end
     out: dict[str, str | None] = {}
-    for m in _SH_ASSIGN.finditer(text, 0, end):
+    for m in re.compile(_SH_ASSIGN).finditer(text, 0, end):
         name, plus, value = m.group(1), m.group(2), m.group(3)
         if value[:1] in "\"'" and len(value) >= 2:
             value = value[1:-1]
@@ -469,7 +471,7 @@ def sh_expand(text: str, variables: dict[str, str | None],
 
     if len(seen) > 8:
         return text
-    return _SH_REF.sub(sub, text)
+    return re.sub(_SH_REF, sub, text)
 
 
 def _builds_this(lines: list[str], df_rel: str) -> tuple[bool, list[str]]:
@@ -477,7 +479,7 @@ def _builds_this(lines: list[str], df_rel: str) -> tuple[bool, list[str]]:
     ``df_rel`` (relative to the file that holds them), and the tags they give it."""
     builds, tags = False, []
     df_dir, df_base = posixpath.split(df_rel)
-    for _, _, joined in logical_lines(lines, _BUILD):
+    for _, _, joined in logical_lines(lines, re.compile(_BUILD)):
         words = _words(joined)
         i = next((k + 1 for k, w in enumerate(words) if w == "build"), len(words))
         file, its_tags, positional = None, [], []
@@ -499,7 +501,7 @@ def _builds_this(lines: list[str], df_rel: str) -> tuple[bool, list[str]]:
         context = positional[0] if positional else ""
         if file is None:
             this = df_base == "Dockerfile" and (
-                _HERE_CONTEXTS.fullmatch(context) is not None if not df_dir
+                re.fullmatch(_HERE_CONTEXTS, context) is not None if not df_dir
                 else "$" not in context and posixpath.normpath(context) == df_dir)
         else:
             folder, base = posixpath.split(file)
@@ -525,7 +527,7 @@ def _make_runs(path: str, text: str, df_rel: str) -> _Written:
     variables = _make_variables(text)
     lines = []
     for ln in text.splitlines():
-        if ln.lstrip().startswith("#") or (not ln.startswith("\t") and _MAKE_ASSIGN.match(ln)):
+        if ln.lstrip().startswith("#") or (not ln.startswith("\t") and re.match(_MAKE_ASSIGN, ln)):
             lines.append("")  # a comment, or an assignment (the recipes use it)
             continue
         lines.append(re.sub(r"^\t[@+-]*", "", _make_expand(ln, variables)))

@@ -74,27 +74,29 @@ PRIORITY = 10
 FIX_APPLICABILITY: Applicability | None = Applicability.SAFE
 LANGUAGE = "celery-worker"
 
-_LIST_ITEM = re.compile(r"""^\s*-\s*["']?C_FORCE_ROOT(=[^"'#]*)?["']?\s*(#.*)?$""")
-_MAP_ITEM = re.compile(r"""^\s*["']?C_FORCE_ROOT["']?\s*:.*$""")
-_SYSTEMD_ENV = re.compile(r"^\s*Environment\s*=(.*)$")
-_PREFIX = re.compile(r"(?:\bexport\s+)?\bC_FORCE_ROOT=\S*\s+")
-_UIDGID = re.compile(r"\s+--(?:uid|gid)(?:=|\s+)(?:\"[^\"]*\"|'[^']*'|[^\s'\"]+)")
-_COMPOSE_USER = re.compile(r"""^\s*user\s*:\s*["']?(root|0)(:(root|0))?["']?\s*(#.*)?$""")
-_SYSTEMD_USER = re.compile(r"^\s*User\s*=\s*(root|0)\s*$")
-_SYSTEMD_ANY_USER = re.compile(r"^\s*User\s*=\s*(\S+)\s*$")
-_COMPOSE_ANY_USER = re.compile(r"""^\s*user\s*:\s*["']?([^"'\s#]*)["']?\s*(#.*)?$""")
-_WORKER = re.compile(r"\bcelery\b.*\bworker\b", re.I | re.S)
-_ENTRYPOINT_KEY = re.compile(r"^\s*entrypoint\s*:")
-_WORD_WORKER = re.compile(r"\bworker\b", re.I)
-_WORD_CELERY = re.compile(r"\bcelery\b", re.I)
-_COMMAND_KEY = re.compile(r"^\s*(?:-\s+)?(?:command|entrypoint)\s*:")
+# The patterns are strings that ``re`` compiles (and keeps) when a file first
+# needs them: only files that start Celery workers do.
+_LIST_ITEM = r"""^\s*-\s*["']?C_FORCE_ROOT(=[^"'#]*)?["']?\s*(#.*)?$"""
+_MAP_ITEM = r"""^\s*["']?C_FORCE_ROOT["']?\s*:.*$"""
+_SYSTEMD_ENV = r"^\s*Environment\s*=(.*)$"
+_PREFIX = r"(?:\bexport\s+)?\bC_FORCE_ROOT=\S*\s+"
+_UIDGID = r"\s+--(?:uid|gid)(?:=|\s+)(?:\"[^\"]*\"|'[^']*'|[^\s'\"]+)"
+_COMPOSE_USER = r"""^\s*user\s*:\s*["']?(root|0)(:(root|0))?["']?\s*(#.*)?$"""
+_SYSTEMD_USER = r"^\s*User\s*=\s*(root|0)\s*$"
+_SYSTEMD_ANY_USER = r"^\s*User\s*=\s*(\S+)\s*$"
+_COMPOSE_ANY_USER = r"""^\s*user\s*:\s*["']?([^"'\s#]*)["']?\s*(#.*)?$"""
+_WORKER = r"(?is)\bcelery\b.*\bworker\b"
+_ENTRYPOINT_KEY = r"^\s*entrypoint\s*:"
+_WORD_WORKER = r"(?i)\bworker\b"
+_WORD_CELERY = r"(?i)\bcelery\b"
+_COMMAND_KEY = r"^\s*(?:-\s+)?(?:command|entrypoint)\s*:"
 #: a block sequence item ``- --uid``, ``- "--gid=nogroup"``
-_SEQ_ITEM = re.compile(r"""^\s*-\s+(["']?)--(?:uid|gid)(?P<value>=[^"'#]*)?\1\s*(#.*)?$""")
-_SEQ_VALUE = re.compile(r"^\s*-\s+\S")
+_SEQ_ITEM = r"""^\s*-\s+(["']?)--(?:uid|gid)(?P<value>=[^"'#]*)?\1\s*(#.*)?$"""
+_SEQ_VALUE = r"^\s*-\s+\S"
 #: ``, "--uid", "nobody"``, ``, --gid=nogroup`` in a flow sequence
-_FLOW_UIDGID = re.compile(r"""\s*,\s*(["']?)--(?:uid|gid)(?:\1\s*,\s*(["']?)[^,\]"']*\2|=[^,\]"']*\1)""")
+_FLOW_UIDGID = r"""\s*,\s*(["']?)--(?:uid|gid)(?:\1\s*,\s*(["']?)[^,\]"']*\2|=[^,\]"']*\1)"""
 #: a wrapper's option that runs the command after it as root (``sudo -u root``)
-_RUN_AS_ROOT = re.compile(r"""(?<!\S)(?:-u|--user)(?:=|\s+)["']?(?:root|0)(?::(?:root|0))?["']?(?=\s)""")
+_RUN_AS_ROOT = r"""(?<!\S)(?:-u|--user)(?:=|\s+)["']?(?:root|0)(?::(?:root|0))?["']?(?=\s)"""
 
 
 def _indent(s: str) -> int:
@@ -131,7 +133,7 @@ def _units(f: Any) -> Iterator[range]:
     while i < n:
         line = f.line_text(i)
         end = i + 1
-        if _COMMAND_KEY.match(line):
+        if re.match(_COMMAND_KEY, line):
             ind = _indent(line)
             while end < n:
                 nxt = f.line_text(end)
@@ -155,16 +157,16 @@ def _uid_edits(f: Any, unit: range) -> list[Edit]:
         if k == skip:
             continue
         line, ln = f.line_text(k), lines[k]
-        if m := _SEQ_ITEM.match(line):  # a block sequence item: the line goes
+        if m := re.match(_SEQ_ITEM, line):  # a block sequence item: the line goes
             edits.append(Edit.delete(ln.start, ln.end))
-            if not m.group("value") and k + 1 in unit and _SEQ_VALUE.match(f.line_text(k + 1)):
+            if not m.group("value") and k + 1 in unit and re.match(_SEQ_VALUE, f.line_text(k + 1)):
                 skip = k + 1
                 edits.append(Edit.delete(lines[skip].start, lines[skip].end))
             continue
         taken: list[tuple[int, int]] = []
-        for m in _FLOW_UIDGID.finditer(line):
+        for m in re.finditer(_FLOW_UIDGID, line):
             taken.append(m.span())
-        for m in _UIDGID.finditer(line):
+        for m in re.finditer(_UIDGID, line):
             if not any(a < m.end() and m.start() < b for a, b in taken):
                 taken.append(m.span())
         if not taken:
@@ -183,10 +185,10 @@ def _nonroot_user(f: Any, k: int) -> bool:
     """The compose service or systemd unit that holds line ``k`` sets a non-root user."""
     if f.systemd:
         users = [m.group(1) for i in range(len(f.source.lines))
-                 if (m := _SYSTEMD_ANY_USER.match(f.line_text(i)))]
+                 if (m := re.match(_SYSTEMD_ANY_USER, f.line_text(i)))]
         return bool(users) and users[-1] not in ("root", "0")
     for i in _block(f, k):
-        if (m := _COMPOSE_ANY_USER.match(f.line_text(i))):
+        if (m := re.match(_COMPOSE_ANY_USER, f.line_text(i))):
             return m.group(1).split(":")[0] not in ("root", "0", "")
     return False
 
@@ -201,16 +203,16 @@ def check(ctx: Any) -> Iterator[Violation]:
         whole = Edit.delete(ln.start, ln.end)
         span = Span(ln.start, ln.content_end)
         if "C_FORCE_ROOT" in line:
-            if _LIST_ITEM.match(line) or _MAP_ITEM.match(line):
+            if re.match(_LIST_ITEM, line) or re.match(_MAP_ITEM, line):
                 fix = Fix("Remove `C_FORCE_ROOT`", (whole,), Applicability.SAFE)
                 if _only_entry(f, i):
                     fix = Fix("Remove `C_FORCE_ROOT` (and its `environment:` key)", (),
                               Applicability.DISPLAY_ONLY)
-            elif m := _SYSTEMD_ENV.match(line):
+            elif m := re.match(_SYSTEMD_ENV, line):
                 alone = len(m.group(1).split()) == 1
                 fix = Fix("Remove `C_FORCE_ROOT`", (whole,) if alone else (),
                           Applicability.SAFE if alone else Applicability.DISPLAY_ONLY)
-            elif m := _PREFIX.search(line):
+            elif m := re.search(_PREFIX, line):
                 fix = Fix("Remove `C_FORCE_ROOT`",
                           (Edit.delete(ln.start + m.start(), ln.start + m.end()),),
                           Applicability.SAFE)
@@ -218,14 +220,14 @@ def check(ctx: Any) -> Iterator[Violation]:
                 fix = Fix("Remove `C_FORCE_ROOT`", (), Applicability.DISPLAY_ONLY)
             yield Violation(CODE, NAME, span,
                             "`C_FORCE_ROOT` lets a Celery worker run as root with pickle", fix)
-        if worker and _COMPOSE_USER.match(line):
+        if worker and re.match(_COMPOSE_USER, line):
             block = _block(f, i)
             if any(u.start in block for u in workers):
                 yield Violation(CODE, NAME, span,
                                 "the service that starts a Celery worker runs as root",
                                 Fix("Remove `user: root`: run as the image's non-root USER",
                                     (whole,), Applicability.UNSAFE))
-        if worker and _SYSTEMD_USER.match(line):
+        if worker and re.match(_SYSTEMD_USER, line):
             yield Violation(CODE, NAME, span,
                             "the unit that starts a Celery worker runs it as root",
                             Fix("Set `User=` to a dedicated account", (),
@@ -234,8 +236,8 @@ def check(ctx: Any) -> Iterator[Violation]:
         first = f.source.lines[unit.start]
         span = Span(first.start, f.source.lines[unit.stop - 1].content_end)
         text = _joined(f, unit)
-        if m := _RUN_AS_ROOT.search(text):
-            if (w := _WORKER.search(text)) is None or m.start() < w.start():
+        if m := re.search(_RUN_AS_ROOT, text):
+            if (w := re.search(_WORKER, text)) is None or m.start() < w.start():
                 yield Violation(CODE, NAME, span,
                                 f"`{' '.join(m.group(0).split())}` runs the Celery worker as root",
                                 Fix("Run the worker as a non-root user", (),
@@ -261,13 +263,13 @@ def _starts_worker(f: Any, unit: range, units: list[range]) -> bool:
     """The command starts a Celery worker; a compose ``command:`` also counts
     as ``celery`` when the ``entrypoint:`` of its service runs celery."""
     text = _joined(f, unit)
-    if _WORKER.search(text):
+    if re.search(_WORKER, text):
         return True
-    if not (_COMMAND_KEY.match(f.line_text(unit.start)) and _WORD_WORKER.search(text)):
+    if not (re.match(_COMMAND_KEY, f.line_text(unit.start)) and re.search(_WORD_WORKER, text)):
         return False
     block = _block(f, unit.start)
-    return any(u.start in block and _ENTRYPOINT_KEY.match(f.line_text(u.start))
-               and _WORD_CELERY.search(_joined(f, u)) for u in units)
+    return any(u.start in block and re.match(_ENTRYPOINT_KEY, f.line_text(u.start))
+               and re.search(_WORD_CELERY, _joined(f, u)) for u in units)
 
 
 def _joined(f: Any, unit: range) -> str:
