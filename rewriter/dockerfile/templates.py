@@ -47,6 +47,8 @@ def render(
     ``# escape=`` directive); every line break is ``newline`` (``\\n`` or
     ``\\r\\n``).  The user's shell is the family's ``nologin`` unless
     ``login_shell`` asks for ``/bin/sh`` (for a program that starts it).
+    ``gid`` 0 with ``group`` ``root`` puts the user in root's group, which
+    every image has, and creates no group (OpenShift's arbitrary-uid convention).
     Raises ValueError for an unknown template or an input that is not a plain
     name, a valid id or a clean absolute path, and when the template's tool
     cannot take the id (BusyBox: up to 60000; Alpine: up to 256000).
@@ -59,7 +61,7 @@ def render(
         if not isinstance(name, str) or not NAME.fullmatch(name):
             raise ValueError(f"bad {what} name {name!r}: must match {NAME.pattern}")
     for what, value in (("uid", uid), ("gid", gid)):
-        if not is_id(value, 1):
+        if not is_id(value, 1) and not (what == "gid" and value == 0 and group == "root"):
             raise ValueError(f"bad {what} {value!r}: must be an integer in 1..{MAX_ID}")
     if escape not in ("\\", "`"):
         raise ValueError(f"bad escape character {escape!r}: must be '\\\\' or '`'")

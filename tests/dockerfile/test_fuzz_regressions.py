@@ -15,11 +15,11 @@ sys.path.insert(0, str(REPO / "fuzz"))
 CASES = [
     pytest.param(
         # --gid 0 and a base image known only from its RUN commands: the template
-        # was handed gid 0 (root's group, which it cannot create)
+        # was handed gid 0 (root's group); it now joins that group, creating none
         ("--gid", "0"),
         b"ARG BASE=debian:bookworm\r\nFROM $?BASE}\r\nRUN apt-get update \\\r\n"
         b"  && apt-get inst#a e\r\nCMD [\"app\"]",
-        0, "declined (uid-taken)", id="gid-0-evidence-family",
+        0, "Fixed - (1 fix)", id="gid-0-evidence-family",
     ),
     pytest.param(
         # a VOLUME path with control characters, which the template refuses

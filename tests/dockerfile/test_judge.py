@@ -6,11 +6,15 @@ small repository (``repo/``: the Dockerfile and the build context around it) and
   the judged ``kind`` and the ``evidence`` (``path:line``) a reviewer can check, and
   its message holds the ``hint``;
 * ``expect = "fixed"``: ``--write`` changes it, the output holds each of ``contains``
-  and none of ``lacks``, BuildKit's parser accepts it, and a second run changes nothing.
+  and none of ``lacks``, the fix's title (what it tells the reviewer) each of
+  ``title``, BuildKit's parser accepts it, and a second run changes nothing.
+
+``args``: more options for the command (``["--gid", "2000"]``).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -43,8 +47,9 @@ def test_case(case: Path, tmp_path: Path) -> None:
     shutil.copytree(case.parent / "repo", repo)
     rel = spec["dockerfile"]
     before = (repo / rel).read_bytes()
+    args = spec.get("args", [])
     if spec["expect"] == "declined":
-        proc = run_dockfix("--context", ".", "--write", rel, cwd=repo)
+        proc = run_dockfix("--context", ".", "--write", *args, rel, cwd=repo)
         err = proc.stderr.decode()
         assert proc.returncode == 0, err
         assert (repo / rel).read_bytes() == before
@@ -58,7 +63,13 @@ def test_case(case: Path, tmp_path: Path) -> None:
         if "hint" in spec:
             assert spec["hint"] in err.split("declined (", 1)[1].split("\n", 1)[0], err
         return
-    proc = run_dockfix("--context", ".", "--write", rel, cwd=repo)
+    if "title" in spec:
+        doc = json.loads(run_dockfix("--context", ".", "--output-format", "json", *args, rel,
+                                     cwd=repo).stdout)
+        titles = [f["fix"]["title"] for f in doc["files"][0]["findings"] if f.get("fix")]
+        for s in spec["title"]:
+            assert any(s in t for t in titles), (s, titles)
+    proc = run_dockfix("--context", ".", "--write", *args, rel, cwd=repo)
     err = proc.stderr.decode()
     assert proc.returncode == 0, err
     after = (repo / rel).read_text()
@@ -69,5 +80,5 @@ def test_case(case: Path, tmp_path: Path) -> None:
         assert s not in after, (s, after)
     if crosscheck.available():
         assert crosscheck.buildkit_accepts(after)
-    again = run_dockfix("--context", ".", "--check", rel, cwd=repo)
+    again = run_dockfix("--context", ".", "--check", *args, rel, cwd=repo)
     assert again.returncode == 0, again.stderr.decode()

@@ -229,3 +229,28 @@ def test_login_shell_is_asked_for(name: str) -> None:
 
     assert shell(render(name, **DEFAULTS)) in ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false")
     assert shell(render(name, **DEFAULTS, login_shell=True)) == "/bin/sh"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_group_zero_joins_roots_group(name: str) -> None:
+    # OpenShift's arbitrary-uid convention: the user's primary group is root's
+    # (gid 0, in every image), so no group is created and the ids are uid:0.
+    text = render(name, user="appuser", group="root", uid=10001, gid=0, dirs=DIRS)
+    ins = _one_run(text)
+    words = shlex.split(ins.args.replace("\\\n", " "))
+    assert not {"groupadd", "addgroup"} & set(words)
+    if "useradd" in words:
+        useradd = words[words.index("useradd"):]
+        flag = "--gid" if "--gid" in useradd else "-g"
+        assert useradd[useradd.index(flag) + 1] == "0"
+    else:
+        adduser = words[words.index("adduser"):]
+        assert adduser[adduser.index("-G") + 1] == "root"
+    assert ins.args.endswith("chown 10001:0 /data /var/log/app")
+    proc = subprocess.run(["sh", "-n", "-c", ins.args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_group_zero_needs_roots_group_name() -> None:
+    with pytest.raises(ValueError):
+        render("alpine", user="appuser", group="appgroup", uid=10001, gid=0)

@@ -43,6 +43,11 @@ CMD ["/app/run"]
 - a new user is named after the program the container runs when that is a
   plain installed program (`ENTRYPOINT ["firefox"]`: `firefox`, home
   `/home/firefox`), else `appuser` (`--user`/`--group` choose);
+- an image made for OpenShift's arbitrary uid (the build gives group 0 write:
+  `chgrp -R 0 /x && chmod -R g=u /x`, `chmod g+w /etc/passwd`, in a `RUN` or a
+  script from the context a `RUN` runs): the user's primary group is root's
+  (`useradd -g 0`, BusyBox `adduser -G root`, no new group) and `USER UID:0`;
+  those paths are not chowned again (an explicit `--gid` wins);
 - its shell is the family's `nologin`, except for a program that starts its
   user's login shell (a terminal emulator, `tmux`, `screen`, a web terminal):
   `/bin/sh`, or every new terminal would close at once.
@@ -82,11 +87,13 @@ from dataclasses import dataclass, field
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
+from rewriter.core.settings import Settings
 from rewriter.dockerfile.model import StageInfo, expand, is_root, workdir_path
 from rewriter.dockerfile.paths import app_trees, writable_dirs
 from rewriter.dockerfile.rules._common import insert_after, privilege_drop, tail_anchor
 from rewriter.dockerfile.judge import (
     app_user_name,
+    group_zero_writable,
     judge,
     needs_login_shell,
     script_users,
@@ -264,27 +271,37 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     # 0 is root's, in every image (and the templates cannot create it)
     used = (root_image.used_uids if root_image else frozenset()) | {0}
     if fam.template and fam.shell:
-        if s.uid in used or s.gid in used:
+        # An image made for OpenShift's arbitrary uid: the build gives group 0
+        # write on what it writes, so the user joins group 0 (unless --gid says
+        # otherwise) and those paths need no chown.
+        zero = group_zero_writable(ctx, info) if s.gid in (Settings.gid, 0) else None
+        gid = 0 if zero is not None else s.gid
+        if s.uid in used or (gid and gid in used):
             return Decline("uid-taken",
                            f"uid/gid {s.uid}/{s.gid} is already used in `{info.chain[-1].base}`; "
                            "pick another with --uid/--gid", line, info.name)
-        late, early = _split_dirs(ctx, info, f"{s.uid}:{s.gid}", dirs)
+        if zero is not None:
+            dirs = [d for d in dirs if not zero.covers(d)]
+        late, early = _split_dirs(ctx, info, f"{s.uid}:{gid}", dirs)
         app = app_trees(info)
         trees = [d for d in late if d in app]
         named = None if s.user else app_user_name(info)
         user = s.user or named or "appuser"
-        group = s.group or named or "appgroup"
+        group = "root" if gid == 0 else s.group or named or "appgroup"
         try:
-            block = render(fam.template, user=user, group=group, uid=s.uid, gid=s.gid,
+            block = render(fam.template, user=user, group=group, uid=s.uid, gid=gid,
                            dirs=[d for d in late if d not in app], trees=trees,
                            escape=ctx.df.escape, newline="\n",
                            login_shell=needs_login_shell(info))
         except ValueError as exc:  # e.g. a VOLUME path with control characters
             return Decline("template-refused", f"cannot write the user block: {exc}",
                            line, info.name)
-        return Plan(info, f"{s.uid}:{s.gid}", block,
-                    why=f"create `{user}` ({s.uid}:{s.gid}) with the {fam.name} tools",
-                    dirs=dirs, edits=early)
+        why = f"create `{user}` ({s.uid}:{gid}) with the {fam.name} tools"
+        if zero is not None:
+            shown = ", ".join(p for p, _ in zero.paths[:3]) + (", ..." if len(zero.paths) > 3 else "")
+            why += (f"; the build makes {shown} writable to group 0 (OpenShift's arbitrary-uid "
+                    f"convention: {'; '.join(zero.evidence[:2])}), so the user joins group 0")
+        return Plan(info, f"{s.uid}:{gid}", block, why=why, dirs=dirs, edits=early)
     if fam.default_nonroot_uid:
         uid = fam.default_nonroot_uid
         return Plan(info, f"{uid}:{uid}", why=f"run as `nonroot` ({uid}), which {fam.name} "
