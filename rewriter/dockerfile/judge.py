@@ -2536,14 +2536,14 @@ def group_zero_writable(ctx: Context, info: StageInfo) -> GroupZero | None:
             if may_run(ins, ("chgrp", "chown", "chmod")):
                 env = s.env
 
-                def word(w: str, env: dict[str, str] = env) -> str | None:
+                def df_word(w: str, env: dict[str, str] = env) -> str | None:
                     v, ok = expand(w, env)
                     return v if ok else None
                 # the command's own line of a shell-form RUN (heredoc bodies: the RUN's)
                 lines = run_script(ins) is not None
                 for cmd in run_commands(ins):
                     at = ins.src(cmd.start) if lines else ins.span.start
-                    add(cmd, word, _cite(_df_name(ctx), ctx.df.text, at))
+                    add(cmd, df_word, _cite(_df_name(ctx), ctx.df.text, at))
             for path, text in scripts.get(id(ins), []):
                 if not re.search(r"\b(?:chgrp|chmod|chown)\b", text):
                     continue
@@ -2552,10 +2552,10 @@ def group_zero_writable(ctx: Context, info: StageInfo) -> GroupZero | None:
                         continue
                     known = _path_variables(text, cmd.start, s.env)
 
-                    def word(w: str, known: dict[str, str | None] = known) -> str | None:
+                    def sh_word(w: str, known: dict[str, str | None] = known) -> str | None:
                         v = sh_expand(w, known) if "$" in w else w
                         return None if "$" in v else v
-                    add(cmd, word, _cite(path, text, cmd.start))
+                    add(cmd, sh_word, _cite(path, text, cmd.start))
     group0: list[tuple[str, bool, str]] = [(f, False, "") for f in _ROOT_GROUP_FILES]
     writes: list[tuple[str, bool, str]] = []
     for kind, path, deep, cite in steps:
@@ -2632,5 +2632,5 @@ def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser]
     return [], None
 
 
-__all__ = ["ContextUser", "GroupZero", "Judgement", "app_user_name", "judge", "knowledge", "group_zero_writable", "script_users",
-           "sibling_base_users"]
+__all__ = ["ContextUser", "GroupZero", "Judgement", "app_user_name", "group_zero_writable", "judge",
+           "knowledge", "script_users", "sibling_base_users"]
