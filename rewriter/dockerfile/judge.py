@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from rewriter.core.globs import fnmatch, fnmatchcase
+from rewriter.core.settings import Settings
 from rewriter.dockerfile import purpose
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import (
@@ -224,7 +225,7 @@ _SCRIPT_ROOT = [
      "creates or edits users"),
     (re.compile(r"(?:sed\s+-i[^\n]*\s/etc/|>>?\s*/etc/|\btee\s+(?:-a\s+)?/etc/|"
                 r"\b(?:cp|mv|ln\s+-sf?|install)\s[^\n;&|]*\s/etc/\S*\s*$)", re.M),
-     "writes into /etc"),
+     "writes into /etc"),  # _ETC_WRITE
     (re.compile(r"\b(?:service\s+\S+\s+(?:start|restart)|/etc/init\.d/\S+\s+(?:start|restart)|"
                 r"systemctl\s+start|rc-service\s+\S+\s+start)\b"), "starts system services"),
     (re.compile(r"^\s*(?:apt-get|apt|apk|yum|dnf|microdnf|zypper)\s+(?:-\S+\s+)*"
@@ -968,6 +969,25 @@ def _init_system(ctx: Context, info: StageInfo, command: _Command,
     return None
 
 
+_ETC_WRITE = "writes into /etc"
+_ETC_TARGET = re.compile(r"/etc/[\w.@+-]+(?:/[\w.@+-]+)*")
+
+
+def _root_work(ctx: Context, info: StageInfo, rx: re.Pattern[str], what: str,
+               text: str) -> re.Match[str] | None:
+    """The first place ``text`` does the root-only work ``rx`` finds, skipping
+    writes into /etc that the build made writable to group 0 for a user who
+    joins it (``chmod g+w /etc/passwd``, ``chgrp -R 0 /etc/app && chmod -R g=u``)."""
+    for m in rx.finditer(text):
+        if what == _ETC_WRITE:
+            target = _ETC_TARGET.search(text, m.start() + m.group(0).rfind("/etc/"))
+            zero = joins_group_zero(ctx, info) if target else None
+            if target and zero is not None and zero.covers(target.group(0)):
+                continue
+        return m
+    return None
+
+
 def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                 copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
     root = info.chain[-1]
@@ -1016,14 +1036,14 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  (_ins_cite(ctx, command.ins),))
         joined = " ".join(command.words)
         for rx, what in _SCRIPT_ROOT:
-            m = rx.search(joined)
+            m = _root_work(ctx, info, rx, what, joined)
             if m and "exec" not in what:
                 return Judgement("entrypoint-needs-root", "app",
                                  f"the command {what}, which needs root",
                                  (_ins_cite(ctx, command.ins),))
     for path, text in _scripts(ctx, info, command, copied):
         for rx, what in _SCRIPT_ROOT:
-            m = rx.search(text)
+            m = _root_work(ctx, info, rx, what, text)
             if m:
                 return Judgement("entrypoint-needs-root", "app",
                                  f"the entrypoint script `{path}` {what} at start, which needs root",
@@ -1569,8 +1589,11 @@ def _root_owned_writes(ctx: Context, info: StageInfo, command: _Command,
         path = posixpath.normpath(path)
         if path in ("/tmp", "/var/tmp", "/dev/null") or path.startswith(_SCRATCH):
             return False
-        return not any(path == d or path.startswith(d.rstrip("/") + "/") for d in owned) \
-            and not owned_by_file(info, path)
+        if any(path == d or path.startswith(d.rstrip("/") + "/") for d in owned) \
+                or owned_by_file(info, path):
+            return False
+        zero = joins_group_zero(ctx, info)  # made writable to group 0, which the user joins
+        return zero is None or not zero.covers(path)
 
     sources: list[tuple[str, str]] = []
     line = ""
@@ -2411,16 +2434,32 @@ def _run_scripts(ctx: Context, info: StageInfo
             if ins.cmd != "RUN":
                 continue
             for cmd in run_commands(ins):
-                for w in cmd.argv:
+                for w in _run_words(cmd.argv):
                     if not w.startswith(("/", "./")):
                         continue
                     for found in _in_context(build, "", workdir_path(s, ins, w), copied):
                         if build.is_dir(found):
                             continue
                         text = build.read_text(found)
-                        if text and all(found != f for _, _, f, _ in out):
+                        if text and _is_shell(found, text) and \
+                                all(found != f for _, _, f, _ in out):
                             out.append((s, ins, found, text))
                         break
+    return out
+
+
+_RUNNERS = frozenset({*_SHELLS, ".", "source", "exec", "sudo", "env", "nohup", "time"})
+
+
+def _run_words(argv: list[str]) -> list[str]:
+    """The words of a command that may be a script it runs: its program, and a
+    file a shell or ``source`` is handed (``sh -e /tmp/install.sh``), not the
+    arguments of another program (``cp /container/x.conf /etc/``)."""
+    out: list[str] = []
+    for w in argv:
+        out.append(w)
+        if not (w.startswith("-") or "=" in w.split("/", 1)[0] or _program_name(w) in _RUNNERS):
+            break
     return out
 
 
@@ -2585,6 +2624,18 @@ def group_zero_writable(ctx: Context, info: StageInfo) -> GroupZero | None:
     return GroupZero(tuple(paths.items()), tuple(evidence))
 
 
+def joins_group_zero(ctx: Context, info: StageInfo) -> GroupZero | None:
+    """:func:`group_zero_writable`, when the fix's user joins group 0 for it:
+    unless ``--gid`` names another group (the default, or ``--gid 0``)."""
+    if ctx.settings.gid not in (Settings.gid, 0):
+        return None
+    key = "_group_zero"
+    if key not in info.__dict__:  # asked by the judge and by DF001, once a stage
+        info.__dict__[key] = group_zero_writable(ctx, info)
+    found: GroupZero | None = info.__dict__[key]
+    return found
+
+
 def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser], str | None]:
     """Users of a base image that another Dockerfile of the repository builds
     (``FROM org/kubernetes-master`` and ``kubernetes/master/Dockerfile``), and
@@ -2632,5 +2683,5 @@ def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser]
     return [], None
 
 
-__all__ = ["ContextUser", "GroupZero", "Judgement", "app_user_name", "group_zero_writable", "judge",
-           "knowledge", "script_users", "sibling_base_users"]
+__all__ = ["ContextUser", "GroupZero", "Judgement", "app_user_name", "group_zero_writable", "joins_group_zero",
+           "judge", "knowledge", "script_users", "sibling_base_users"]

@@ -87,13 +87,13 @@ from dataclasses import dataclass, field
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
-from rewriter.core.settings import Settings
 from rewriter.dockerfile.model import StageInfo, expand, is_root, workdir_path
 from rewriter.dockerfile.paths import app_trees, writable_dirs
 from rewriter.dockerfile.rules._common import insert_after, privilege_drop, tail_anchor
 from rewriter.dockerfile.judge import (
+    GroupZero,
     app_user_name,
-    group_zero_writable,
+    joins_group_zero,
     judge,
     needs_login_shell,
     script_users,
@@ -128,11 +128,23 @@ def _app_user(name: str, uid: int | None) -> bool:
     return not _shared(name) and name != "root" and uid != 0
 
 
-def _spec(name: str, uid: int | None, gid: int | None) -> str:
-    """What goes after ``USER`` for a user: ``uid:gid``, ``uid``, else the name."""
+def _spec(name: str, uid: int | None, gid: int | None, group_zero: bool = False) -> str:
+    """What goes after ``USER`` for a user: ``uid:gid``, ``uid``, else the name;
+    with ``group_zero``, in root's group (``uid:0``, ``name:root``)."""
+    if group_zero:
+        return f"{uid}:0" if uid is not None else f"{name}:root"
     if uid is None:
         return name
     return f"{uid}:{gid}" if gid is not None else str(uid)
+
+
+def _joined_why(zero: GroupZero | None) -> str:
+    """Why the user joins group 0, for the fix's title ("" when it does not)."""
+    if zero is None:
+        return ""
+    shown = ", ".join(p for p, _ in zero.paths[:3]) + (", ..." if len(zero.paths) > 3 else "")
+    return (f"; the build makes {shown} writable to group 0 (OpenShift's arbitrary-uid "
+            f"convention: {'; '.join(zero.evidence[:2])}), so the user joins group 0")
 
 
 @dataclass
@@ -239,12 +251,19 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         return None  # DF003's case: switch back to the user the file chose
     s = ctx.settings
     dirs = writable_dirs(info, workdir=fam.shell)
+    # An image made for OpenShift's arbitrary uid: the build gives group 0 write
+    # on what it writes, so the user joins group 0 (unless --gid names another
+    # group) and those paths need no chown.
+    zero = joins_group_zero(ctx, info)
+    if zero is not None:
+        dirs = [d for d in dirs if not zero.covers(d)]
+    joined = _joined_why(zero)
     # Reuse a user the file creates.
     created = [u for u in info.known_users().values() if _app_user(u.name, u.uid)]
     if created:
         u = created[-1]
-        return _run_as(ctx, info, _spec(u.name, u.uid, u.gid), dirs,
-                       f"run as `{u.name}`, the user this file creates")
+        return _run_as(ctx, info, _spec(u.name, u.uid, u.gid, zero is not None), dirs,
+                       f"run as `{u.name}`, the user this file creates{joined}")
     # Reuse a user that a script the file runs creates, or that the repository's
     # own base image (another Dockerfile here) creates.
     context_users = [u for u in script_users(ctx, info) if _app_user(u.name, u.uid)]
@@ -260,28 +279,22 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         origin = f"`{info.chain[-1].base}` (built in this repository) creates"
     if context_users:
         cu = context_users[-1]
-        return _run_as(ctx, info, _spec(cu.name, cu.uid, cu.gid), dirs,
-                       f"run as `{cu.name}`, the user {origin} ({cu.evidence})")
+        return _run_as(ctx, info, _spec(cu.name, cu.uid, cu.gid, zero is not None), dirs,
+                       f"run as `{cu.name}`, the user {origin} ({cu.evidence}){joined}")
     image_users = {k: v for k, v in info.image_users().items() if _app_user(k, v)}
     if image_users and fam.shell:
         name, uid = next(iter(image_users.items()))
-        return _run_as(ctx, info, f"{uid}:{uid}", dirs,
-                       f"run as `{name}` ({uid}), the user the base image ships")
+        return _run_as(ctx, info, f"{uid}:{0 if zero is not None else uid}", dirs,
+                       f"run as `{name}` ({uid}), the user the base image ships{joined}")
     root_image = info.chain[-1].image
     # 0 is root's, in every image (and the templates cannot create it)
     used = (root_image.used_uids if root_image else frozenset()) | {0}
+    gid = 0 if zero is not None else s.gid
     if fam.template and fam.shell:
-        # An image made for OpenShift's arbitrary uid: the build gives group 0
-        # write on what it writes, so the user joins group 0 (unless --gid says
-        # otherwise) and those paths need no chown.
-        zero = group_zero_writable(ctx, info) if s.gid in (Settings.gid, 0) else None
-        gid = 0 if zero is not None else s.gid
         if s.uid in used or (gid and gid in used):
             return Decline("uid-taken",
                            f"uid/gid {s.uid}/{s.gid} is already used in `{info.chain[-1].base}`; "
                            "pick another with --uid/--gid", line, info.name)
-        if zero is not None:
-            dirs = [d for d in dirs if not zero.covers(d)]
         late, early = _split_dirs(ctx, info, f"{s.uid}:{gid}", dirs)
         app = app_trees(info)
         trees = [d for d in late if d in app]
@@ -296,22 +309,20 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         except ValueError as exc:  # e.g. a VOLUME path with control characters
             return Decline("template-refused", f"cannot write the user block: {exc}",
                            line, info.name)
-        why = f"create `{user}` ({s.uid}:{gid}) with the {fam.name} tools"
-        if zero is not None:
-            shown = ", ".join(p for p, _ in zero.paths[:3]) + (", ..." if len(zero.paths) > 3 else "")
-            why += (f"; the build makes {shown} writable to group 0 (OpenShift's arbitrary-uid "
-                    f"convention: {'; '.join(zero.evidence[:2])}), so the user joins group 0")
-        return Plan(info, f"{s.uid}:{gid}", block, why=why, dirs=dirs, edits=early)
+        return Plan(info, f"{s.uid}:{gid}", block,
+                    why=f"create `{user}` ({s.uid}:{gid}) with the {fam.name} tools{joined}",
+                    dirs=dirs, edits=early)
     if fam.default_nonroot_uid:
         uid = fam.default_nonroot_uid
         return Plan(info, f"{uid}:{uid}", why=f"run as `nonroot` ({uid}), which {fam.name} "
                     "images ship", dirs=dirs)
     if not fam.passwd:
-        return Plan(info, f"{s.uid}:{s.gid}",
-                    why=f"run as {s.uid}:{s.gid} (numeric ids need no passwd entry)", dirs=dirs)
-    return Plan(info, f"{s.uid}:{s.gid}", applicability=Applicability.UNSAFE,
-                why=f"run as {s.uid}:{s.gid}; the base image family is unknown, so nothing "
-                "checks that the image works as that id", dirs=dirs)
+        return Plan(info, f"{s.uid}:{gid}",
+                    why=f"run as {s.uid}:{gid} (numeric ids need no passwd entry){joined}",
+                    dirs=dirs)
+    return Plan(info, f"{s.uid}:{gid}", applicability=Applicability.UNSAFE,
+                why=f"run as {s.uid}:{gid}; the base image family is unknown, so nothing "
+                f"checks that the image works as that id{joined}", dirs=dirs)
 
 
 def _split_dirs(ctx: Context, info: StageInfo, spec: str,

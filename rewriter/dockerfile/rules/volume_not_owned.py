@@ -38,6 +38,9 @@ an image that is no app by its path or make (a test fixture, a devcontainer,
 a generated file). An image already non-root gets no edit without that
 evidence.
 
+A directory the build makes writable to group 0 (`chgrp -R 0 /x && chmod -R
+g=u /x`) is the user's when it runs in group 0 (`USER 10001:0`).
+
 ## Fix safety
 Safe: the directory is created if missing and only the directory itself is
 re-owned (no `chown -R`, no layer copy). Display-only when the stage has no
@@ -61,7 +64,7 @@ from collections.abc import Iterator
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
-from rewriter.dockerfile.judge import not_an_app, packaged_user
+from rewriter.dockerfile.judge import group_zero_writable, not_an_app, packaged_user
 from rewriter.dockerfile.model import StageInfo, commands_named, expand, is_root
 from rewriter.dockerfile.paths import SOURCE_DIRS, writable_dirs
 from rewriter.dockerfile.shell import programs
@@ -164,6 +167,10 @@ def check(ctx: Context) -> Iterator[Violation]:
                # a package's own account already owns the directories its package made
                and not (packaged_user(user) and any(seg.startswith(user)
                                                    for seg in d.split("/")))]
+    if missing and user.partition(":")[2] in ("0", "root"):
+        # it runs in group 0: what the build made writable to group 0 is its own
+        zero = group_zero_writable(ctx, info)
+        missing = [d for d in missing if zero is None or not zero.covers(d)]
     if not missing:
         return
     own_user = info.users[-1][0] if info.users else None
