@@ -970,7 +970,7 @@ def _init_system(ctx: Context, info: StageInfo, command: _Command,
 
 
 _ETC_WRITE = "writes into /etc"
-_ETC_TARGET = re.compile(r"/etc/[\w.@+-]+(?:/[\w.@+-]+)*")
+_ETC_TARGET = r"/etc/[\w.@+-]+(?:/[\w.@+-]+)*"  # compiled on first use
 
 
 def _root_work(ctx: Context, info: StageInfo, rx: re.Pattern[str], what: str,
@@ -980,7 +980,7 @@ def _root_work(ctx: Context, info: StageInfo, rx: re.Pattern[str], what: str,
     joins it (``chmod g+w /etc/passwd``, ``chgrp -R 0 /etc/app && chmod -R g=u``)."""
     for m in rx.finditer(text):
         if what == _ETC_WRITE:
-            target = _ETC_TARGET.search(text, m.start() + m.group(0).rfind("/etc/"))
+            target = re.compile(_ETC_TARGET).search(text, m.start() + m.group(0).rfind("/etc/"))
             zero = joins_group_zero(ctx, info) if target else None
             if target and zero is not None and zero.covers(target.group(0)):
                 continue
@@ -2494,7 +2494,7 @@ class GroupZero:
 #: files every image ships owned by group root (``chmod g+w /etc/passwd`` lets
 #: an arbitrary uid add its own entry at start)
 _ROOT_GROUP_FILES = ("/etc/passwd", "/etc/group")
-_RECURSIVE = re.compile(r"-[a-zA-Z]*R[a-zA-Z]*|--recursive")
+_RECURSIVE = r"-[a-zA-Z]*R[a-zA-Z]*|--recursive"  # compiled on first use
 
 
 def _mode_group_write(mode: str) -> bool:
@@ -2531,7 +2531,7 @@ def _group_zero_steps(cmd: Command, value: Callable[[str], str | None]
         return []
     argv = cmd.argv
     args = argv[argv.index(next(a for a in argv if a.rsplit("/", 1)[-1] == name)) + 1:]
-    recursive = any(_RECURSIVE.fullmatch(a) for a in args)
+    recursive = any(re.fullmatch(_RECURSIVE, a) for a in args)
     words = [a for a in args if not a.startswith("-")]
     if len(words) < 2:
         return []
