@@ -2495,6 +2495,9 @@ class GroupZero:
 #: an arbitrary uid add its own entry at start)
 _ROOT_GROUP_FILES = ("/etc/passwd", "/etc/group")
 _RECURSIVE = r"-[a-zA-Z]*R[a-zA-Z]*|--recursive"  # compiled on first use
+#: a comment that states the arbitrary-uid convention (compiled on first use)
+_CONVENTION = (r"(?im)^[ \t]*#.*(?:\bopenshift\b|\barbitrary\s+(?:uid|user)|"
+               r"\b(?:gid|group)\s+0\b|\broot\s+group\b)")
 
 
 def _mode_group_write(mode: str) -> bool:
@@ -2556,8 +2559,15 @@ def group_zero_writable(ctx: Context, info: StageInfo) -> GroupZero | None:
     the build context they run. None when nothing is."""
     steps: list[tuple[str, str, bool, str]] = []  # kind, path, recursive, cite
 
-    def add(cmd: Command, value: Callable[[str], str | None], cite: str) -> None:
-        steps.extend((k, p, r, cite) for k, p, r in _group_zero_steps(cmd, value))
+    def add(cmd: Command, value: Callable[[str], str | None], cite: str,
+            stated: bool = False) -> None:
+        for k, p, r in _group_zero_steps(cmd, value):
+            steps.append((k, p, r, cite))
+            if k == "write" and stated:
+                # a root-made path is group 0's already: where the text says it
+                # makes files group-writable for OpenShift's group 0, a bare
+                # `chmod 775 /etc/app` is the convention's other half
+                steps.append(("group", p, r, ""))
 
     scripts: dict[int, list[tuple[str, str]]] = {}
     for s, ins, path, text in _run_scripts(ctx, info):
@@ -2574,6 +2584,7 @@ def group_zero_writable(ctx: Context, info: StageInfo) -> GroupZero | None:
                 continue
             if may_run(ins, ("chgrp", "chown", "chmod")):
                 env = s.env
+                stated = re.search(_CONVENTION, ctx.df.text) is not None
 
                 def df_word(w: str, env: dict[str, str] = env) -> str | None:
                     v, ok = expand(w, env)
@@ -2582,10 +2593,11 @@ def group_zero_writable(ctx: Context, info: StageInfo) -> GroupZero | None:
                 lines = run_script(ins) is not None
                 for cmd in run_commands(ins):
                     at = ins.src(cmd.start) if lines else ins.span.start
-                    add(cmd, df_word, _cite(_df_name(ctx), ctx.df.text, at))
+                    add(cmd, df_word, _cite(_df_name(ctx), ctx.df.text, at), stated)
             for path, text in scripts.get(id(ins), []):
                 if not re.search(r"\b(?:chgrp|chmod|chown)\b", text):
                     continue
+                said = re.search(_CONVENTION, text) is not None
                 for cmd in commands(text).commands:
                     if _in_shell_comment(text, cmd.start):
                         continue
@@ -2594,7 +2606,7 @@ def group_zero_writable(ctx: Context, info: StageInfo) -> GroupZero | None:
                     def sh_word(w: str, known: dict[str, str | None] = known) -> str | None:
                         v = sh_expand(w, known) if "$" in w else w
                         return None if "$" in v else v
-                    add(cmd, sh_word, _cite(path, text, cmd.start))
+                    add(cmd, sh_word, _cite(path, text, cmd.start), said)
     group0: list[tuple[str, bool, str]] = [(f, False, "") for f in _ROOT_GROUP_FILES]
     writes: list[tuple[str, bool, str]] = []
     for kind, path, deep, cite in steps:
