@@ -706,6 +706,15 @@ def _comment_lines(text: str) -> tuple[tuple[int, str], ...]:
     return tuple(out)
 
 
+#: instructions whose words a project template fills in (``WORKDIR /usr/src/{{project_name}}``);
+#: a RUN, CMD or HEALTHCHECK may hold a Go template of a tool (``--format '{{.Id}}'``)
+_TEMPLATED = frozenset({"FROM", "WORKDIR", "COPY", "ADD", "USER", "EXPOSE", "VOLUME", "ENV",
+                        "ARG"})
+#: a Jinja/Django/cookiecutter placeholder (``{{ project_name }}``,
+#: ``{{cookiecutter.slug}}``, ``{% if ... %}``), not a Go template's ``{{.Name}}``
+_PLACEHOLDER = r"\{\{-?\s*[A-Za-z_][\w.]*(?:\s*\|\s*\w+)?\s*-?\}\}|\{%-?\s*\w+[^%]*%\}"
+
+
 def _generated(ctx: Context, info: StageInfo, command: _Command,
                copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
     text = ctx.df.text
@@ -717,6 +726,16 @@ def _generated(ctx: Context, info: StageInfo, command: _Command,
                              "the file says it is generated; change its template instead",
                              (_cite(name, text, at),),
                              "fix the template or generator, then regenerate")
+    for ins in ctx.df.instructions:
+        if ins.cmd in _TEMPLATED and "{" in ins.args:
+            m = re.search(_PLACEHOLDER, ins.args)
+            if m:
+                return Judgement("generated-file", "generated",
+                                 f"the file is a template (`{m.group(0)}`): a generator fills it "
+                                 "in to make the Dockerfile, so the paths and names it will "
+                                 "hold are not known here", (_ins_cite(ctx, ins),),
+                                 "fix the template by hand, or run dockfix on a Dockerfile "
+                                 "made from it")
     build = ctx.build
     if build is not None and build.dockerfile:
         base = posixpath.basename(build.dockerfile)
