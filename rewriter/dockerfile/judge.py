@@ -1566,7 +1566,7 @@ def _made_by_build(info: StageInfo, copy: Instruction, image: str, copy_dest: st
     # the program's directories below the copy's destination (`mv ... /app/bin`)
     dirs: list[str] = []
     d = posixpath.dirname(image)
-    while d.startswith(copy_dest.rstrip("/") + "/") and d != "/":
+    while d.startswith(copy_dest.rstrip("/") + "/") and d != "/" and d not in dirs:
         dirs.append(d)
         d = posixpath.dirname(d)
     for s in info.chain:

@@ -494,6 +494,14 @@ def _target(infos: list[StageInfo], target: str | None) -> StageInfo | None:
     return None
 
 
+def abspath(path: str) -> str:
+    """``posixpath.normpath``, with a leading ``//`` made ``/`` as Docker reads
+    it (``WORKDIR /$HOME`` with an absolute ``$HOME``): POSIX keeps the ``//``,
+    and its ``dirname`` is itself."""
+    path = posixpath.normpath(path)
+    return "/" + path.lstrip("/") if path.startswith("//") else path
+
+
 def workdir_path(stage: StageInfo, ins: Instruction, path: str) -> str:
     """``path`` made absolute against the WORKDIR in force at ``ins``."""
     cwds = stage.__dict__.get("_cwds")
@@ -508,7 +516,7 @@ def workdir_path(stage: StageInfo, ins: Instruction, path: str) -> str:
                     break
                 if i.cmd == "WORKDIR":
                     cwd = posixpath.join(cwd, expand(_unquote(i.args.strip()), s.env)[0])
-    return posixpath.normpath(posixpath.join(cwd, path))
+    return abspath(posixpath.join(cwd, path))
 
 
 def _workdirs(stage: StageInfo) -> dict[int, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from rewriter.dockerfile.model import StageInfo, commands_named, expand, workdir_path
+from rewriter.dockerfile.model import StageInfo, abspath, commands_named, expand, workdir_path
 from rewriter.dockerfile.shell import form_words
 from rewriter.dockerfile.syntax import Instruction
 
@@ -41,7 +41,7 @@ def final_workdir(info: StageInfo) -> str | None:
                 if not ok:
                     return None
                 cwd, seen = posixpath.join(cwd, value), True
-    return posixpath.normpath(cwd) if seen else None
+    return abspath(cwd) if seen else None
 
 
 #: Top-level directories that, declared as a VOLUME the build leaves empty, hold
@@ -167,9 +167,9 @@ def owned_by_file(info: StageInfo, path: str) -> bool:
     """The file already gives ``path`` (or a directory above it) to someone:
     ``COPY --chown`` into it, or a ``RUN chown`` of it."""
     above = {path}
-    p = path
-    while p not in ("/", ""):
-        p = posixpath.dirname(p)
+    p, up = path, posixpath.dirname(path)
+    while up != p:
+        p, up = up, posixpath.dirname(up)
         above.add(p)
     above.discard("/")
     for s in info.chain:
