@@ -34,6 +34,8 @@ FAMILY_CASES = [
     ("ubuntu:24.04", "ubuntu", "debian"),
     ("ubuntu:14.04", "ubuntu", "debian"),
     ("ubuntu:trusty", "ubuntu", "debian"),
+    ("dockerfile/java:oracle-java8", "ubuntu", "debian"),
+    ("dockerfile/nodejs", "ubuntu", "debian"),
     ("centos:centos6", "rhel", "rhel"),
     ("centos:7", "rhel", "rhel"),
     ("centos", "rhel", "rhel"),
@@ -379,7 +381,6 @@ def test_tag_hints_guess_for_unknown_repos(ref: str, name: str) -> None:
         ("linuxkit/alpine:abc123", "alpine"),
         ("alpine/git", "alpine"),
         ("brimstone/ubuntu:14.04", "ubuntu"),
-        ("dockerfile/ubuntu", "ubuntu"),
         ("centos/kubernetes-master", "rhel"),
         ("resin/rpi-raspbian", "debian"),
     ],
@@ -390,7 +391,8 @@ def test_repository_name_guesses(ref: str, name: str) -> None:
 
 
 def test_known_images_are_not_guesses() -> None:
-    for ref in ("python:3.12-alpine", "alpine", "mhart/alpine-node", "ubi8/ubi-minimal"):
+    for ref in ("python:3.12-alpine", "alpine", "mhart/alpine-node", "ubi8/ubi-minimal",
+                "dockerfile/ubuntu"):
         assert not lookup(ref).guessed, ref  # type: ignore[union-attr]
 
 

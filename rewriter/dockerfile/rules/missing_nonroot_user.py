@@ -176,6 +176,13 @@ def plan(ctx: Context) -> Plan | Decline | None:
     # No shell to mkdir/chown with: a writable dir must come from a COPY that
     # can carry --chown, or the fixed image could not write its own data.
     edits = _copy_chown_edits(ctx, p.info, p.user, p.dirs)
+    if edits is None and p.applicability is Applicability.UNSAFE:
+        # not known to lack a shell: not known at all
+        return Decline("unknown-family",
+                       f"the base image `{p.info.chain[-1].base}` is not in the family table, "
+                       f"so dockfix cannot tell how to make `{', '.join(p.dirs)}` writable by "
+                       f"{p.user}; use --mappings to describe the image",
+                       p.info.stage.from_.start_line, p.info.name)
     if edits is None:
         return Decline("volume-needs-shell",
                        f"`{', '.join(p.dirs)}` must be writable by {p.user}, but the stage has "
