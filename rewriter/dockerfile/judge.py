@@ -40,6 +40,7 @@ from rewriter.dockerfile.model import (
     run_commands,
     workdir_path,
 )
+from rewriter.dockerfile.imageref import split_ref
 from rewriter.dockerfile.paths import (
     SOURCE_DIRS,
     command_parts,
@@ -659,7 +660,8 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
     k = knowledge()
     command = _command(info)
     copied = _copied_sources(ctx, info)
-    for check in (_generated, _by_path, _devcontainer_json, _compose_target, _unknown_base, _dind,
+    for check in (_generated, _by_path, _devcontainer_json, _compose_target, _linuxkit,
+                  _unknown_base, _dind,
                   _already_nonroot, _by_command, _init_system, _needs_root, _host_access,
                   _packaged_service,
                   _unread_script, _setuid, _devices, _host_pid, _ports, _no_process, _base_image,
@@ -851,6 +853,31 @@ def _by_path(ctx: Context, info: StageInfo, command: _Command,
                     return Judgement("ci-builder", "ci-builder",
                                      f"a CI builder image: `{p}` runs its steps in it",
                                      (f"{p}: the CI configuration beside it",))
+    return None
+
+
+def _linuxkit(ctx: Context, info: StageInfo, command: _Command,
+              copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """A LinuxKit package: LinuxKit runs it with the user, capabilities and
+    mounts of its YAML or of the image's ``org.mobyproject.config`` label,
+    not with the image's USER."""
+    for s in ctx.model.stages:
+        for ins in s.stage.instructions:
+            if ins.cmd == "LABEL" and "org.mobyproject.config" in ins.args:
+                return Judgement("linuxkit-package", "other",
+                                 "a LinuxKit package (`org.mobyproject.config`): LinuxKit runs it "
+                                 "with the user and capabilities its YAML or this label sets, "
+                                 "and the image's USER is not read", (_ins_cite(ctx, ins),),
+                                 "set the user in the package's configuration")
+    for s in ctx.model.stages:
+        ref = split_ref(s.base) if s.base else None
+        if ref is not None and ref[0].startswith("linuxkit/"):
+            return Judgement("linuxkit-package", "other",
+                             f"a LinuxKit package (built on `{s.base}`): LinuxKit runs it with "
+                             "the user and capabilities of its YAML or its "
+                             "`org.mobyproject.config` label, and the image's USER is not read",
+                             (_ins_cite(ctx, s.stage.from_),),
+                             "set the user in the package's configuration")
     return None
 
 
@@ -1068,6 +1095,13 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  f"the entrypoint script `{path}` {what} at start, which needs root",
                                  (_cite(path, text, m.start()),),
                                  "move that work into the build, then add USER")
+    for ins, name, text in _built_scripts(info, command):
+        for rx, what in _SCRIPT_ROOT:
+            if _root_work(ctx, info, rx, what, text):
+                return Judgement("entrypoint-needs-root", "app",
+                                 f"the build writes the container's script `{name}`: it "
+                                 f"{what} at start, which needs root", (_ins_cite(ctx, ins),),
+                                 "move that work into the build, then add USER")
         for m in re.finditer(r"^\s*(?:exec\s+)?(\S+)", text, re.M):
             if posixpath.basename(m.group(1)) in k.root_programs:
                 return Judgement("entrypoint-needs-root", "app",
@@ -1075,6 +1109,41 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  f"`{posixpath.basename(m.group(1))}`, which needs root",
                                  (_cite(path, text, m.start(1)),))
     return None
+
+
+#: ``echo|printf WORDS > FILE`` (or ``>>``): a line the build writes into FILE
+_ECHO_INTO = (r"\b(?:echo|printf)(?:[ \t]+-[neE]+)*[ \t]+((?:[^;&|>\n\\]|\\.)*?)[ \t]*"
+              r">>?[ \t]*['\"]?([\w./-]+)")
+
+
+def _built_scripts(info: StageInfo, command: _Command) -> list[tuple[Instruction, str, str]]:
+    """(RUN, script name, text) for what the build writes into a script the
+    container's command runs, a line at a time (``RUN echo service mongodb
+    start > start.sh`` for ``CMD ./start.sh``) or from a heredoc."""
+    names = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
+    names = {n for n in names if n and n not in _WRAPPERS}
+    if not names:
+        return []
+    out: list[tuple[Instruction, str, str]] = []
+    for s in reversed(info.chain):
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN" or not any(n in ins.logical for n in names):
+                continue
+            lines = []
+            for m in re.finditer(_ECHO_INTO, ins.logical):
+                if posixpath.basename(m.group(2)) in names:
+                    words = m.group(1).strip()
+                    if len(words) > 1 and words[0] == words[-1] and words[0] in "'\"":
+                        words = words[1:-1]
+                    lines.append(words.replace("\\n", "\n"))
+            for h in ins.heredocs:
+                if re.search(r">>?[ \t]*['\"]?[\w./-]*(?:" + "|".join(map(re.escape, names))
+                             + r")\b", ins.logical):
+                    lines.append(h.content)
+            if lines:
+                name = next(n for n in names if n in ins.logical)
+                out.append((ins, name, "\n".join(lines)))
+    return out
 
 
 def _docker_client(ctx: Context, command: _Command, copied: list[tuple[str, str, Instruction]],
@@ -2221,8 +2290,16 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
             if ins.cmd != "ENV":
                 continue
             for key, value in _env_pairs(ins):
-                if key in _TOOL_HOMES and re.match(r"(?:/root|~|\$HOME|\$\{HOME\})(?:/|$)",
-                                                   value):
+                full = expand(value, s.env)[0]
+                if key == "HOME" and full.rstrip("/") == "/root":
+                    return Judgement("root-home", "app",
+                                     "`HOME` is set to root's home, and an ENV wins over the "
+                                     "user's own home: another user gets a HOME it cannot write",
+                                     (_ins_cite(ctx, ins),),
+                                     "set HOME to the new user's home, then add USER")
+                if (key in _TOOL_HOMES or key.endswith(("_HOME", "_DIR"))) and (
+                        re.match(r"(?:/root|~|\$HOME|\$\{HOME\})(?:/|$)", value)
+                        or full.startswith("/root/")):
                     return Judgement("root-home", "app",
                                      f"`{key}` puts what the build installs in root's home "
                                      f"(`{value}`), which another user cannot reach",
@@ -2278,7 +2355,14 @@ def _base_image(ctx: Context, info: StageInfo, command: _Command,
                 copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
     """A runtime or toolbox image meant to be extended or to run other commands
     in: its default command is a bare interpreter or shell given as ``CMD``
-    (``docker run IMAGE anything`` replaces it), with no ENTRYPOINT of an app."""
+    (``docker run IMAGE anything`` replaces it), with no ENTRYPOINT of an app;
+    or a stage with ONBUILD triggers, whatever its command."""
+    trigger = next((i for i in info.stage.instructions if i.cmd == "ONBUILD"), None)
+    if trigger is not None:
+        return Judgement("base-image", "base-image",
+                         "an ONBUILD base image: its triggers run in the builds of the images "
+                         "FROM it, as the user it leaves in force", (_ins_cite(ctx, trigger),),
+                         "switch the user in the images built FROM it, after their triggers")
     if command.ins is not None and command.ins.cmd == "ENTRYPOINT" and \
             _program_name(command.program) in _SHELLS and \
             all(w == command.program or w.startswith("-") or w in _WRAPPERS

@@ -628,6 +628,24 @@ def image_ref_name(ref: str) -> str:
     return _norm(_image_name(ref))
 
 
+#: Project Atomic's labels: the ``docker run`` that ``atomic run``/``install``
+#: performs, with ``IMAGE`` standing for this image
+_ATOMIC_LABEL = (r"(?im)^[ \t]*LABEL[ \t]+[\"']?(?:RUN|INSTALL|UNINSTALL)[\"']?(?:[ \t]+|=)"
+                 r"[\"']?([^\n]*?)[\"']?[ \t]*$")
+
+
+def _label_runs(name: str, text: str) -> list[Invocation]:
+    """The runs that the Dockerfile's ``LABEL RUN`` / ``LABEL INSTALL`` state."""
+    if "LABEL" not in text.upper():
+        return []
+    kept = ["" for _ in text.splitlines()]
+    for m in re.finditer(_ATOMIC_LABEL, text):
+        kept[text.count("\n", 0, m.start())] = m.group(1)
+    if not any(kept):
+        return []
+    return _invocations(name, "\n".join(kept), comments_only=False)
+
+
 def documented_runs(build: BuildContext | None, dockerfile_text: str,
                     dockerfile_name: str, program: str = "",
                     services: frozenset[str] = frozenset()) -> list[Invocation]:
@@ -638,6 +656,7 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
     services that build this Dockerfile (``docker compose run SERVICE``)."""
     out = [r for r in _invocations(dockerfile_name, dockerfile_text, comments_only=True)
            if not r.compose or r.image in services]
+    out += _label_runs(dockerfile_name, dockerfile_text)
     if build is None or not build.dockerfile:
         return out
     here = dockerfile_dir(build)
