@@ -1095,6 +1095,12 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  f"the entrypoint script `{path}` {what} at start, which needs root",
                                  (_cite(path, text, m.start()),),
                                  "move that work into the build, then add USER")
+        for m in re.finditer(r"^\s*(?:exec\s+)?(\S+)", text, re.M):
+            if posixpath.basename(m.group(1)) in k.root_programs:
+                return Judgement("entrypoint-needs-root", "app",
+                                 f"the entrypoint script `{path}` starts "
+                                 f"`{posixpath.basename(m.group(1))}`, which needs root",
+                                 (_cite(path, text, m.start(1)),))
     for ins, name, text in _built_scripts(info, command):
         for rx, what in _SCRIPT_ROOT:
             if _root_work(ctx, info, rx, what, text):
@@ -1105,9 +1111,9 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
         for m in re.finditer(r"^\s*(?:exec\s+)?(\S+)", text, re.M):
             if posixpath.basename(m.group(1)) in k.root_programs:
                 return Judgement("entrypoint-needs-root", "app",
-                                 f"the entrypoint script `{path}` starts "
+                                 f"the build writes the container's script `{name}`: it starts "
                                  f"`{posixpath.basename(m.group(1))}`, which needs root",
-                                 (_cite(path, text, m.start(1)),))
+                                 (_ins_cite(ctx, ins),))
     return None
 
 
