@@ -114,6 +114,7 @@ class _Knowledge:
     root_host_paths: dict[str, str] = field(default_factory=dict)  #: host dir -> what it holds
     login_shell_programs: frozenset[str] = frozenset()
     packet_capture: frozenset[str] = frozenset()
+    ebpf: frozenset[str] = frozenset()
     cross_toolchain_env: re.Pattern[str] | None = None
     libvirt_system: re.Pattern[str] | None = None
     #: program -> the subcommands that work on the project in the working directory
@@ -186,6 +187,7 @@ def knowledge() -> _Knowledge:
         root_host_paths=dict(raw["paths"]["root_host_paths"]),
         project_tools={p: frozenset(v) for p, v in raw["programs"]["project_tools"].items()},
         packet_capture=frozenset(raw["packages"]["packet_capture"]),
+        ebpf=frozenset(raw["packages"]["ebpf"]),
         cross_toolchain_env=re.compile("|".join(raw["programs"]["cross_toolchain_env"])),
         libvirt_system=re.compile(raw["programs"]["libvirt_system"]),
     )
@@ -1455,6 +1457,21 @@ def _package_install(info: StageInfo, globs: frozenset[str] | tuple[str, ...],
     return None
 
 
+def _copied_library(info: StageInfo, names: frozenset[str]) -> tuple[Instruction, str] | None:
+    """The COPY that brings one of the libraries ``names`` in from another stage
+    (``COPY --from=build /usr/lib64/libbcc.so.0 /usr/lib/``), and its name."""
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "COPY" or ins.flag("from") is None:
+                continue
+            for src in ins.values[:-1]:
+                base = posixpath.basename(src.rstrip("/")).lower()
+                lib = base.split(".so")[0] if ".so" in base else ""
+                if lib and any(fnmatchcase(lib, g) for g in names):
+                    return ins, base
+    return None
+
+
 def _packaged_service(ctx: Context, info: StageInfo, command: _Command,
                       copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
     """The container runs a service from a distribution package that creates its own
@@ -1521,7 +1538,8 @@ def _builder_tool(ctx: Context, info: StageInfo, command: _Command,
 
 #: names of programs that are scripts a reviewer would read before switching the user
 _SCRIPT_NAME = re.compile(r"(?i)\.(?:sh|bash)$|entrypoint|^(?:start|run|init|boot|startup|"
-                          r"launch|docker-[\w-]+|run-[\w-]+|start-[\w-]+)(?:\.\w+)?$")
+                          r"launch|docker-[\w-]+|run-[\w-]+|start-[\w-]+|"
+                          r"[\w.]+-(?:start|run|boot|launch|startup))(?:\.\w+)?$")
 
 
 def _unread_script(ctx: Context, info: StageInfo, command: _Command,
@@ -1766,6 +1784,14 @@ def _devices(ctx: Context, info: StageInfo, command: _Command,
             return Judgement("needs-devices", "app",
                              f"`{root.base}` is an IoT base image, meant to run privileged with "
                              "the device's hardware", (_ins_cite(ctx, root.stage.from_),))
+    installed = _package_install(info, k.ebpf) or _copied_library(info, k.ebpf)
+    if installed is not None and command.ins is not None:
+        return Judgement("needs-devices", "app",
+                         f"it ships `{installed[1]}`, an eBPF toolkit: loading eBPF programs and "
+                         "kprobes needs CAP_SYS_ADMIN (or CAP_BPF) and the host's "
+                         "/sys/kernel/debug, which Docker gives to root only",
+                         (_ins_cite(ctx, installed[0]),),
+                         "leave it root, run with --privileged or the capabilities")
     installed = _package_install(info, k.packet_capture)
     if installed is not None and command.ins is not None:
         return Judgement("needs-devices", "app",
