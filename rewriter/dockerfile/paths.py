@@ -185,6 +185,43 @@ def owned_by_file(info: StageInfo, path: str) -> bool:
     return False
 
 
+#: a command's flag that names where the program keeps what it writes
+#: (``--data-dir``, ``--git=/data``, ``-storage.path``, ``--state``)
+_STORE_FLAG = re.compile(r"^--?[\w.-]*(?:data|dir|store|storage|db|git|repo|state|cache|"
+                         r"home|logs?|out|output|save|volume|root)[\w.-]*$", re.I)
+#: top-level directories of every Linux image, and those no app should own
+_FHS_TOPS = frozenset({"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32",
+                       "media", "mnt", "opt", "proc", "root", "run", "sbin", "srv", "sys",
+                       "tmp", "usr", "var"})
+
+
+def command_dirs(info: StageInfo) -> list[str]:
+    """Directories the container's command names for what the program writes
+    (``CMD ["--git=/data"]``, ``--data-dir /state``) that nothing in the file
+    makes: outside the usual top-level directories, never named by an
+    instruction. The program would create them at start, under the root-owned
+    ``/``, so a fix creates them for its user."""
+    words = [w for w, _ in _command_words(info)]
+    found: list[str] = []
+    for i, w in enumerate(words):
+        flag, eq, value = w.partition("=")
+        if not eq:
+            value = words[i + 1] if i + 1 < len(words) else ""
+        if not _STORE_FLAG.match(flag) or not value.startswith("/"):
+            continue
+        path = posixpath.normpath(value)
+        top = path.split("/")[1] if path.count("/") >= 1 else ""
+        if not top or top in _FHS_TOPS or "." in posixpath.basename(path) or \
+                any(c in path for c in "*?[]{}$:,"):
+            continue
+        mention = re.compile(rf"(?<![\w.-])/{re.escape(top)}(?![\w.-])")
+        named = any(mention.search(ins.args) for st in info.chain for ins in st.stage.instructions
+                    if ins.cmd not in ("CMD", "ENTRYPOINT", "LABEL", "EXPOSE"))
+        if not named and path not in found:
+            found.append(path)
+    return found
+
+
 def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
     """Directories the runtime user must own: every VOLUME, log/data dirs the
     stage itself creates with ``mkdir``, and with ``workdir`` the app's WORKDIR
@@ -193,6 +230,8 @@ def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
     for wd in app_trees(info) if workdir else []:
         if wd not in dirs and not owned_by_file(info, wd):
             dirs.append(wd)
+    if workdir:
+        dirs += [d for d in command_dirs(info) if d not in dirs]
     seen = set(dirs)
     for ins in info.stage.instructions:
         for cmd in commands_named(ins, "mkdir"):

@@ -43,9 +43,13 @@ g=u /x`) is the user's when it runs in group 0 (`USER 10001:0`).
 
 ## Fix safety
 Safe: the directory is created if missing and only the directory itself is
-re-owned (no `chown -R`, no layer copy). Display-only when the stage has no
-shell (distroless, scratch) or its non-root user comes from a parent stage or
-the base image, where there is no `USER` line to put the step before.
+re-owned (no `chown -R`, no layer copy). The step goes before a `VOLUME` that
+names the directory (the classic builder discards what later steps do to a
+volume). Display-only when the stage has no shell (distroless, scratch) or its
+non-root user comes from a parent stage or the base image, where there is no
+`USER` line to put the step before; and when that `VOLUME` comes before anything
+that shows the named user exists (a `useradd` in a `RUN` before it; a numeric
+`USER` needs none).
 
 ## Relationship to other rules
 DF001 puts these directories in the user block it inserts; this rule covers
@@ -183,15 +187,28 @@ def check(ctx: Context) -> Iterator[Violation]:
     block = own_dirs(missing, user, ctx.newline)
     at = own_user.span.start
     # A VOLUME before the USER line that names one of them: own it before the
-    # VOLUME (the classic builder discards what later steps do to a volume).
-    if re.fullmatch(r"\d+(?::\d+)?", user):
-        for ins in info.stage.instructions:
-            if ins is own_user:
-                break
-            if ins.cmd == "VOLUME" and any(
-                    (expand(v, info.env)[0].rstrip("/") or "/") in missing for v in ins.values):
-                at = ctx.df.text.rfind("\n", 0, ins.span.start) + 1
-                break
+    # VOLUME (the classic builder discards what later steps do to a volume), by
+    # a numeric id or by a name that a RUN before the VOLUME creates.
+    name = user.partition(":")[0]
+    created = False
+    for ins in info.stage.instructions:
+        if ins is own_user:
+            break
+        if ins.cmd == "RUN" and re.search(
+                r"\b(?:useradd|adduser)\b[^;&|\n]*\s" + re.escape(name) + r"(?![\w.-])",
+                ins.logical):
+            created = True
+        if ins.cmd == "VOLUME" and any(
+                (expand(v, info.env)[0].rstrip("/") or "/") in missing for v in ins.values):
+            if not (created or re.fullmatch(r"\d+(?::\d+)?", user)):
+                yield Violation(CODE, NAME, own_user.span,
+                                f"{message}; the step must come before the `VOLUME` on line "
+                                f"{ins.start_line}, where nothing shows that `{name}` exists",
+                                Fix(f"Create {paths} owned by `{user}` before that `VOLUME`", (),
+                                    Applicability.DISPLAY_ONLY))
+                return
+            at = ctx.df.text.rfind("\n", 0, ins.span.start) + 1
+            break
     yield Violation(CODE, NAME, own_user.span, message,
                     Fix(f"Create {paths} owned by `{user}` before `USER`",
                         (Edit.insert(at, block),)))
