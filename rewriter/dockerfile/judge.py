@@ -1090,32 +1090,33 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  f"the command {what}, which needs root",
                                  (_ins_cite(ctx, command.ins),))
     for path, text in _scripts(ctx, info, command, copied):
-        for rx, what in _SCRIPT_ROOT:
-            m = _root_work(ctx, info, rx, what, text)
-            if m:
-                return Judgement("entrypoint-needs-root", "app",
-                                 f"the entrypoint script `{path}` {what} at start, which needs root",
-                                 (_cite(path, text, m.start()),),
-                                 "move that work into the build, then add USER")
-        for m in re.finditer(r"^\s*(?:exec\s+)?(\S+)", text, re.M):
-            if posixpath.basename(m.group(1)) in k.root_programs:
-                return Judgement("entrypoint-needs-root", "app",
-                                 f"the entrypoint script `{path}` starts "
-                                 f"`{posixpath.basename(m.group(1))}`, which needs root",
-                                 (_cite(path, text, m.start(1)),))
+        work = _start_work(ctx, info, text, k)
+        if work is not None:
+            what, at, hint = work
+            return Judgement("entrypoint-needs-root", "app",
+                             f"the entrypoint script `{path}` {what}, which needs root",
+                             (_cite(path, text, at),), hint)
     for ins, name, text in _built_scripts(info, command):
-        for rx, what in _SCRIPT_ROOT:
-            if _root_work(ctx, info, rx, what, text):
-                return Judgement("entrypoint-needs-root", "app",
-                                 f"the build writes the container's script `{name}`: it "
-                                 f"{what} at start, which needs root", (_ins_cite(ctx, ins),),
-                                 "move that work into the build, then add USER")
-        for m in re.finditer(r"^\s*(?:exec\s+)?(\S+)", text, re.M):
-            if posixpath.basename(m.group(1)) in k.root_programs:
-                return Judgement("entrypoint-needs-root", "app",
-                                 f"the build writes the container's script `{name}`: it starts "
-                                 f"`{posixpath.basename(m.group(1))}`, which needs root",
-                                 (_ins_cite(ctx, ins),))
+        work = _start_work(ctx, info, text, k)
+        if work is not None:
+            what, _, hint = work
+            return Judgement("entrypoint-needs-root", "app",
+                             f"the build writes the container's script `{name}`: it {what}, "
+                             "which needs root", (_ins_cite(ctx, ins),), hint)
+    return None
+
+
+def _start_work(ctx: Context, info: StageInfo, text: str,
+                k: _Knowledge) -> tuple[str, int, str] | None:
+    """The root-only work a start script does (``_SCRIPT_ROOT``, or a program
+    that needs root): what it does, where in ``text``, and the hint."""
+    for rx, what in _SCRIPT_ROOT:
+        m = _root_work(ctx, info, rx, what, text)
+        if m:
+            return f"{what} at start", m.start(), "move that work into the build, then add USER"
+    for m in re.finditer(r"^\s*(?:exec\s+)?(\S+)", text, re.M):
+        if posixpath.basename(m.group(1)) in k.root_programs:
+            return f"starts `{posixpath.basename(m.group(1))}`", m.start(1), ""
     return None
 
 
@@ -1784,21 +1785,20 @@ def _devices(ctx: Context, info: StageInfo, command: _Command,
             return Judgement("needs-devices", "app",
                              f"`{root.base}` is an IoT base image, meant to run privileged with "
                              "the device's hardware", (_ins_cite(ctx, root.stage.from_),))
-    installed = _package_install(info, k.ebpf) or _copied_library(info, k.ebpf)
-    if installed is not None and command.ins is not None:
-        return Judgement("needs-devices", "app",
-                         f"it ships `{installed[1]}`, an eBPF toolkit: loading eBPF programs and "
-                         "kprobes needs CAP_SYS_ADMIN (or CAP_BPF) and the host's "
-                         "/sys/kernel/debug, which Docker gives to root only",
-                         (_ins_cite(ctx, installed[0]),),
-                         "leave it root, run with --privileged or the capabilities")
-    installed = _package_install(info, k.packet_capture)
-    if installed is not None and command.ins is not None:
-        return Judgement("needs-devices", "app",
-                         f"it installs `{installed[1]}`, the packet-capture library: capturing "
-                         "needs raw sockets (CAP_NET_RAW), which Docker gives to root only",
-                         (_ins_cite(ctx, installed[0]),),
-                         "leave it root, or give the program the capability with `setcap`")
+    # kernel facilities the program needs a capability for, which Docker gives to root only
+    for find, says, hint in (
+            (lambda: _package_install(info, k.ebpf) or _copied_library(info, k.ebpf),
+             "it ships `{}`, an eBPF toolkit: loading eBPF programs and kprobes needs "
+             "CAP_SYS_ADMIN (or CAP_BPF) and the host's /sys/kernel/debug",
+             "leave it root, run with --privileged or the capabilities"),
+            (lambda: _package_install(info, k.packet_capture),
+             "it installs `{}`, the packet-capture library: capturing needs raw sockets "
+             "(CAP_NET_RAW)", "leave it root, or give the program the capability with `setcap`")):
+        installed = find() if command.ins is not None else None
+        if installed is not None:
+            return Judgement("needs-devices", "app",
+                             says.format(installed[1]) + ", which Docker gives to root only",
+                             (_ins_cite(ctx, installed[0]),), hint)
     assert k.libvirt_system is not None
     if command.ins is not None:
         for path, text in [("", " ".join(command.words)), *_scripts(ctx, info, command, copied)]:
