@@ -664,7 +664,8 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
     copied = _copied_sources(ctx, info)
     for check in (_generated, _by_path, _devcontainer_json, _compose_target, _linuxkit,
                   _unknown_base, _dind,
-                  _already_nonroot, _by_command, _init_system, _needs_root, _host_access,
+                  _already_nonroot, _root_chosen, _by_command, _init_system, _needs_root,
+                  _host_access,
                   _packaged_service,
                   _unread_script, _setuid, _devices, _host_pid, _ports, _no_process, _base_image,
                   _documented_purpose, _root_home, _root_owned_writes, _bind_mounts,
@@ -951,6 +952,38 @@ def _already_nonroot(ctx: Context, info: StageInfo, command: _Command,
                         "already-nonroot", "app",
                         "the build runs `sudo` with no USER in the file: the base image "
                         "already runs as a non-root user", (_ins_cite(ctx, ins),))
+    return None
+
+
+#: a comment stating that the image runs as root on purpose ("fluentd is run with
+#: root permission to read /var/log/containers", "must run as root")
+_ROOT_STATED = (r"(?i)\b(?:runs?|must|needs?|requires?)\b[^\n]{0,40}?\b(?:as|with)"
+                r"\s+root\b(?:\s+(?:permissions?|privileges?|rights))?")
+_NEGATED = r"(?i)\b(?:not|never|don'?t|doesn'?t|avoid|instead of|no longer|without)\b"
+
+
+def _root_chosen(ctx: Context, info: StageInfo, command: _Command,
+                 copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """The authors chose root: the stage says ``USER root`` (or 0) on a base that
+    runs as root anyway, with no other user before it, or a comment says the
+    image runs as root on purpose."""
+    own = info.users[-1] if info.users else None
+    if own is not None and is_root(own[1]) and not any(
+            not is_root(v) for s in info.chain for _, v, _ in s.users):
+        image = info.chain[-1].image
+        if image is None or image.default_user is None or is_root(image.default_user):
+            return Judgement("root-chosen", "app",
+                             f"the file sets `USER {own[1]}` on a base that already runs as root: "
+                             "its authors chose root for this image", (_ins_cite(ctx, own[0]),),
+                             "ask them why before changing it; remove that line to let dockfix "
+                             "judge the image")
+    for at, comment in _comment_lines(ctx.df.text):
+        m = re.search(_ROOT_STATED, comment)
+        if m and not re.search(_NEGATED, comment[:m.end()]):
+            return Judgement("root-chosen", "app",
+                             "a comment says the image runs as root on purpose",
+                             (_cite(_df_name(ctx), ctx.df.text, at),),
+                             "follow the reason it gives; add USER by hand once it no longer holds")
     return None
 
 
@@ -1540,7 +1573,7 @@ def _builder_tool(ctx: Context, info: StageInfo, command: _Command,
 #: names of programs that are scripts a reviewer would read before switching the user
 _SCRIPT_NAME = re.compile(r"(?i)\.(?:sh|bash)$|entrypoint|^(?:start|run|init|boot|startup|"
                           r"launch|docker-[\w-]+|run-[\w-]+|start-[\w-]+|"
-                          r"[\w.]+-(?:start|run|boot|launch|startup))(?:\.\w+)?$")
+                          r"[\w.]+[-_](?:start|run|init|boot|launch|startup))(?:\.\w+)?$")
 
 
 def _unread_script(ctx: Context, info: StageInfo, command: _Command,
@@ -2513,6 +2546,17 @@ def app_user_name(info: StageInfo) -> str | None:
             or name in k.packaged_users or name in taken or name in _WRAPPERS
             or name in k.init_programs or name in k.dind_programs):
         return None
+    # A build step other than a package install that names the program may have
+    # an account of that name (an install script's `td-agent`, whose init script
+    # the build edits: `USER=td-agent`), which a groupadd of the same name fails on.
+    word = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w-])")
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            body = ins.logical + "".join(h.content for h in ins.heredocs)
+            if ins.cmd == "RUN" and word.search(body) and not re.search(
+                    r"\b(?:apt-get|apt|apk|yum|dnf|microdnf|zypper|pip3?|npm|gem)\b[^;&|]*"
+                    r"\b(?:install|add)\b", body):
+                return None
     return name
 
 

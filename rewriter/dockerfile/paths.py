@@ -232,6 +232,11 @@ def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
             dirs.append(wd)
     if workdir:
         dirs += [d for d in command_dirs(info) if d not in dirs]
+        # `ENV HOME=/webex` wins over the new user's passwd home: it must exist, and be its own
+        home = abspath(info.env.get("HOME") or "/")
+        if home not in _SYSTEM_DIRS and not home.startswith("/root/") and "$" not in home \
+                and home not in dirs and not owned_by_file(info, home):
+            dirs.append(home)
     seen = set(dirs)
     for ins in info.stage.instructions:
         for cmd in commands_named(ins, "mkdir"):

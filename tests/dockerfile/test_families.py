@@ -28,6 +28,7 @@ FAMILY_CASES = [
     ("alpine:3.23", "alpine", "alpine"),
     ("busybox", "busybox", "busybox"),
     ("busybox:1.36-musl", "busybox", "busybox"),
+    ("busybox:ubuntu-14.04", "busybox", "busybox"),
     ("debian:bookworm-slim", "debian", "debian"),
     ("debian:sid-slim", "debian", "debian"),
     ("debian:jessie", "debian", "debian"),

@@ -42,7 +42,9 @@ CMD ["/app/run"]
   (`node`: 1000), is reused instead of creating a second one;
 - a new user is named after the program the container runs when that is a
   plain installed program (`ENTRYPOINT ["firefox"]`: `firefox`, home
-  `/home/firefox`), else `appuser` (`--user`/`--group` choose);
+  `/home/firefox`) that no build step other than a package install names
+  (an install script may have made an account of that name: `td-agent`),
+  else `appuser` (`--user`/`--group` choose);
 - an image made for OpenShift's arbitrary uid (the build gives group 0 write:
   `chgrp -R 0 /x && chmod -R g=u /x`, `chmod g+w /etc/passwd`, in a `RUN` or a
   script from the context a `RUN` runs): the user's primary group is root's
@@ -55,8 +57,10 @@ CMD ["/app/run"]
 The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
 `WORKDIR`) so every step still runs as it did; `USER` follows it, before
 `CMD`/`ENTRYPOINT`. `VOLUME` paths are created and given to the user in the
-same block; in a stage without a shell, the `COPY` that creates such a
-directory gets `--chown` instead (or the rule declines).
+same block, and so are a `HOME` the file sets (`ENV HOME=/webex`, which wins
+over the user's own home) and a directory the command names for its data that
+nothing makes (`--data-dir=/data`); in a stage without a shell, the `COPY` that
+creates such a directory gets `--chown` instead (or the rule declines).
 
 ## When it declines
 Windows stages; a runtime stage that is only `FROM image` (a re-tag); entrypoints that drop
