@@ -1989,6 +1989,14 @@ def _mounted_project(ctx: Context, info: StageInfo, command: _Command,
                              "project is mounted from the host at run time, where a new user "
                              "can write only if its uid owns the files",
                              (_ins_cite(ctx, command.ins), _ins_cite(ctx, where)), hint)
+    if wd is None and need is not None and _official(info) and not any(
+            i.cmd in ("COPY", "ADD", "ONBUILD") for s in info.chain for i in s.stage.instructions):
+        return Judgement("host-bind-mount", "app",
+                         f"the container runs `{need}`, which works on a project in its working "
+                         "directory, and the file sets no WORKDIR and copies nothing in: the "
+                         "project is the host's, mounted at run time (`-v \"$PWD\":/site -w "
+                         "/site`), where a new user can write only if its uid owns the files",
+                         (_ins_cite(ctx, command.ins),), hint)
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins.cmd != "VOLUME":
@@ -2005,13 +2013,19 @@ def _mounted_project(ctx: Context, info: StageInfo, command: _Command,
     return None
 
 
+def _official(info: StageInfo) -> bool:
+    """The stage's base is a Docker Official Image (no namespace: ``ubuntu``,
+    ``ruby``), which holds no project of its own."""
+    name = re.sub(r"^(?:docker\.io/)?(?:library/)?", "", info.chain[-1].base.lower())
+    return "/" not in name.split(":")[0].split("@")[0]
+
+
 def _left_empty(info: StageInfo, path: str) -> Instruction | None:
     """The instruction that makes ``path`` (its WORKDIR, else its VOLUME), when the
     build puts nothing in it: no COPY/ADD into it or above it, no step that runs
     there or names it (other than a package install, or to create or own it),
     no ONBUILD, on an official base image (another base may hold files there)."""
-    name = re.sub(r"^(?:docker\.io/)?(?:library/)?", "", info.chain[-1].base.lower())
-    if "/" in name.split(":")[0].split("@")[0]:
+    if not _official(info):
         return None
     where = None
     for s in info.chain:
