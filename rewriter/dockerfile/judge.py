@@ -1819,15 +1819,16 @@ def _devices(ctx: Context, info: StageInfo, command: _Command,
                              f"`{root.base}` is an IoT base image, meant to run privileged with "
                              "the device's hardware", (_ins_cite(ctx, root.stage.from_),))
     # kernel facilities the program needs a capability for, which Docker gives to root only
-    for find, says, hint in (
-            (lambda: _package_install(info, k.ebpf) or _copied_library(info, k.ebpf),
-             "it ships `{}`, an eBPF toolkit: loading eBPF programs and kprobes needs "
-             "CAP_SYS_ADMIN (or CAP_BPF) and the host's /sys/kernel/debug",
-             "leave it root, run with --privileged or the capabilities"),
-            (lambda: _package_install(info, k.packet_capture),
-             "it installs `{}`, the packet-capture library: capturing needs raw sockets "
-             "(CAP_NET_RAW)", "leave it root, or give the program the capability with `setcap`")):
-        installed = find() if command.ins is not None else None
+    facilities: list[tuple[tuple[Instruction, str] | None, str, str]] = [
+        (_package_install(info, k.ebpf) or _copied_library(info, k.ebpf),
+         "it ships `{}`, an eBPF toolkit: loading eBPF programs and kprobes needs "
+         "CAP_SYS_ADMIN (or CAP_BPF) and the host's /sys/kernel/debug",
+         "leave it root, run with --privileged or the capabilities"),
+        (_package_install(info, k.packet_capture),
+         "it installs `{}`, the packet-capture library: capturing needs raw sockets "
+         "(CAP_NET_RAW)", "leave it root, or give the program the capability with `setcap`"),
+    ] if command.ins is not None else []
+    for installed, says, hint in facilities:
         if installed is not None:
             return Judgement("needs-devices", "app",
                              says.format(installed[1]) + ", which Docker gives to root only",
