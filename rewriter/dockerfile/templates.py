@@ -14,10 +14,12 @@ import re
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from rewriter.core.settings import MAX_ID, NAME, is_id
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = ["available", "own_dirs", "render", "templates_dir"]
 
@@ -101,6 +103,11 @@ def templates_dir() -> Path:
 @functools.cache
 def _env() -> jinja2.Environment:
     """The one jinja2 environment of the process (it keeps compiled templates)."""
+    # Imported here, not at the top: jinja2 takes about 30 ms to import, and a
+    # run that renders no user block (nothing to fix, --check of a clean file)
+    # should not pay for it.
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
