@@ -7,7 +7,8 @@ its fix usually has, its documentation and its ``check`` function.  A rule's
 ``Violation``s (each with an optional ``Fix``) and ``Decline``s.
 
 ``REGISTRY`` holds the languages and rules dockfix ships; each language's
-subpackage adds its own when it is imported.  The engine runs the rules it is
+subpackage adds its own when it is imported, or, for a language most runs do
+not read, when it is first needed (``Registry.defer``).  The engine runs the rules it is
 handed, by default the registered rules of the language.
 """
 
@@ -92,6 +93,23 @@ class Registry:
     def __init__(self) -> None:
         self._languages: dict[str, Language] = {}
         self._rules: dict[str, Rule] = {}
+        self._deferred: list[tuple[frozenset[str], Callable[[], object]]] = []
+
+    def defer(self, languages: Iterable[str], load: Callable[[], object]) -> None:
+        """``load()`` registers ``languages`` and their rules (it imports the
+        modules that do): it runs when one of them, or the list of every rule,
+        is first asked for, so a run that reads none of them never imports them."""
+        self._deferred.append((frozenset(languages), load))
+
+    def _load(self, language: str | None) -> None:
+        """Run the deferred loads that register ``language`` (all of them for ``None``)."""
+        for entry in [d for d in self._deferred if language is None or language in d[0]]:
+            self._deferred.remove(entry)
+            languages, load = entry
+            load()
+            missing = languages - self._languages.keys()
+            if missing:
+                raise LookupError(f"loading did not register {', '.join(sorted(missing))}")
 
     def add_language(self, language: Language) -> None:
         self._languages[language.name] = language
@@ -105,6 +123,8 @@ class Registry:
         self._rules[rule.code] = rule
 
     def language(self, name: str) -> Language:
+        if name not in self._languages:
+            self._load(name)
         try:
             return self._languages[name]
         except KeyError:
@@ -112,11 +132,13 @@ class Registry:
 
     def rules(self, language: str | None = None) -> tuple[Rule, ...]:
         """The rules of ``language`` (all of them when ``None``), by priority."""
+        self._load(language)
         chosen = (r for r in self._rules.values() if language in (None, r.language))
         return tuple(sorted(chosen, key=lambda r: (r.priority, r.code)))
 
     def find(self, code_or_name: str) -> Rule | None:
         """A rule by code (``DF001``, any case) or by name (``missing-nonroot-user``)."""
+        self._load(None)
         key = code_or_name.strip()
         for rule in self._rules.values():
             if rule.code == key.upper() or rule.name == key.lower():

@@ -660,3 +660,36 @@ def test_remaining_column_does_not_count_a_bom(project):
     write(project / "Dockerfile", "\ufeffEXPOSE 80\n")
     first = run("Dockerfile", rules=(make_rule(UNSAFE_RULE),)).err.splitlines()[0]
     assert first.startswith("Dockerfile:1:8: DF998 port 80")
+
+
+#: runs the real command, then says on stderr which of the modules a run may
+#: not need it imported
+_LAZY = ("jinja2", "rewriter.python.language", "rewriter.python.workers")
+_LOADED = ("import sys, atexit; atexit.register(lambda: sys.stderr.write("
+           f"'LOADED=%s\\n' % [m for m in {_LAZY!r} if m in sys.modules])); "
+           "from rewriter.cli.main import main; sys.exit(main())")
+
+
+@pytest.mark.parametrize(("files", "args", "loaded"), [
+    # nothing to fix: no template is rendered, no Python rule is read
+    ({"Dockerfile": "FROM python:3.12-slim\nUSER 10001\nCMD [\"python\", \"app.py\"]\n"},
+     ("--check", "Dockerfile"), []),
+    # a user block: jinja2 renders it; still no Python rule
+    ({"Dockerfile": "FROM python:3.12-slim\nCOPY app.py /app/\nCMD [\"python\", \"/app/app.py\"]\n",
+      "app.py": "print('hi')\n"},
+     ("Dockerfile",), ["jinja2"]),
+    # a Celery configuration: the Python rules are loaded for it
+    ({"celeryconfig.py": "task_serializer = 'pickle'\n"},
+     ("celeryconfig.py",), ["rewriter.python.language", "rewriter.python.workers"]),
+    # every rule is listed, the Python ones too
+    ({}, ("rules",), ["rewriter.python.language", "rewriter.python.workers"]),
+])
+def test_a_run_imports_what_it_uses(tmp_path, files, args, loaded):
+    for name, text in files.items():
+        write(tmp_path / name, text)
+    proc = run_dockfix(*args, cwd=tmp_path, boot=_LOADED)
+    assert f"LOADED={loaded!r}" in proc.stderr.decode(), proc.stderr
+    if args == ("rules",):
+        assert b"DFC006" in proc.stdout and b"DFC001" in proc.stdout
+    elif "--check" not in args:
+        assert proc.returncode == 0, proc.stderr
