@@ -25,7 +25,6 @@ from rewriter import __version__
 from rewriter.cli.runner import Options, run, tune_gc
 from rewriter.core.rules import Rule
 from rewriter.io import config
-from rewriter.report import ruledocs
 
 CHECK_HELP = (
     "Don't print the diff or write files; only set the exit code. "
@@ -215,6 +214,8 @@ def list_rules(
     output_format: Annotated[str, typer.Option(
         "--output-format", metavar="text|json", help="A table, or JSON.")] = "text",
 ) -> int:
+    from rewriter.report import ruledocs  # only these two commands read the documentation
+
     docs = ruledocs.all_rules()
     if output_format == "json":
         rows = [{"code": d.code, "name": d.name, "fixable": d.fixable,
@@ -232,6 +233,8 @@ def show_rule(
     codes: Annotated[Optional[list[str]], typer.Argument(
         metavar="CODE", help="e.g. DF001, or missing-nonroot-user", show_default=False)] = None,
 ) -> int:
+    from rewriter.report import ruledocs  # only these two commands read the documentation
+
     if not codes or len(codes) != 1:
         raise _UsageError("rule: expected one rule code or name, e.g. 'dockfix rule DF001'")
     doc = ruledocs.find(codes[0])

@@ -17,7 +17,6 @@ break.
 from __future__ import annotations
 
 import bisect
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,6 +217,8 @@ def normalized(ins: Instruction | None) -> str:
 def fingerprint(code: str, path: str, instruction: str, n: int = 0) -> str:
     """A stable id of a finding: not its line, so it survives edits above it;
     ``n`` tells apart identical findings on identical instructions."""
+    import hashlib  # here: loading OpenSSL is milliseconds a file without findings skips
+
     key = "\0".join((code, path, instruction) + ((str(n),) if n else ()))
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 

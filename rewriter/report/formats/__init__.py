@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rewriter.report.outcome import FileOutcome
-from rewriter.report.ruledocs import RuleDoc, all_rules
+
+if TYPE_CHECKING:
+    from rewriter.report.ruledocs import RuleDoc
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")  #: ``--output-format`` values
 DOCUMENTS = FORMATS[1:]  #: the formats that print one document for the run
@@ -34,6 +37,10 @@ def render(name: str, outcomes: Sequence[FileOutcome],
     if name not in DOCUMENTS:
         raise ValueError(f"not a document format: {name!r}")
     if rules is None:
+        # Here, not at the top: the text format (every run's default) shows no
+        # rule documentation, and reading it costs milliseconds at start.
+        from rewriter.report.ruledocs import all_rules
+
         rules = {d.code: d for d in all_rules()}
     module = importlib.import_module(f"rewriter.report.formats.{name}")
     text: str = module.render(outcomes, rules)
