@@ -75,6 +75,8 @@ STDIN = "-"
 
 @dataclass(frozen=True)
 class Options:
+    """What the command line asked for, as the runner reads it."""
+
     write: bool = False  #: ``--write``: rewrite files in place
     check: bool = False  #: ``--check``: exit 1 when a file would change
     diff: bool = False  #: ``--diff``: print the diff (the default unless --write/--check)

@@ -44,6 +44,8 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
+    """A rule's proposed change: edits of the text, and whether they are safe to apply."""
+
     title: str  #: imperative, e.g. "Use `COPY --chown=10001:10001`"
     edits: tuple[Edit, ...]  #: sorted by (start, end) on construction
     applicability: Applicability = Applicability.SAFE

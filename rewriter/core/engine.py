@@ -48,6 +48,8 @@ class Finding:
 
 @dataclass(slots=True)
 class Result:
+    """What the engine did to one text: the output, and the findings and declines."""
+
     original: str
     fixed: str
     applied: list[Violation] = field(default_factory=list)  #: whose fixes were applied

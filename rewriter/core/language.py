@@ -59,6 +59,8 @@ Analyse = Callable[[Any, Settings, "str | None", Any], Analysis]
 
 @dataclass(frozen=True, slots=True)
 class Language:
+    """A language of the engine: how to parse it, analyse it and check a fix."""
+
     name: str  #: e.g. ``dockerfile``; rules name their language by it
     parse: Callable[[str], Any]  #: text -> tree; raises ``ParseError``
     analyse: Analyse  #: tree -> the analysis context of its rules

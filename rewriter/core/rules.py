@@ -28,6 +28,8 @@ __all__ = ["INFO_REASONS", "REGISTRY", "Decline", "Registry", "Rule", "Violation
 
 @dataclass(frozen=True, slots=True)
 class Violation:
+    """A problem a rule found, with the fix it offers (if any)."""
+
     code: str  #: e.g. ``DF001``
     name: str  #: kebab-case name of the problem, e.g. ``missing-nonroot-user``
     span: Span  #: where in the text the rule read
@@ -64,6 +66,8 @@ Check = Callable[[Any], Iterable["Violation | Decline"]]
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """A rule as a value: its metadata, its documentation and its ``check``."""
+
     code: str  #: ``DF`` + 3 digits (Dockerfile rules), never reused
     name: str  #: kebab-case, names the problem
     language: str  #: the ``Language.name`` whose analysis context ``check`` reads

@@ -23,6 +23,8 @@ def is_id(value: object, low: int = 0) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
+    """How dockfix fixes a file: the user it creates, the rules it runs, ..."""
+
     uid: int = 10001  #: uid of the user dockfix creates
     gid: int = 10001  #: gid of the group dockfix creates
     #: name of the user dockfix creates; "" (the default): named after the

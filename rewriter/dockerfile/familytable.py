@@ -34,6 +34,8 @@ __all__ = ["SCHEMA", "Family", "ImageInfo", "Table", "builtin", "load"]
 
 @dataclass(frozen=True)
 class Family:
+    """An image family: how a user is created in its images."""
+
     name: str  #: e.g. ``debian``: the key of a ``[families.<name>]`` table
     shell: bool  #: ``RUN`` with /bin/sh works
     template: str | None  #: ``templates/adduser/<template>.Dockerfile.j2``; None: no RUN can add a user
@@ -46,6 +48,8 @@ class Family:
 
 @dataclass(frozen=True)
 class ImageInfo:
+    """What the family table knows of one image reference."""
+
     ref: str  #: the reference looked up, as given
     family: Family
     default_user: str | None  #: what the image's own USER says; None or 'root': root

@@ -161,6 +161,8 @@ def numeric(user: str) -> bool:
 
 @dataclass
 class CreatedUser:
+    """A user a ``RUN`` creates (useradd, adduser)."""
+
     name: str
     uid: int | None
     gid: int | None
@@ -170,6 +172,8 @@ class CreatedUser:
 
 @dataclass
 class StageInfo:
+    """What the model knows of one build stage."""
+
     stage: Stage
     base: str  #: the base reference with ARGs expanded
     base_resolved: bool  #: False when an ARG in FROM has no value
@@ -253,6 +257,8 @@ class StageInfo:
 
 @dataclass
 class Model:
+    """The stages of a Dockerfile, resolved, and the one that runs."""
+
     df: Dockerfile
     stages: list[StageInfo]
     runtime: StageInfo | None  #: the target stage (default: the last one)

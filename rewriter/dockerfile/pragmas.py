@@ -24,6 +24,8 @@ ALL = "*"
 
 @dataclass
 class Pragmas:
+    """The ``# dockfix: ignore`` comments of a file."""
+
     file: set[str] = field(default_factory=set)  #: codes off for the file (or ALL)
     lines: dict[int, set[str]] = field(default_factory=dict)  #: instruction start offset -> codes
 

@@ -85,6 +85,8 @@ class Command(NamedTuple):
 
 @dataclass(frozen=True)
 class Script:
+    """The commands of a shell text, as far as this module reads them."""
+
     commands: tuple[Command, ...]
     opaque: bool  #: something here is beyond this module; do not edit
 

@@ -53,6 +53,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
+    """A configuration file's checked values."""
+
     path: str  #: the file it was read from
     values: Mapping[str, Any]  #: ``Settings`` field names -> checked values
 

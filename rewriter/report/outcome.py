@@ -35,12 +35,16 @@ STATUSES = (FIXED, WOULD_FIX, UNCHANGED, DECLINED, ERROR)
 
 @dataclass(frozen=True)
 class Position:
+    """A place in the input text."""
+
     line: int  #: 1-based
     column: int  #: 1-based, in characters
 
 
 @dataclass(frozen=True)
 class Range:
+    """A span of the input text."""
+
     start: Position
     end: Position  #: exclusive
 
@@ -55,6 +59,8 @@ class TextEdit:
 
 @dataclass(frozen=True)
 class FixInfo:
+    """A finding's fix."""
+
     title: str  #: imperative, e.g. "Use `COPY --chown=10001:10001`"
     applicability: str  #: ``safe`` | ``unsafe`` | ``display-only``
     #: the edits, on the input; ``None`` when they change text an earlier fix wrote
@@ -63,6 +69,8 @@ class FixInfo:
 
 @dataclass(frozen=True)
 class FindingInfo:
+    """A problem a rule found, where it is, and what became of it."""
+
     code: str  #: e.g. ``DF002``
     name: str  #: e.g. ``run-chown-after-copy``
     message: str
@@ -77,6 +85,8 @@ class FindingInfo:
 
 @dataclass(frozen=True)
 class DeclineInfo:
+    """Why dockfix left something as it was."""
+
     reason: str  #: e.g. ``privilege-drop-entrypoint``, or ``fix-refused``
     message: str
     line: int | None  #: in the input
@@ -88,6 +98,8 @@ class DeclineInfo:
 
 @dataclass(frozen=True)
 class StageFacts:
+    """What dockfix knows of one build stage."""
+
     index: int
     name: str  #: the alias, or the index as a string
     base: str  #: the base image, ARGs expanded
@@ -101,6 +113,8 @@ class StageFacts:
 
 @dataclass(frozen=True)
 class Port:
+    """A port the runtime stage exposes."""
+
     port: str  #: as written after expansion, e.g. ``80/tcp``
     number: int | None  #: the (first) port number, when there is one
     line: int
@@ -108,6 +122,8 @@ class Port:
 
 @dataclass(frozen=True)
 class Command:
+    """An ENTRYPOINT or CMD in force in the runtime stage."""
+
     instruction: str  #: ``ENTRYPOINT`` or ``CMD``
     text: str  #: its arguments as written (continuations joined)
     line: int
@@ -125,6 +141,8 @@ class Runtime:
 
 @dataclass(frozen=True)
 class FileOutcome:
+    """What happened to one file."""
+
     path: str  #: as given (``/`` separators), or the stdin name
     status: str  #: one of ``STATUSES``
     error: str | None = None  #: the one-line error, for status ``error``

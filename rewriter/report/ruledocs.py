@@ -27,6 +27,8 @@ _SECTION = re.compile(r"^## +(.+?)\s*$", re.M)
 
 @dataclass(frozen=True, slots=True)
 class RuleDoc:
+    """A rule's documentation, in the pieces the output formats show."""
+
     code: str  #: e.g. ``DF002``
     name: str  #: e.g. ``run-chown-after-copy``
     summary: str  #: the first paragraph of "What it does", on one line

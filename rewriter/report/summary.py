@@ -16,6 +16,8 @@ def _files(n: int) -> str:
 
 @dataclass
 class Report:
+    """The counts of a run: what the closing line and the exit code say."""
+
     check: bool = False  #: ``--check``: a file that would change is a finding
     write: bool = False  #: files are written (``--write``, or stdin to stdout)
     change_count: int = 0  #: fixed, or would be fixed

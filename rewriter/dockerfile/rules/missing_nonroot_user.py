@@ -153,6 +153,8 @@ def _joined_why(zero: GroupZero | None) -> str:
 
 @dataclass
 class Plan:
+    """How DF001 makes a stage non-root."""
+
     info: StageInfo
     user: str  #: what goes after USER
     block: str = ""  #: RUN instruction(s) to insert before USER ("" for none)
