@@ -75,6 +75,9 @@ class Judgement:
 
 @dataclass
 class _Knowledge:
+    """What ``judge.toml`` knows.  Its patterns are strings: ``re`` compiles
+    (and keeps) one when a file first needs it, as most files need few of them."""
+
     root_programs: frozenset[str]
     init_programs: frozenset[str]
     dind_programs: frozenset[str]
@@ -90,33 +93,34 @@ class _Knowledge:
     ci_files: frozenset[str]
     generic_programs: frozenset[str] = frozenset()
     packaged_users: frozenset[str] = frozenset()
-    daemon_configs: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
+    #: (a config file's glob, a multi-line regex of the port it listens on)
+    daemon_configs: list[tuple[str, str]] = field(default_factory=list)
     root_subcommands: dict[str, frozenset[str]] = field(default_factory=dict)
     docker_clients: frozenset[str] = frozenset()
-    docker_providers: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    docker_providers: dict[str, str] = field(default_factory=dict)
     builder_programs: frozenset[str] = frozenset()
     device_packages: frozenset[str] = frozenset()
     device_images: list[str] = field(default_factory=list)
     services: list[_Service] = field(default_factory=list)
     #: program -> (the port it listens on by default, a regex of the flags that set another)
-    port_programs: dict[str, tuple[int, re.Pattern[str]]] = field(default_factory=dict)
+    port_programs: dict[str, tuple[int, str]] = field(default_factory=dict)
     #: program -> (its config file's name, a regex of the flags that name another)
-    port_configs: dict[str, tuple[str, re.Pattern[str]]] = field(default_factory=dict)
-    unix_socket_commands: re.Pattern[str] | None = None
+    port_configs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    unix_socket_commands: str = ""
     unix_socket_clients: frozenset[str] = frozenset()
     #: those package names in a requirements file (``requests_unixsocket``, any case)
-    unix_socket_requirement: re.Pattern[str] | None = None
+    unix_socket_requirement: str = ""
     journal_readers: frozenset[str] = frozenset()
     journal_libraries: frozenset[str] = frozenset()
-    journal_shippers: re.Pattern[str] | None = None
-    journal_inputs: list[re.Pattern[str]] = field(default_factory=list)
-    journal_reader_code: re.Pattern[str] | None = None
+    journal_shippers: str = ""
+    journal_inputs: list[str] = field(default_factory=list)
+    journal_reader_code: str = ""
     root_host_paths: dict[str, str] = field(default_factory=dict)  #: host dir -> what it holds
     login_shell_programs: frozenset[str] = frozenset()
     packet_capture: frozenset[str] = frozenset()
     ebpf: frozenset[str] = frozenset()
-    cross_toolchain_env: re.Pattern[str] | None = None
-    libvirt_system: re.Pattern[str] | None = None
+    cross_toolchain_env: str = ""
+    libvirt_system: str = ""
     #: program -> the subcommands that work on the project in the working directory
     project_tools: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -158,13 +162,11 @@ def knowledge() -> _Knowledge:
         generic_programs=frozenset(raw["programs"]["generic"]),
         login_shell_programs=frozenset(raw["programs"].get("login_shell", ())),
         packaged_users=frozenset(raw["programs"]["packaged_users"]),
-        daemon_configs=[(c["glob"], re.compile(c["listen"], re.M))
-                        for c in raw["configs"]["listen"]],
+        daemon_configs=[(c["glob"], c["listen"]) for c in raw["configs"]["listen"]],
         root_subcommands={p: frozenset(v) for p, v in
                           raw["programs"]["need_root_subcommands"].items()},
         docker_clients=frozenset(raw["programs"]["docker_clients"]),
-        docker_providers={p: re.compile(rx) for p, rx in
-                          raw["programs"]["docker_providers"].items()},
+        docker_providers=dict(raw["programs"]["docker_providers"]),
         builder_programs=frozenset(raw["programs"]["builders"]),
         device_packages=frozenset(raw["packages"]["devices"]),
         device_images=list(raw["images"]["devices"]),
@@ -174,35 +176,35 @@ def knowledge() -> _Knowledge:
                        for p, v in raw["programs"]["binds_port"].items()},
         port_configs={p: (v["name"], _value_flags(v["flags"]))
                       for p, v in raw["programs"]["port_configs"].items()},
-        unix_socket_commands=re.compile(raw["programs"]["unix_socket_commands"]),
+        unix_socket_commands=raw["programs"]["unix_socket_commands"],
         unix_socket_clients=frozenset(raw["packages"]["unix_socket_clients"]),
-        unix_socket_requirement=re.compile(r"(?i)(?<![\w.-])(?:%s)(?![\w-])" % "|".join(
-            re.escape(n).replace(r"\-", "[-_.]") for n in raw["packages"]["unix_socket_clients"])),
+        unix_socket_requirement=r"(?i)(?<![\w.-])(?:%s)(?![\w-])" % "|".join(
+            re.escape(n).replace(r"\-", "[-_.]") for n in raw["packages"]["unix_socket_clients"]),
         journal_readers=frozenset(raw["programs"]["journal_readers"]),
         journal_libraries=frozenset(raw["packages"]["journal_libraries"]),
-        journal_shippers=re.compile(r"(?<![\w.-])(?:%s)(?![\w.-])" % "|".join(
-            re.escape(n) for n in raw["configs"]["journal"]["shippers"]), re.I),
-        journal_inputs=[re.compile(rx) for rx in raw["configs"]["journal"]["inputs"]],
-        journal_reader_code=re.compile(raw["configs"]["journal"]["journal_reader_code"]),
+        journal_shippers=r"(?i)(?<![\w.-])(?:%s)(?![\w.-])" % "|".join(
+            re.escape(n) for n in raw["configs"]["journal"]["shippers"]),
+        journal_inputs=list(raw["configs"]["journal"]["inputs"]),
+        journal_reader_code=raw["configs"]["journal"]["journal_reader_code"],
         root_host_paths=dict(raw["paths"]["root_host_paths"]),
         project_tools={p: frozenset(v) for p, v in raw["programs"]["project_tools"].items()},
         packet_capture=frozenset(raw["packages"]["packet_capture"]),
         ebpf=frozenset(raw["packages"]["ebpf"]),
-        cross_toolchain_env=re.compile("|".join(raw["programs"]["cross_toolchain_env"])),
-        libvirt_system=re.compile(raw["programs"]["libvirt_system"]),
+        cross_toolchain_env="|".join(raw["programs"]["cross_toolchain_env"]),
+        libvirt_system=raw["programs"]["libvirt_system"],
     )
 
 
-def _value_flags(flags: list[str]) -> re.Pattern[str]:
+def _value_flags(flags: list[str]) -> str:
     """``-conf /etc/coredns/Corefile``, ``--conf=...``: the path a flag names."""
     names = "|".join(re.escape(f.lstrip("-")) for f in flags)
-    return re.compile(rf"(?:^|\s)--?(?:{names})(?:=|\s+)['\"]?([^\s'\"]+)")
+    return rf"(?:^|\s)--?(?:{names})(?:=|\s+)['\"]?([^\s'\"]+)"
 
 
-def _port_flags(flags: list[str]) -> re.Pattern[str]:
+def _port_flags(flags: list[str]) -> str:
     """``-addr :5353``, ``--addr=0.0.0.0:5353``, ``-dns.port 1053``: the port a flag sets."""
     names = "|".join(re.escape(f.lstrip("-")) for f in flags)
-    return re.compile(rf"(?:^|\s)--?(?:{names})(?:=|\s+)['\"]?(?:[\w.\[\]-]*:)?(\d{{1,5}})\b")
+    return rf"(?:^|\s)--?(?:{names})(?:=|\s+)['\"]?(?:[\w.\[\]-]*:)?(\d{{1,5}})\b"
 
 
 # ---------------------------------------------------------------------------
@@ -215,29 +217,29 @@ def _port_flags(flags: list[str]) -> re.Pattern[str]:
 _GENERATED = (
     r"(?i)\b(do\s+not\s+edit|generated\s+(?:by|via|from|with|using)\b|auto-?generated|"
     r"this\s+file\s+(?:is|was)\s+(?:automatically\s+)?generated)")
-_PORT_ARG = re.compile(
+_PORT_ARG = (
     r"(?:^|[\s=])(?:-b|--bind|--listen|--host|--port|-p|--http-port|--server\.port|"
     r"listen|PORT)[= ]?(?:[\w.\[\]-]*:)?(\d{1,5})\b|(?:0\.0\.0\.0|\[::\]|\*|localhost):(\d{1,5})\b")
-_ENV_PORT = re.compile(r"^(?:[A-Z0-9_]*_)?PORT$")
+_ENV_PORT = r"^(?:[A-Z0-9_]*_)?PORT$"
 _VERSION_ENV = r"^[A-Z][A-Z0-9]*_VERSION$"
 #: root-only work an entrypoint script may do at start
 _SCRIPT_ROOT = [
-    (re.compile(r"^\s*(?:exec\s+)?(?:sudo\s+)?(chown|chgrp)\s+(?!--help)", re.M),
+    (r"(?m)^\s*(?:exec\s+)?(?:sudo\s+)?(chown|chgrp)\s+(?!--help)",
      "changes file ownership"),
-    (re.compile(r"^\s*(?:useradd|adduser|groupadd|addgroup|usermod|groupmod)\b", re.M),
+    (r"(?m)^\s*(?:useradd|adduser|groupadd|addgroup|usermod|groupmod)\b",
      "creates or edits users"),
-    (re.compile(r"(?:sed\s+-i[^\n]*\s/etc/|>>?\s*/etc/|\btee\s+(?:-a\s+)?/etc/|"
-                r"\b(?:cp|mv|ln\s+-sf?|install)\s[^\n;&|]*\s/etc/\S*\s*$)", re.M),
+    (r"(?m)(?:sed\s+-i[^\n]*\s/etc/|>>?\s*/etc/|\btee\s+(?:-a\s+)?/etc/|"
+     r"\b(?:cp|mv|ln\s+-sf?|install)\s[^\n;&|]*\s/etc/\S*\s*$)",
      "writes into /etc"),  # _ETC_WRITE
-    (re.compile(r"\b(?:service\s+\S+\s+(?:start|restart)|/etc/init\.d/\S+\s+(?:start|restart)|"
-                r"systemctl\s+start|rc-service\s+\S+\s+start)\b"), "starts system services"),
-    (re.compile(r"^\s*(?:apt-get|apt|apk|yum|dnf|microdnf|zypper)\s+(?:-\S+\s+)*"
-                r"(?:install|add|update|upgrade)\b", re.M), "installs packages at start"),
-    (re.compile(r"^\s*(?:mount|sysctl|iptables|ip6tables|modprobe|setcap|ulimit\s+-[a-zA-Z]*n)\b"
-                r"|\bip\s+(?:link|route|addr)\s+(?:add|set)\b", re.M),
+    (r"\b(?:service\s+\S+\s+(?:start|restart)|/etc/init\.d/\S+\s+(?:start|restart)|"
+     r"systemctl\s+start|rc-service\s+\S+\s+start)\b", "starts system services"),
+    (r"(?m)^\s*(?:apt-get|apt|apk|yum|dnf|microdnf|zypper)\s+(?:-\S+\s+)*"
+     r"(?:install|add|update|upgrade)\b", "installs packages at start"),
+    (r"(?m)^\s*(?:mount|sysctl|iptables|ip6tables|modprobe|setcap|ulimit\s+-[a-zA-Z]*n)\b"
+     r"|\bip\s+(?:link|route|addr)\s+(?:add|set)\b",
      "changes the kernel or network setup"),
-    (re.compile(r"^\s*exec\s+(?:/sbin/init|/usr/sbin/init|/lib/systemd/systemd|"
-                r"/usr/bin/supervisord|supervisord|runsvdir|s6-svscan|/init)\b", re.M),
+    (r"(?m)^\s*exec\s+(?:/sbin/init|/usr/sbin/init|/lib/systemd/systemd|"
+     r"/usr/bin/supervisord|supervisord|runsvdir|s6-svscan|/init)\b",
      "starts an init system"),
 ]
 
@@ -280,6 +282,8 @@ _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 
 @dataclass
 class _Command:
+    """The command the runtime stage runs, as the judgement reads it."""
+
     ins: Instruction | None  #: the ENTRYPOINT/CMD that sets it (None: none in the file)
     words: list[str]  #: the whole command line, entrypoint then cmd
     program: str  #: the first word that is not a wrapper ("" when none)
@@ -341,7 +345,7 @@ def _copied_sources(ctx: Context, info: StageInfo) -> list[tuple[str, str, Instr
                         posixpath.normpath(src)
                     if cand.startswith(".."):
                         continue
-                    if _GLOB_CHARS.search(src):
+                    if re.compile(_GLOB_CHARS).search(src):
                         hits = _glob(build, cand)
                         out += [(h, dest, ins) for h in hits]
                         if hits:
@@ -352,7 +356,7 @@ def _copied_sources(ctx: Context, info: StageInfo) -> list[tuple[str, str, Instr
     return out
 
 
-_GLOB_CHARS = re.compile(r"[*?\[]")
+_GLOB_CHARS = r"[*?\[]"
 
 
 def _glob(build: BuildContext, pattern: str) -> list[str]:
@@ -360,7 +364,7 @@ def _glob(build: BuildContext, pattern: str) -> list[str]:
     when only its last segment is a pattern (as nearly all are); BuildKit
     matches each segment as Go's ``filepath.Match`` does, like fnmatch here."""
     parent, _, name = pattern.rpartition("/")
-    if _GLOB_CHARS.search(parent):
+    if re.compile(_GLOB_CHARS).search(parent):
         return []
     return [f"{parent}/{e}" if parent else e for e in sorted(build.list_dir(parent))
             if fnmatchcase(e, name)][:200]
@@ -551,7 +555,7 @@ def entrypoint_scripts(ctx: Context, info: StageInfo) -> list[tuple[str, str]]:
     return _entrypoint_scripts(ctx, info, _command(info), _copied_sources(ctx, info))
 
 
-_COMPOSE_NAME = re.compile(r"(?:docker-)?compose[\w.-]*\.ya?ml")
+_COMPOSE_NAME = r"(?:docker-)?compose[\w.-]*\.ya?ml"
 _TEMPLATE_SUFFIXES = (".template", ".tmpl", ".tpl", ".j2", ".jinja", ".in", ".erb", ".m4")
 
 
@@ -560,7 +564,7 @@ _TEMPLATE_SUFFIXES = (".template", ".tmpl", ".tpl", ".j2", ".jinja", ".in", ".er
 @functools.lru_cache(maxsize=256)
 def _compose_files(entries: tuple[str, ...]) -> tuple[str, ...]:
     """The compose files among a directory's entries."""
-    return tuple(n for n in entries if "compose" in n and _COMPOSE_NAME.fullmatch(n))
+    return tuple(n for n in entries if "compose" in n and re.compile(_COMPOSE_NAME).fullmatch(n))
 
 
 @functools.lru_cache(maxsize=256)
@@ -694,8 +698,8 @@ def packaged_user(name: str) -> bool:
     return name in knowledge().packaged_users
 
 
-_FIRST_COMMENT = re.compile(r"[ \t]*#[^\n]*")
-_NEXT_COMMENT = re.compile(r"\n([ \t]*#[^\n]*)")
+_FIRST_COMMENT = r"[ \t]*#[^\n]*"
+_NEXT_COMMENT = r"\n([ \t]*#[^\n]*)"
 
 
 @functools.lru_cache(maxsize=2)
@@ -705,9 +709,9 @@ def _comment_lines(text: str) -> tuple[tuple[int, str], ...]:
     Read by three checks, for every stage: found once a text (keyed by the
     text itself), and by a search that jumps from newline to newline, which
     is four times as fast as trying ``^`` at every character."""
-    first = _FIRST_COMMENT.match(text)
+    first = re.compile(_FIRST_COMMENT).match(text)
     out = [(0, first.group(0))] if first else []
-    out += [(m.start(1), m.group(1)) for m in _NEXT_COMMENT.finditer(text)]
+    out += [(m.start(1), m.group(1)) for m in re.compile(_NEXT_COMMENT).finditer(text)]
     return tuple(out)
 
 
@@ -766,7 +770,7 @@ def _parts(ctx: Context) -> list[str]:
     return [p.lower() for p in path.split("/")]
 
 
-_TEST_WORD = re.compile(r"(?:^|[-_.])(?:e2e|tests?|specs?|testsuite|test-runner)(?:[-_.]|$)", re.I)
+_TEST_WORD = r"(?i)(?:^|[-_.])(?:e2e|tests?|specs?|testsuite|test-runner)(?:[-_.]|$)"
 
 
 def _by_command(ctx: Context, info: StageInfo, command: _Command,
@@ -782,7 +786,7 @@ def _by_command(ctx: Context, info: StageInfo, command: _Command,
         name = _program_name(w)
         if name in ("test", "[") or w.startswith("-") or "=" in w:
             continue
-        if _TEST_WORD.search(name) and name not in k.root_programs:
+        if re.compile(_TEST_WORD).search(name) and name not in k.root_programs:
             return Judgement("test-fixture", "test-fixture",
                              f"the container runs `{w}`: a test run, not a service",
                              (_ins_cite(ctx, command.ins),))
@@ -1054,12 +1058,12 @@ _ETC_WRITE = "writes into /etc"
 _ETC_TARGET = r"/etc/[\w.@+-]+(?:/[\w.@+-]+)*"  # compiled on first use
 
 
-def _root_work(ctx: Context, info: StageInfo, rx: re.Pattern[str], what: str,
+def _root_work(ctx: Context, info: StageInfo, rx: str, what: str,
                text: str) -> re.Match[str] | None:
     """The first place ``text`` does the root-only work ``rx`` finds, skipping
     writes into /etc that the build made writable to group 0 for a user who
     joins it (``chmod g+w /etc/passwd``, ``chgrp -R 0 /etc/app && chmod -R g=u``)."""
-    for m in rx.finditer(text):
+    for m in re.compile(rx).finditer(text):
         if what == _ETC_WRITE:
             target = re.compile(_ETC_TARGET).search(text, m.start() + m.group(0).rfind("/etc/"))
             zero = joins_group_zero(ctx, info) if target else None
@@ -1199,9 +1203,10 @@ def _docker_client(ctx: Context, command: _Command, copied: list[tuple[str, str,
         return Judgement("needs-devices", "app",
                          f"the container runs `{prog}`, a Docker API client: {why}",
                          (_ins_cite(ctx, command.ins),), hint)
-    rx = k.docker_providers.get(prog)
-    if rx is None:
+    provider = k.docker_providers.get(prog)
+    if provider is None:
         return None
+    rx = re.compile(provider)
     if rx.search(" ".join(command.words)):
         return Judgement("needs-devices", "app",
                          f"the container runs `{prog}` with its Docker provider: {why}",
@@ -1291,9 +1296,9 @@ def _unix_socket_client(ctx: Context, info: StageInfo, command: _Command,
     """HTTP over a unix socket: ``curl --unix-socket``, ``socat UNIX-CONNECT:`` in
     the command or its entrypoint script, or a unix-socket client package installed
     (pip, apk, apt) or listed in a requirements file the file copies in."""
-    assert command.ins is not None and k.unix_socket_commands is not None
+    assert command.ins is not None
     line = " ".join(command.words)
-    for m in k.unix_socket_commands.finditer(line):
+    for m in re.compile(k.unix_socket_commands).finditer(line):
         socket = _socket_path(line, m.end())
         if not socket.startswith(_SCRATCH):
             return Judgement("needs-devices", "app",
@@ -1301,7 +1306,7 @@ def _unix_socket_client(ctx: Context, info: StageInfo, command: _Command,
                              f"(`{m.group(0).strip()}`): {_SOCKET_WHY}",
                              (_ins_cite(ctx, command.ins),), _SOCKET_HINT)
     for path, text in _scripts(ctx, info, command, copied):
-        for m in k.unix_socket_commands.finditer(text):
+        for m in re.compile(k.unix_socket_commands).finditer(text):
             socket = _socket_path(text, m.end())
             if not socket.startswith(_SCRATCH) and not _in_shell_comment(text, m.start()):
                 return Judgement("needs-devices", "app",
@@ -1318,8 +1323,7 @@ def _unix_socket_client(ctx: Context, info: StageInfo, command: _Command,
     build = ctx.build
     if build is None:
         return None
-    rx = k.unix_socket_requirement
-    assert rx is not None
+    rx = re.compile(k.unix_socket_requirement)
     for f, body, ins in _copied_files(build, copied, re.compile(_REQUIREMENTS)):
         for m in rx.finditer(body):
             if not _in_shell_comment(body, m.start()):
@@ -1394,12 +1398,11 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
                                  f"`{path}` mounts `{src}` at `{dst}`, so the program reads "
                                  f"the host's systemd journal: {_JOURNAL_WHY}",
                                  (_cite(path, full, at + pos),), _JOURNAL_HINT)
-    assert k.journal_shippers is not None and k.journal_reader_code is not None
-    if k.journal_shippers.search(ctx.df.text):
+    if re.compile(k.journal_shippers).search(ctx.df.text):
         # a log shipper is the base or the program: read the configs it ships
         for f, body, ins in _copied_files(build, copied, re.compile(_CONFIG_FILE)):
             for rx in k.journal_inputs:
-                found = rx.search(body)
+                found = re.compile(rx).search(body)
                 if found and not _in_shell_comment(body, found.start()):
                     return Judgement("host-journal", "app",
                                      f"`{f}`, which the file copies in, turns on a journal "
@@ -1436,7 +1439,7 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
             if not re.search(_SOURCE_FILE, f):
                 continue
             body = build.read_text(f) or ""
-            code = k.journal_reader_code.search(body)
+            code = re.compile(k.journal_reader_code).search(body)
             f = posixpath.normpath(f)
             if code:
                 what = f"it installs `{lib[1]}` and " if lib else ""
@@ -1546,12 +1549,11 @@ def _builder_tool(ctx: Context, info: StageInfo, command: _Command,
                                      f"a Dapper build image (`{key}`): dapper runs the build in "
                                      "it against the mounted source tree, as root",
                                      (_ins_cite(ctx, ins),), "leave the build image as it is")
-    assert k.cross_toolchain_env is not None
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins.cmd == "ENV":
                 key = next((key for key, _ in _env_pairs(ins)
-                            if k.cross_toolchain_env.search(key)), None)
+                            if re.compile(k.cross_toolchain_env).search(key)), None)
                 if key:
                     return Judgement("ci-builder", "ci-builder",
                                      f"a cross-compilation toolchain image (`{key}`): builds run "
@@ -1571,9 +1573,9 @@ def _builder_tool(ctx: Context, info: StageInfo, command: _Command,
 
 
 #: names of programs that are scripts a reviewer would read before switching the user
-_SCRIPT_NAME = re.compile(r"(?i)\.(?:sh|bash)$|entrypoint|^(?:start|run|init|boot|startup|"
-                          r"launch|docker-[\w-]+|run-[\w-]+|start-[\w-]+|"
-                          r"[\w.]+[-_](?:start|run|init|boot|launch|startup))(?:\.\w+)?$")
+_SCRIPT_NAME = (r"(?i)\.(?:sh|bash)$|entrypoint|^(?:start|run|init|boot|startup|"
+                r"launch|docker-[\w-]+|run-[\w-]+|start-[\w-]+|"
+                r"[\w.]+[-_](?:start|run|init|boot|launch|startup))(?:\.\w+)?$")
 
 
 def _unread_script(ctx: Context, info: StageInfo, command: _Command,
@@ -1585,7 +1587,7 @@ def _unread_script(ctx: Context, info: StageInfo, command: _Command,
     if build is None or command.ins is None:
         return None
     names = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
-    names = {n for n in names if n and n not in _WRAPPERS and _SCRIPT_NAME.search(n)}
+    names = {n for n in names if n and n not in _WRAPPERS and re.compile(_SCRIPT_NAME).search(n)}
     if not names:
         return None
     found = {id(ins) for _, _, ins in copied}
@@ -1599,7 +1601,7 @@ def _unread_script(ctx: Context, info: StageInfo, command: _Command,
             for src in srcs:
                 if "://" in src:
                     continue
-                if _GLOB_CHARS.search(src):
+                if re.compile(_GLOB_CHARS).search(src):
                     # `COPY *.sh /usr/local/bin/` that matches nothing here
                     pattern = posixpath.basename(src.rstrip("/"))
                     target = next((n for n in sorted(names)
@@ -1627,7 +1629,7 @@ def _missing_under_copy(ctx: Context, info: StageInfo, command: _Command,
     assert build is not None and command.ins is not None
     cwd = final_workdir(info) or "/"
     for w in command.words[:4]:
-        if w.startswith("-") or w in _WRAPPERS or "$" in w or not _SCRIPT_NAME.search(
+        if w.startswith("-") or w in _WRAPPERS or "$" in w or not re.compile(_SCRIPT_NAME).search(
                 _program_name(w)):
             continue
         if not w.startswith("/") and not w.startswith("./"):
@@ -1678,7 +1680,7 @@ def _missing_dirs(ctx: Context, info: StageInfo,
             for v in ins.values[:-1]:
                 src = posixpath.normpath(expand(v, s.env)[0])
                 name = posixpath.basename(src)
-                if "://" in src or "$" in src or _GLOB_CHARS.search(src) or "." in name \
+                if "://" in src or "$" in src or re.compile(_GLOB_CHARS).search(src) or "." in name \
                         or src.startswith(".."):
                     continue
                 out.append((src, dest, ins))
@@ -1718,7 +1720,7 @@ def _made_by_build(info: StageInfo, copy: Instruction, image: str, copy_dest: st
 
 #: where a command or script writes: ``> /p``, ``>> /p``, ``tee [-a] /p``,
 #: ``touch /p``, ``mkdir [-p] /p``, ``git clone URL /p``
-_WRITE = re.compile(
+_WRITE = (
     r"(?:(?<![0-9&<>])>>?\s*|\btee\s+(?:-a\s+)?|\btouch\s+|\bmkdir\s+(?:-p\s+|-m\s*\S+\s+)*|"
     r"\bgit\s+clone\s+(?:-\S+\s+(?:\S+\s+)?)*[^\s-]\S*\s+)['\"]?(/[\w.@%+-][\w./@%+-]*)")
 #: paths any user may write
@@ -1748,7 +1750,7 @@ def _root_owned_writes(ctx: Context, info: StageInfo, command: _Command,
         sources.append((_df_name(ctx), line))
     sources += _scripts(ctx, info, command, copied)
     for path, text in sources:
-        for m in _WRITE.finditer(text):
+        for m in re.compile(_WRITE).finditer(text):
             target = m.group(1)
             if not root_owned(target) or _in_shell_comment(text, m.start()):
                 continue
@@ -1833,10 +1835,9 @@ def _devices(ctx: Context, info: StageInfo, command: _Command,
             return Judgement("needs-devices", "app",
                              says.format(installed[1]) + ", which Docker gives to root only",
                              (_ins_cite(ctx, installed[0]),), hint)
-    assert k.libvirt_system is not None
     if command.ins is not None:
         for path, text in [("", " ".join(command.words)), *_scripts(ctx, info, command, copied)]:
-            m = k.libvirt_system.search(text)
+            m = re.compile(k.libvirt_system).search(text)
             if m:
                 return Judgement("needs-devices", "app",
                                  f"it connects to libvirt's system daemon (`{m.group(0)}`), "
@@ -1956,8 +1957,8 @@ def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
 
 #: a source file an interpreter or tool is given by a relative path (``manage.py``,
 #: ``linux/mkall.go``): it is read from the working directory
-_PROJECT_FILE = re.compile(r"^(?:\./)?(?:[\w.-]+/)*[\w-][\w.-]*\.(?:py|js|mjs|cjs|ts|rb|php|go|"
-                           r"pl|lua|jar|R|jl|exs?|clj|scala|groovy)$")
+_PROJECT_FILE = (r"^(?:\./)?(?:[\w.-]+/)*[\w-][\w.-]*\.(?:py|js|mjs|cjs|ts|rb|php|go|"
+                 r"pl|lua|jar|R|jl|exs?|clj|scala|groovy)$")
 #: what a build step may run in the working directory without putting files there
 _SYSTEM_STEPS = frozenset({"apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper", "rm",
                            "echo", "set", "true", "export", "locale-gen", "localedef",
@@ -2063,7 +2064,7 @@ def _project_need(command: _Command, k: _Knowledge) -> str | None:
             if subs is not None and (not subs or (rest and rest[0] in subs)):
                 return " ".join([name, *rest[:1]])
             if (name in k.interpreters or subs is not None) and rest and \
-                    _PROJECT_FILE.match(rest[0]) and "-m" not in argv[i + 1:argv.index(rest[0])]:
+                    re.compile(_PROJECT_FILE).match(rest[0]) and "-m" not in argv[i + 1:argv.index(rest[0])]:
                 return f"{name} {rest[0]}"
             if word.startswith("./") and i == 0:
                 return word
@@ -2130,10 +2131,10 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
                         low.append((int(m.group(1)), _ins_cite(ctx, ins)))
             elif ins.cmd == "ENV":
                 for key, value in _env_pairs(ins):
-                    if _ENV_PORT.match(key) and value.isdigit() and 0 < int(value) < 1024:
+                    if re.compile(_ENV_PORT).match(key) and value.isdigit() and 0 < int(value) < 1024:
                         low.append((int(value), _ins_cite(ctx, ins)))
     if command.ins is not None:
-        for m in _PORT_ARG.finditer(" " + " ".join(command.words)):
+        for m in re.compile(_PORT_ARG).finditer(" " + " ".join(command.words)):
             port = int(m.group(1) or m.group(2))
             if 0 < port < 1024:
                 low.append((port, _ins_cite(ctx, command.ins)))
@@ -2142,8 +2143,8 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
             # a server that listens below 1024 unless its command sets another port
             default, flags = k.port_programs[prog]
             line = " " + " ".join(command.words)
-            set_ports = [int(m.group(1)) for m in flags.finditer(line)] + [
-                int(m.group(1) or m.group(2)) for m in _PORT_ARG.finditer(line)]
+            set_ports = [int(m.group(1)) for m in re.compile(flags).finditer(line)] + [
+                int(m.group(1) or m.group(2)) for m in re.compile(_PORT_ARG).finditer(line)]
             port = set_ports[0] if set_ports else default
             config = _config_ports(ctx, info, command, copied, k, prog, port)
             if config is not None:
@@ -2172,7 +2173,7 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
                     body = build.read_text(f)
                     if not body:
                         continue
-                    for m in listen.finditer(body):
+                    for m in re.compile(listen, re.M).finditer(body):
                         if 0 < int(m.group(1)) < 1024:
                             low.append((int(m.group(1)), _cite(f, body, m.start())))
                             break
@@ -2209,7 +2210,7 @@ def _config_ports(ctx: Context, info: StageInfo, command: _Command,
     if build is None or spec is None:
         return None
     name, flags = spec
-    m = flags.search(" " + " ".join(command.words))
+    m = re.compile(flags).search(" " + " ".join(command.words))
     target = posixpath.normpath(posixpath.join(final_workdir(info) or "/",
                                                m.group(1) if m else name))
     used = next((c for c in _in_context(build, "", target, copied)
@@ -2254,7 +2255,7 @@ def _env_pairs(ins: Instruction) -> list[tuple[str, str]]:
 
 
 #: a build step that leaves files in root's home for the program to use later
-_ROOT_HOME_WRITE = re.compile(
+_ROOT_HOME_WRITE = (
     r"(?:\b(?:mkdir|cp|mv|ln|install|touch|tee)\b[^;&|\n]*\s|>>?\s*|\bgit\s+clone\s[^;&|\n]*\s|"
     r"\btar\b[^;&|\n]*\s-C\s*|--prefix[= ]|\s-d\s+)(?:/root|~|\$HOME|\$\{HOME\})/[\w.-]"
     r"|\bpip3?\s+install\s[^;&|\n]*--user\b|\bcabal\s+(?:v\d-)?install\b|"
@@ -2262,18 +2263,18 @@ _ROOT_HOME_WRITE = re.compile(
     r"\bnpm\s+config\s+set\s+prefix\s*=?\s*['\"]?(?:/root|~|\$HOME|\$\{HOME\})(?:/|['\"\s]|$)")
 #: a build step that edits a file in root's home in place (a configuration the
 #: program wrote on its first run: ``sed -i 's/x = false/x = true/' /root/.tool/tool.conf``)
-_ROOT_HOME_EDIT = re.compile(
+_ROOT_HOME_EDIT = (
     r"\b(?:sed|perl)\s(?:[^;&|\n]*?\s)?-[a-zA-Z]*i\S*\s[^;&|\n]*?"
     r"((?:/root|~|\$HOME|\$\{HOME\})/[\w.-][\w./-]*)")
 #: tools that keep what they install in the caller's home unless told otherwise:
 #: (the step, settings that put it elsewhere, where it lands)
 _HOME_TOOLS = (
-    (re.compile(r"\bpipenv\s+(?:--?\w[\w-]*\s+)*(?:install|sync)\b(?![^;&|\n]*--system)"),
-     re.compile(r"\bPIPENV_VENV_IN_PROJECT\b|\bWORKON_HOME\b"),
+    (r"\bpipenv\s+(?:--?\w[\w-]*\s+)*(?:install|sync)\b(?![^;&|\n]*--system)",
+     r"\bPIPENV_VENV_IN_PROJECT\b|\bWORKON_HOME\b",
      "a virtualenv under /root/.local/share/virtualenvs"),
-    (re.compile(r"\bpoetry\s+(?:--?\w[\w-]*\s+)*install\b"),
-     re.compile(r"\bvirtualenvs\.(?:create\s+(?:false|0)|in-project\s+(?:true|1)|path\b)|"
-                r"\bPOETRY_VIRTUALENVS_(?:CREATE|IN_PROJECT|PATH)\b|\bVIRTUAL_ENV\b"),
+    (r"\bpoetry\s+(?:--?\w[\w-]*\s+)*install\b",
+     r"\bvirtualenvs\.(?:create\s+(?:false|0)|in-project\s+(?:true|1)|path\b)|"
+     r"\bPOETRY_VIRTUALENVS_(?:CREATE|IN_PROJECT|PATH)\b|\bVIRTUAL_ENV\b",
      "a virtualenv under /root/.cache/pypoetry"),
 )
 #: settings whose value is where a tool installs (a new user cannot reach /root)
@@ -2287,8 +2288,8 @@ def _home_tool(info: StageInfo, ins: Instruction) -> str | None:
     env = " ".join(i.args for s in info.chain for i in s.stage.instructions
                    if i.cmd in ("ENV", "RUN"))
     for step, elsewhere, lands in _HOME_TOOLS:
-        m = step.search(ins.logical)
-        if m and not elsewhere.search(env):
+        m = re.compile(step).search(ins.logical)
+        if m and not re.compile(elsewhere).search(env):
             return f"`{m.group(0).strip()}` leaves {lands}"
     return None
 
@@ -2350,8 +2351,8 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                 if dest == "/root" or dest.startswith("/root/"):
                     what = f"copies files into `{dest}`"
             elif ins.cmd == "RUN":
-                m = _ROOT_HOME_WRITE.search(ins.logical)
-                edit = _ROOT_HOME_EDIT.search(ins.logical)
+                m = re.compile(_ROOT_HOME_WRITE).search(ins.logical)
+                edit = re.compile(_ROOT_HOME_EDIT).search(ins.logical)
                 if m:
                     what = f"installs into root's home (`{m.group(0).strip()}`)"
                 elif edit:
@@ -2395,7 +2396,7 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
 
 #: a path in root's home that a script reads or enters (``source /root/.profile``,
 #: ``cd /root/app``, ``/root/bin/tool``)
-_ROOT_PATH = re.compile(r"(?<![\w$}.-])/root(?:/[\w.@%+-][\w./@%+-]*|/?(?=[\s;\"'`)]|$))", re.M)
+_ROOT_PATH = r"(?m)(?<![\w$}.-])/root(?:/[\w.@%+-][\w./@%+-]*|/?(?=[\s;\"'`)]|$))"
 
 
 def _script_reads_root_home(ctx: Context, info: StageInfo, command: _Command,
@@ -2404,7 +2405,7 @@ def _script_reads_root_home(ctx: Context, info: StageInfo, command: _Command,
     context (or one it sources), or one the build writes (``echo "source
     /root/.bash_profile" > /opt/app/start.sh`` for ``CMD sh /opt/app/start.sh``)."""
     for path, text in _scripts(ctx, info, command, copied):
-        for m in _ROOT_PATH.finditer(text):
+        for m in re.compile(_ROOT_PATH).finditer(text):
             if not _in_shell_comment(text, m.start()):
                 return Judgement("root-home", "app",
                                  f"the container's script uses `{m.group(0)}`, inside root's "
@@ -2418,10 +2419,10 @@ def _script_reads_root_home(ctx: Context, info: StageInfo, command: _Command,
         for ins in s.stage.instructions:
             if ins.cmd != "RUN":
                 continue
-            for w in _WRITE.finditer(ins.logical):
+            for w in re.compile(_WRITE).finditer(ins.logical):
                 if w.group(1) not in targets:
                     continue
-                used = _ROOT_PATH.search(ins.logical)
+                used = re.compile(_ROOT_PATH).search(ins.logical)
                 if used is not None:
                     return Judgement("root-home", "app",
                                      f"the build writes the container's script `{w.group(1)}` "
@@ -2519,7 +2520,7 @@ _SHELL_WORDS = frozenset({
     "nohup", "nice", "timeout", "xargs", "env", "sudo", "su", "chroot", "stdbuf", "ionice",
 })
 #: front-end and packaging suffixes of a program's name (``transmission-gtk``)
-_VARIANT = re.compile(r"(?:-(?:gtk3?|qt[456]?|gui|x11|desktop|esr|bin|stable|beta|nightly))+$")
+_VARIANT = r"(?:-(?:gtk3?|qt[456]?|gui|x11|desktop|esr|bin|stable|beta|nightly))+$"
 
 
 def needs_login_shell(info: StageInfo) -> bool:
@@ -2547,8 +2548,8 @@ def app_user_name(info: StageInfo) -> str | None:
     if d and d not in _BIN_DIRS and not d.startswith(("/usr/lib/", "/opt/")):
         return None
     base = posixpath.basename(program)
-    name = _VARIANT.sub("", base.lower())
-    if not re.fullmatch(r"[a-z][a-z0-9-]{1,30}", name) or _SCRIPT_NAME.search(base):
+    name = re.compile(_VARIANT).sub("", base.lower())
+    if not re.fullmatch(r"[a-z][a-z0-9-]{1,30}", name) or re.compile(_SCRIPT_NAME).search(base):
         return None
     if d.startswith(("/usr/lib/", "/opt/")) and name != posixpath.basename(d).lower():
         return None  # /usr/lib/slack/slack, not /usr/lib/x86_64-linux-gnu/notify-osd
@@ -2734,7 +2735,7 @@ def _group_zero_steps(cmd: Command, value: Callable[[str], str | None]
         return []
     head = value(words[0])
     paths = [p for p in (value(w) for w in words[1:]) if p and p.startswith("/")
-             and not _GLOB_CHARS.search(p)]
+             and not re.compile(_GLOB_CHARS).search(p)]
     if head is None:
         return []
     if name == "chmod":
