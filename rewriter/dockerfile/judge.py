@@ -51,6 +51,7 @@ from rewriter.dockerfile.paths import (
 from rewriter.dockerfile.shell import Command, commands, form_words, programs, run_script
 from rewriter.dockerfile.syntax import Instruction, ParseError, parse
 from rewriter.dockerfile.usage import (
+    DOCKERFILE_NAME,
     Invocation,
     documented_runs,
     image_readmes,
@@ -672,6 +673,7 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
                   _host_access,
                   _packaged_service,
                   _unread_script, _setuid, _devices, _host_pid, _ports, _no_process, _base_image,
+                  _built_upon,
                   _documented_purpose, _root_home, _root_owned_writes, _bind_mounts,
                   _mounted_project, _builder_tool):
         j = check(ctx, info, command, copied, k)
@@ -2481,6 +2483,53 @@ def _base_image(ctx: Context, info: StageInfo, command: _Command,
                      "switch the user in the images built FROM it")
 
 
+
+
+#: a ``FROM`` line's image: ``FROM org/base:1 AS x`` -> ``org/base:1``
+_FROM_REF = r"(?im)^[ \t]*FROM[ \t]+(?:--platform=\S+[ \t]+)?([^\s]+)"
+#: directory names too generic to name an image by
+_GENERIC_DIRS = frozenset({"docker", "dockerfiles", "build", "images", "image", "src", "app",
+                           "deploy", "ci", "containers", "container", ""})
+
+
+def _built_upon(ctx: Context, info: StageInfo, command: _Command,
+                copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """Another Dockerfile of the repository builds FROM this image: its
+    directory's name (``base/``) is the last part of a namespaced image that a
+    Dockerfile beside it, or in a directory beside its own, starts from
+    (``FROM myorg/base``). The images built on it run their own steps, as root."""
+    build = ctx.build
+    if build is None or not build.dockerfile:
+        return None
+    here = dockerfile_dir(build)
+    name = posixpath.basename(here).lower()
+    if name in _GENERIC_DIRS:
+        return None
+    parent = posixpath.dirname(here)
+    dirs = [here] + [f"{parent}/{e}" if parent else e for e in build.list_dir(parent)
+                     if (f"{parent}/{e}" if parent else e) != here][:60]
+    seen = 0
+    for d in dirs:
+        if not build.is_dir(d):
+            continue
+        for entry in build.list_dir(d):
+            path = f"{d}/{entry}" if d else entry
+            if path == build.dockerfile or not re.match(DOCKERFILE_NAME, entry):
+                continue
+            seen += 1
+            if seen > 60:
+                return None
+            text = build.read_text(path) or ""
+            for m in re.finditer(_FROM_REF, text):
+                ref = split_ref(m.group(1))
+                if ref is not None and "/" in ref[0] and \
+                        ref[0].rsplit("/", 1)[-1] == name:
+                    return Judgement("base-image", "base-image",
+                                     f"`{path}` builds FROM it (`FROM {m.group(1)}`): a base "
+                                     "image, whose children run their own build steps as root",
+                                     (_cite(path, text, m.start(1)),),
+                                     "switch the user in the images built FROM it")
+    return None
 
 
 def _documented_purpose(ctx: Context, info: StageInfo, command: _Command,

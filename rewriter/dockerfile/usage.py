@@ -120,7 +120,7 @@ _START = re.compile(
     r"(?:-[\w-]+(?:[= ](?!run\b)[^\s-]\S*)?\s+)*)run\b")
 _BUILD_TAG = re.compile(r"\bdocker\s+(?:image\s+)?build\b[^\n]*?\s(?:-t|--tag)[= ]\s*['\"]?([^\s'\"]+)")
 _READMES = ("readme.md", "readme.rst", "readme", "readme.txt", "readme.markdown")
-_DOCKERFILEISH = r"(?i)^(?:dockerfile(?:[._-][\w.-]+)?|[\w.-]+\.dockerfile|containerfile)$"
+DOCKERFILE_NAME = r"(?i)^(?:dockerfile(?:[._-][\w.-]+)?|[\w.-]+\.dockerfile|containerfile)$"
 
 
 def logical_lines(lines: list[str], opener: re.Pattern[str] = _START,
@@ -333,7 +333,7 @@ def _dockerfiles_in(build: BuildContext, d: str, most: int = 2) -> int:
     "one" or "more" matters, and a directory may hold thousands of entries)."""
     n = 0
     for e in build.list_dir(d):
-        if re.match(_DOCKERFILEISH, e) and not build.is_dir(f"{d}/{e}" if d else e):
+        if re.match(DOCKERFILE_NAME, e) and not build.is_dir(f"{d}/{e}" if d else e):
             n += 1
             if n >= most:
                 break
@@ -731,6 +731,5 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
     return out
 
 
-__all__ = ["Invocation", "Mount", "documented_runs", "image_names", "image_readmes",
-           "image_ref_name", "parse_invocation", "sh_expand",
-           "sh_variables"]
+__all__ = ["DOCKERFILE_NAME", "Invocation", "Mount", "documented_runs", "image_names",
+           "image_readmes", "image_ref_name", "parse_invocation", "sh_expand", "sh_variables"]
