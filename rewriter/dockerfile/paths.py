@@ -209,8 +209,8 @@ def command_dirs(info: StageInfo) -> list[str]:
             value = words[i + 1] if i + 1 < len(words) else ""
         if not _STORE_FLAG.match(flag) or not value.startswith("/"):
             continue
-        path = posixpath.normpath(value)
-        top = path.split("/")[1] if path.count("/") >= 1 else ""
+        path = abspath(value)
+        top = path.split("/")[1]
         if not top or top in _FHS_TOPS or "." in posixpath.basename(path) or \
                 any(c in path for c in "*?[]{}$:,"):
             continue

@@ -190,13 +190,14 @@ def check(ctx: Context) -> Iterator[Violation]:
     # VOLUME (the classic builder discards what later steps do to a volume), by
     # a numeric id or by a name that a RUN before the VOLUME creates.
     name = user.partition(":")[0]
-    created = False
+    made = info.known_users().get(name)
+    # the user exists from the start: the base image's, or made in an earlier stage
+    created = name in info.image_users() or (
+        made is not None and all(made.ins is not i for i in info.stage.instructions))
     for ins in info.stage.instructions:
         if ins is own_user:
             break
-        if ins.cmd == "RUN" and re.search(
-                r"\b(?:useradd|adduser)\b[^;&|\n]*\s" + re.escape(name) + r"(?![\w.-])",
-                ins.logical):
+        if made is not None and ins is made.ins:
             created = True
         if ins.cmd == "VOLUME" and any(
                 (expand(v, info.env)[0].rstrip("/") or "/") in missing for v in ins.values):
