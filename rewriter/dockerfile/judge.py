@@ -53,8 +53,12 @@ from rewriter.dockerfile.syntax import Instruction, ParseError, parse
 from rewriter.dockerfile.usage import (
     DOCKERFILE_NAME,
     Invocation,
+    code_lines,
     documented_runs,
+    image_names,
     image_readmes,
+    image_ref_name,
+    offered_images,
     sh_expand,
     sh_variables,
 )
@@ -673,7 +677,7 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
                   _host_access,
                   _packaged_service,
                   _unread_script, _setuid, _devices, _host_pid, _ports, _no_process, _base_image,
-                  _built_upon,
+                  _built_upon, _shown_as_base,
                   _documented_purpose, _root_home, _root_owned_writes, _bind_mounts,
                   _mounted_project, _builder_tool):
         j = check(ctx, info, command, copied, k)
@@ -2529,6 +2533,66 @@ def _built_upon(ctx: Context, info: StageInfo, command: _Command,
                                      "image, whose children run their own build steps as root",
                                      (_cite(path, text, m.start(1)),),
                                      "switch the user in the images built FROM it")
+    return None
+
+
+#: a Dockerfile's ``FROM`` line shown in a README's code: ``FROM org/base:1``
+_SHOWN_FROM = r"^\s*(?:[$>]\s*)?FROM[ \t]+(?:--platform=\S+[ \t]+)?(\S+)(?:[ \t]+AS[ \t]+\S+)?\s*$"
+
+
+def _shown_as_base(ctx: Context, info: StageInfo, command: _Command,
+                   copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """A README that documents this image (its companion README, or the ones
+    ``image_readmes`` gives) shows, in its code, a Dockerfile built FROM it:
+    ``FROM org/base`` of a namespaced image that is none of this file's own
+    bases, and that the README names as this image (its directory's or
+    program's name, a tag it builds) or tells its reader to pull, run or build."""
+    build = ctx.build
+    if build is None or not build.dockerfile:
+        return None
+    readmes = image_readmes(build)
+    if not readmes:
+        return None
+    own_bases = {r[0] for r in (split_ref(m.group(1)) for m in re.finditer(_FROM_REF, ctx.df.text))
+                 if r is not None}
+    own_bases |= {r[0] for s in info.chain for r in [split_ref(s.base)] if r is not None}
+    own_bases |= {r[0] for m in re.finditer(r"(?im)^[ \t]*ARG[ \t]+\w+=[\"']?([^\s\"']+)",
+                                              ctx.df.text) for r in [split_ref(m.group(1))]
+                  if r is not None}
+    program = _program_name(command.program)
+    if program in k.interpreters or program in k.generic_programs or program in _WRAPPERS:
+        program = ""
+    for path in readmes:
+        text = build.read_text(path)
+        if not text or "FROM" not in text:
+            continue
+        shown = [(i, m.group(1)) for i, ln in code_lines(text, path.lower().endswith(".rst"))
+                 for m in [re.match(_SHOWN_FROM, ln)] if m]
+        if not shown:
+            continue
+        own, tags = image_names(build, ctx.df.text, program, (text,))
+        own -= {re.sub(r"[-_.]", "", d) for d in _GENERIC_DIRS}
+        offered = {r[0] for r in map(split_ref, offered_images(text)) if r is not None}
+        for i, ref in shown:
+            parts = split_ref(ref)
+            if parts is None or "/" not in parts[0] or parts[0] in own_bases:
+                continue
+            name = image_ref_name(ref)
+            if parts[0] in offered:
+                why = "an image it tells the reader to pull, run or build"
+            elif name in tags:
+                why = "the image it builds"
+            elif name in own:
+                why = "named after this image"
+            else:
+                continue
+            lines = text.splitlines()
+            body = lines[i].strip()
+            return Judgement("base-image", "base-image",
+                             f"`{path}` shows a Dockerfile built FROM it (`FROM {ref}`, {why}): "
+                             "a base image, whose children run their own build steps as root",
+                             (f"{path}:{i + 1}: {body if len(body) <= 100 else body[:97] + '...'}",),
+                             "switch the user in the images built FROM it")
     return None
 
 

@@ -24,6 +24,12 @@ gives; or it is the only image the README runs, and the README also builds it
 or is the root's README of a repository with this one Dockerfile. Usage
 comments of the Dockerfile itself always count.
 
+A README named after the Dockerfile, its *companion* (``README.dev.md``,
+``README.dev.rst`` or ``README.dev``, any case, beside ``Dockerfile.dev`` or
+``dev.Dockerfile``), documents that one Dockerfile, however many others its
+directory holds: its runs count when they run an image named as above, or when
+it runs only one image. It is one of the READMEs :func:`image_readmes` gives.
+
 When the Dockerfile is alone in its directory, that directory's Makefiles
 (their variables expanded: ``IMAGE ?= foo``, ``$(IMAGE):$(TAG)``) and shell
 scripts (their simple assignments expanded: ``NAME="${NAME:-foo}"``) are read
@@ -211,7 +217,7 @@ def parse_invocation(text: str) -> tuple[str, dict[str, object]]:
         w = words[i]
         i += 1
         if not w.startswith("-") or w == "-":
-            image = w
+            image = w.rstrip(")`;")  # ``id=$(docker run ... IMAGE)``
             break
         if w == "--":
             continue
@@ -325,6 +331,27 @@ def _readme(build: BuildContext, d: str) -> str | None:
     for entry in build.list_dir(d):
         if entry.lower() in _READMES:
             return f"{d}/{entry}" if d else entry
+    return None
+
+
+def companion_readme(build: BuildContext | None) -> str | None:
+    """The README named after the Dockerfile, beside it: ``README.dev.md``,
+    ``README.dev.rst`` or ``README.dev`` (any case) for ``Dockerfile.dev`` or
+    ``dev.Dockerfile``. It documents that one Dockerfile, however many others
+    its directory holds."""
+    if build is None or not build.dockerfile:
+        return None
+    base = posixpath.basename(build.dockerfile)
+    m = re.fullmatch(r"(?i)dockerfile\.([\w.-]+)|([\w.-]+)\.dockerfile", base)
+    if not m:
+        return None
+    suffix = (m.group(1) or m.group(2)).lower()
+    wanted = {f"readme.{suffix}{ext}" for ext in (".md", ".rst", "")} - set(_READMES)
+    here = dockerfile_dir(build)
+    for entry in sorted(build.list_dir(here)):
+        path = f"{here}/{entry}" if here else entry
+        if entry.lower() in wanted and not build.is_dir(path):
+            return path
     return None
 
 
@@ -603,14 +630,16 @@ def _own_names(here: str, program: str) -> set[str]:
 
 def image_readmes(build: BuildContext | None) -> list[str]:
     """The READMEs that document this image, as :func:`documented_runs` counts
-    them (none when its directory holds several Dockerfiles)."""
+    them: its companion README (:func:`companion_readme`), and the directory's
+    (and root's) READMEs unless its directory holds several Dockerfiles."""
     if build is None or not build.dockerfile:
         return []
     here = dockerfile_dir(build)
+    companion = [p for p in [companion_readme(build)] if p]
     if _dockerfiles_in(build, here) > 1:
-        return []
+        return companion
     return [p for p, at_root in _candidate_readmes(build, here)
-            if not (at_root and here) or _only_image(build, here)]
+            if not (at_root and here) or _only_image(build, here)] + companion
 
 
 def image_names(build: BuildContext | None, dockerfile_text: str, program: str = "",
@@ -626,6 +655,51 @@ def image_names(build: BuildContext | None, dockerfile_text: str, program: str =
 def image_ref_name(ref: str) -> str:
     """The normalized name of an image reference (``ghcr.io/jess/evince:1`` -> ``evince``)."""
     return _norm(_image_name(ref))
+
+
+#: ``docker pull X``, and prose that says to pull one: "Pull `X`"
+_PULL = re.compile(r"\bdocker\s+(?:image\s+)?pull\s+(?:-\S+\s+)*['\"]?([^\s'\"`]+)"
+                   r"|(?i:\bpull\b)[^`\n]{0,40}`([^`\s]+)`")
+
+
+def offered_images(text: str) -> list[str]:
+    """The images a README tells its reader to pull, run or build: ``docker
+    pull X`` (or "Pull `X`"), ``docker run ... X``, ``docker build -t X``."""
+    out = [m.group(1) or m.group(2) for m in _PULL.finditer(text)]
+    out += [m.group(1) for m in _BUILD_TAG.finditer(text)]
+    lines = [re.sub(r"^\s*(?:[$>]|PS\S*>|C:\\\S*>)\s+", "", ln) for ln in text.splitlines()]
+    out += [parse_invocation(joined)[0] for _, _, joined in logical_lines(lines)]
+    return [r for r in out if r]
+
+
+def code_lines(text: str, rst: bool = False) -> list[tuple[int, str]]:
+    """(index, line) of the lines of a README that are code: inside a fenced
+    block (```, ~~~), indented by four spaces or a tab, or (reST) the indented
+    block after a paragraph that ends with ``::``."""
+    out: list[tuple[int, str]] = []
+    fence = ""
+    literal = False
+    for i, ln in enumerate(text.splitlines()):
+        m = re.match(r"^\s*(`{3,}|~{3,})", ln)
+        if fence:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = ""
+            else:
+                out.append((i, ln))
+            continue
+        if m:
+            fence = m.group(1)
+            continue
+        if not ln.strip():
+            continue
+        indented = bool(re.match(r"^(?: {4}|\t)", ln))
+        if rst and literal and re.match(r"^\s", ln):
+            indented = True
+        elif rst:
+            literal = ln.rstrip().endswith("::")
+        if indented:
+            out.append((i, ln))
+    return out
 
 
 #: Project Atomic's labels: the ``docker run`` that ``atomic run``/``install``
@@ -646,6 +720,24 @@ def _label_runs(name: str, text: str) -> list[Invocation]:
     return _invocations(name, "\n".join(kept), comments_only=False)
 
 
+def _companion_runs(build: BuildContext, path: str, names: set[str], tags: list[str],
+                    services: frozenset[str]) -> list[Invocation]:
+    """The runs of the companion README that run this image: one named as the
+    other READMEs' are (and a tag it gives: ``tags`` grows by them), or the
+    only image it runs, since it documents this Dockerfile alone."""
+    text = build.read_text(path)
+    if not text or not _START.search(text):
+        return []
+    every = _invocations(path, text, comments_only=False)
+    out = [r for r in every if r.compose and r.image in services]
+    runs = [r for r in every if not r.compose and r.image]
+    tags += [m.group(1) for m in _BUILD_TAG.finditer(text)]
+    wanted = names | {_norm(_image_name(t)) for t in tags}
+    images = {_norm(_image_name(r.image)) for r in runs}
+    out += [r for r in runs if _norm(_image_name(r.image)) in wanted or len(images) == 1]
+    return out
+
+
 def documented_runs(build: BuildContext | None, dockerfile_text: str,
                     dockerfile_name: str, program: str = "",
                     services: frozenset[str] = frozenset()) -> list[Invocation]:
@@ -660,6 +752,11 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
     if build is None or not build.dockerfile:
         return out
     here = dockerfile_dir(build)
+    names = _own_names(here, program)
+    tags = [m.group(1) for m in _BUILD_TAG.finditer(dockerfile_text)]
+    companion = companion_readme(build)
+    if companion is not None:
+        out += _companion_runs(build, companion, names, tags, services)
     if _dockerfiles_in(build, here) > 1:
         return out
     written = _written_runs(build, here, posixpath.basename(build.dockerfile))
@@ -670,8 +767,6 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
         if one_image:
             written += _written_runs(build, "", build.dockerfile)
     readmes = _candidate_readmes(build, here)
-    names = _own_names(here, program)
-    tags = [m.group(1) for m in _BUILD_TAG.finditer(dockerfile_text)]
     tags += [t for w in written for t in w.tags]
     for p, at_root in readmes:
         text = build.read_text(p)
@@ -731,5 +826,6 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
     return out
 
 
-__all__ = ["DOCKERFILE_NAME", "Invocation", "Mount", "documented_runs", "image_names",
-           "image_readmes", "image_ref_name", "parse_invocation", "sh_expand", "sh_variables"]
+__all__ = ["DOCKERFILE_NAME", "Invocation", "Mount", "code_lines", "companion_readme",
+           "documented_runs", "image_names", "image_readmes", "image_ref_name", "offered_images",
+           "parse_invocation", "sh_expand", "sh_variables"]
