@@ -39,11 +39,14 @@ def render(
     escape: str = "\\",
     newline: str = "\n",
     login_shell: bool = False,
+    readable: Sequence[str] = (),
 ) -> str:
     """One complete ``RUN`` instruction that creates ``user``:``group`` with
-    ``uid``:``gid``, with a home directory ``/home/<user>``, and gives it ``dirs``
+    ``uid``:``gid``, with a home directory ``/home/<user>``, gives it ``dirs``
     (absolute paths: the directories themselves) and ``trees`` (the directories and
-    everything in them: the app's WORKDIR), ending in ``newline``.
+    everything in them: the app's WORKDIR), and makes the files ``readable``
+    readable to all (``chmod a+r``: what ``ADD <url>`` left at mode 600), ending
+    in ``newline``.
 
     Continuation lines end in `` <escape>`` (``\\`` or a backtick from a
     ``# escape=`` directive); every line break is ``newline`` (``\\n`` or
@@ -69,9 +72,10 @@ def render(
         raise ValueError(f"bad escape character {escape!r}: must be '\\\\' or '`'")
     if newline not in ("\n", "\r\n"):
         raise ValueError(f"bad newline {newline!r}: must be '\\n' or '\\r\\n'")
-    if isinstance(dirs, str) or isinstance(trees, str):
-        raise ValueError("dirs and trees must be sequences of paths, not one string")
+    if isinstance(dirs, str) or isinstance(trees, str) or isinstance(readable, str):
+        raise ValueError("dirs, trees and readable must be sequences of paths, not one string")
     own = ownership_commands(_clean_dirs(dirs), f"{uid}:{gid}", _clean_dirs(trees))
+    own += read_commands(_clean_dirs(readable))
     text = _env().get_template(f"adduser/{template}{_SUFFIX}").render(
         user=user, group=group, uid=uid, gid=gid, own=own, escape=escape,
         login_shell=login_shell,
@@ -124,12 +128,20 @@ def _fail(message: str) -> str:
 
 
 def own_dirs(dirs: Sequence[str], owner: str, newline: str = "\n",
-             trees: Sequence[str] = ()) -> str:
+             trees: Sequence[str] = (), readable: Sequence[str] = ()) -> str:
     """``RUN mkdir -p DIRS && chown OWNER DIRS``: the instruction that gives
     ``owner`` (``uid``, ``uid:gid`` or names) the directories ``dirs``
     (absolute paths, quoted here), and with ``chown -R`` the ``trees`` (the
-    app's WORKDIR: it writes beside its code), ending in ``newline``."""
-    return "RUN " + " && ".join(ownership_commands(dirs, owner, trees, one_mkdir=True)) + newline
+    app's WORKDIR: it writes beside its code), then ``chmod a+r`` the files
+    ``readable``, ending in ``newline``."""
+    commands = ownership_commands(dirs, owner, trees, one_mkdir=True) if dirs or trees else []
+    return "RUN " + " && ".join(commands + read_commands(readable)) + newline
+
+
+def read_commands(files: Sequence[str]) -> list[str]:
+    """``chmod a+r FILES`` (absolute paths, quoted here): the files a download
+    left at mode 600 made readable to the new user; none for no files."""
+    return [f"chmod a+r {_quoted(files)}"] if files else []
 
 
 def ownership_commands(dirs: Sequence[str], owner: str, trees: Sequence[str] = (),

@@ -62,12 +62,27 @@ over the user's own home) and a directory the command names for its data that
 nothing makes (`--data-dir=/data`); in a stage without a shell, the `COPY` that
 creates such a directory gets `--chown` instead (or the rule declines).
 
+A file that `ADD <http(s) url>` downloads is written with mode 600, owned by
+root (docs/pitfalls.md #16): the new user could not read it. Each such file of
+the stage and the stages it is built from gets `chmod a+r` in the same block
+(a destination ending in `/`, or a directory the file makes or every image
+has, holds it under the last segment of the URL's path; a relative one is
+resolved against `WORKDIR`), unless its `ADD` has `--chmod` or a `--chown` to
+that user, a later `RUN chmod` (or `chown` to the user) already lets it read
+the file, a later `RUN rm` removes it, or the block gives its directory to the
+user with `chown -R`. A download it cannot place (a variable with no value, a
+URL that names no file, a later `mv`, an `rm` of a variable) is not guessed
+at: the finding's message says what to check. In a stage without a shell the
+`ADD` gets `--chown` instead.
+
 ## When it declines
 Windows stages; a runtime stage that is only `FROM image` (a re-tag); entrypoints that drop
 privileges themselves (gosu, su-exec,
 setpriv, runuser, s6-overlay, supervisord, and official images that do so);
 a `USER` whose value cannot be resolved; a UID the base image already uses;
-files with bare-CR line endings.
+files with bare-CR line endings; a URL download that a stage without a shell
+leaves unreadable and whose `ADD` cannot take `--chown` (it has one, or is in
+a parent stage).
 
 ## Fix safety
 Safe when the family is known (from the image table or from package-manager
@@ -93,7 +108,8 @@ from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.model import StageInfo, expand, is_root, workdir_path
 from rewriter.dockerfile.paths import app_trees, writable_dirs
-from rewriter.dockerfile.rules._common import insert_after, privilege_drop, tail_anchor
+from rewriter.dockerfile.remote import unreadable_downloads
+from rewriter.dockerfile.rules._common import insert_after, privilege_drop, tail_anchor, uid_of
 from rewriter.dockerfile.judge import (
     GroupZero,
     app_user_name,
@@ -162,6 +178,10 @@ class Plan:
     why: str = ""  #: what the fix does, in words
     dirs: list[str] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)  #: more edits (``COPY --chown``)
+    #: files ``ADD <url>`` left at mode 600 that the block makes readable
+    #: (None: downloads not looked at yet)
+    readable: list[str] | None = None
+    notes: list[str] = field(default_factory=list)  #: what the user should check
 
 
 def reverted_user(info: StageInfo) -> bool:
@@ -177,11 +197,15 @@ def reverted_user(info: StageInfo) -> bool:
 def plan(ctx: Context) -> Plan | Decline | None:
     """How to make the runtime stage non-root; None when there is nothing to do."""
     p = _plan(ctx)
+    if isinstance(p, Plan) and p.readable is None:
+        p = _read_downloads(ctx, p)
     if not isinstance(p, Plan) or not p.dirs or p.info.family.shell:
         return p
     # No shell to mkdir/chown with: a writable dir must come from a COPY that
     # can carry --chown, or the fixed image could not write its own data.
     edits = _copy_chown_edits(ctx, p.info, p.user, p.dirs)
+    if edits is not None:  # an ADD may have its --chown already
+        edits = [e for e in edits if all(e.start != o.start for o in p.edits)]
     if edits is None and p.applicability is Applicability.UNSAFE:
         # not known to lack a shell: not known at all
         return Decline("unknown-family",
@@ -194,7 +218,60 @@ def plan(ctx: Context) -> Plan | Decline | None:
                        f"`{', '.join(p.dirs)}` must be writable by {p.user}, but the stage has "
                        "no shell to create it; copy it in with `COPY --chown` and add USER "
                        "yourself", p.info.stage.from_.start_line, p.info.name)
-    p.edits = edits
+    p.edits += edits
+    return p
+
+
+def _same_user(info: StageInfo, owner: str, spec: str) -> bool:
+    """``owner`` (a ``--chown`` or ``chown`` value) is the user ``spec`` names."""
+    name, want = owner.partition(":")[0], spec.partition(":")[0]
+    if name == want:
+        return True
+    uid = uid_of(info, owner)[0]
+    return uid is not None and uid == uid_of(info, spec)[0]
+
+
+def _downloads(p_info: StageInfo, spec: str, trees: list[str]) -> tuple[list[str], list[str]]:
+    """The files ``ADD <url>`` leaves unreadable to ``spec`` (``trees``: given to it
+    recursively), and what to check about those dockfix cannot place."""
+    found = unreadable_downloads(p_info, lambda owner: _same_user(p_info, owner, spec),
+                                 tuple(trees))
+    return ([d.path for d in found if d.path is not None],
+            [d.note(spec) for d in found if d.path is None])
+
+
+def _readable_why(files: list[str]) -> str:
+    shown = ", ".join(files[:3]) + (", ..." if len(files) > 3 else "")
+    return f"; make {shown} readable (ADD from a URL leaves mode 600)" if files else ""
+
+
+def _read_downloads(ctx: Context, p: Plan) -> Plan | Decline:
+    """A plan with no user block of its own: a ``RUN chmod a+r`` for the files
+    ``ADD <url>`` left at mode 600, or with no shell, ``--chown`` on those ``ADD``s."""
+    info = p.info
+    if info.family.shell:
+        files, p.notes = _downloads(info, p.user, [])
+        if files:
+            p.block += own_dirs([], p.user, readable=files)
+            p.why += _readable_why(files)
+        p.readable = files
+        return p
+    found = unreadable_downloads(info, lambda owner: _same_user(info, owner, p.user))
+    p.readable = []
+    for d in found:
+        if d.ins.flag("chown") is not None or all(d.ins is not i for i in info.stage.instructions):
+            where = d.path or "its file"
+            return Decline("download-needs-shell",
+                           f"`ADD {d.url}` (line {d.ins.start_line}) leaves `{where}` at mode "
+                           f"600, readable by root only, and the stage has no shell to make it "
+                           f"readable by {p.user}; give it `--chown={p.user}` (or "
+                           "`--chmod=644`) and add USER yourself",
+                           info.stage.from_.start_line, info.name)
+        at = d.ins.src(d.ins.args_at)
+        if all(e.start != at for e in p.edits):
+            p.edits.append(Edit.insert(at, f"--chown={p.user} "))
+    if found:
+        p.why += "; `ADD --chown` the files it downloads (ADD from a URL leaves mode 600)"
     return p
 
 
@@ -314,17 +391,19 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         named = None if s.user else app_user_name(info)
         user = s.user or named or "appuser"
         group = "root" if gid == 0 else s.group or named or "appgroup"
+        files, notes = _downloads(info, f"{s.uid}:{gid}", trees)
         try:
             block = render(fam.template, user=user, group=group, uid=s.uid, gid=gid,
                            dirs=[d for d in late if d not in app], trees=trees,
                            escape=ctx.df.escape, newline="\n",
-                           login_shell=needs_login_shell(info))
+                           login_shell=needs_login_shell(info), readable=files)
         except ValueError as exc:  # e.g. a VOLUME path with control characters
             return Decline("template-refused", f"cannot write the user block: {exc}",
                            line, info.name)
         return Plan(info, f"{s.uid}:{gid}", block,
-                    why=f"create `{user}` ({s.uid}:{gid}) with the {fam.name} tools{joined}",
-                    dirs=dirs, edits=early)
+                    why=f"create `{user}` ({s.uid}:{gid}) with the {fam.name} "
+                    f"tools{joined}{_readable_why(files)}",
+                    dirs=dirs, edits=early, readable=files, notes=notes)
     if fam.default_nonroot_uid:
         uid = fam.default_nonroot_uid
         return Plan(info, f"{uid}:{uid}", why=f"run as `nonroot` ({uid}), which {fam.name} "
@@ -374,14 +453,14 @@ def _split_dirs(ctx: Context, info: StageInfo, spec: str,
 def _run_as(ctx: Context, info: StageInfo, spec: str, dirs: list[str], why: str) -> Plan:
     """The plan that runs the stage as an existing user ``spec`` and gives it ``dirs``."""
     late, early = _split_dirs(ctx, info, spec, dirs)
-    return Plan(info, spec, _dirs_block(ctx, info, spec, late), why=why, dirs=dirs, edits=early)
-
-
-def _dirs_block(ctx: Context, info: StageInfo, spec: str, dirs: list[str]) -> str:
-    if not dirs or not info.family.shell:
-        return ""
+    if not info.family.shell:
+        return Plan(info, spec, why=why, dirs=dirs, edits=early)
     app = app_trees(info)
-    return own_dirs(dirs, spec, trees=[d for d in dirs if d in app])
+    trees = [d for d in late if d in app]
+    files, notes = _downloads(info, spec, trees)
+    block = own_dirs(late, spec, trees=trees, readable=files) if late or files else ""
+    return Plan(info, spec, block, why=why + _readable_why(files), dirs=dirs, edits=early,
+                readable=files, notes=notes)
 
 
 def check(ctx: Context) -> Iterator[Violation | Decline]:
@@ -405,7 +484,7 @@ def check(ctx: Context) -> Iterator[Violation | Decline]:
     last = info.stage.instructions[-1] if info.stage.instructions else frm
     yield Violation(
         CODE, NAME, Span(frm.span.start, last.span.end),
-        f"stage `{info.name}` runs as root",
+        f"stage `{info.name}` runs as root" + "".join(f"; {n}" for n in p.notes),
         Fix(title, tuple(edits), p.applicability),
     )
 
