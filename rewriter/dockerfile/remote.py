@@ -18,7 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from rewriter.dockerfile.model import StageInfo, commands_named, expand, workdir_path
+from rewriter.dockerfile.model import (
+    StageInfo,
+    commands_named,
+    expand,
+    may_run,
+    run_commands,
+    workdir_path,
+)
 from rewriter.dockerfile.syntax import Instruction
 
 __all__ = ["Download", "unreadable_downloads"]
@@ -190,6 +197,13 @@ def _after(stage: StageInfo, d: Download, later: list[tuple[StageInfo, Instructi
             words = [a for a in cmd.args_after_name() if not a.startswith("-")]
             if any(_match(s, ins, a, path, parents=True) for a in words[:-1]):
                 return Download(d.ins, d.url, None, f"line {ins.start_line} moves it")
+        if may_run(ins, _REPLACERS):
+            for cmd in run_commands(ins):
+                if cmd.name in _REPLACERS and _replaces(s, ins, cmd.name,
+                                                        cmd.args_after_name(), path):
+                    return Download(d.ins, d.url, None,
+                                    f"line {ins.start_line} may remove or rename it "
+                                    f"(`{cmd.name}`)")
         for cmd in commands_named(ins, "chmod"):
             argv = cmd.args_after_name()
             words = [a for a in argv if not a.startswith("-") or _MODE.fullmatch(a)]
@@ -209,6 +223,23 @@ def _after(stage: StageInfo, d: Download, later: list[tuple[StageInfo, Instructi
                     _match(s, ins, a, path, parents=recursive) == 2 for a in words[1:]):
                 readable = True
     return None if readable else d
+
+
+#: programs that may remove or rename a file they are given: a decompressor
+#: replaces ``x.gz`` with ``x`` (unless told to keep it), ``find -delete``
+_REPLACERS = ("gunzip", "gzip", "bunzip2", "bzip2", "unxz", "xz", "unlzma", "lzma",
+              "uncompress", "unlink", "shred", "find")
+_KEEP = frozenset({"-k", "--keep", "-c", "--stdout", "--to-stdout", "-l", "--list",
+                   "-t", "--test"})
+_FIND_DELETE = frozenset({"-delete", "rm", "-exec", "-execdir"})
+
+def _replaces(s: StageInfo, ins: Instruction, name: str, argv: list[str], path: str) -> bool:
+    """Whether the command ``name argv`` (one of ``_REPLACERS``) may remove ``path``."""
+    if _KEEP & set(argv) or (name == "find" and not _FIND_DELETE & set(argv)):
+        return False
+    finds = name == "find"
+    return any(_match(s, ins, a, path, parents=finds) or (finds and a == "/")
+               for a in argv if not a.startswith("-"))
 
 
 #: a symbolic mode that starts with ``-`` (``chmod -w f``), not an option

@@ -63,6 +63,8 @@ TAIL = 'CMD ["/usr/local/bin/app"]\n'
     ("ADD https://h.example/s.tgz /tmp/\nRUN tar -xzf /tmp/s.tgz -C /opt && rm -rf /tmp/*\n",
      []),
     ("WORKDIR /build\nADD https://h.example/s.tgz .\nRUN rm s.tgz\n", []),
+    ("ADD https://h.example/d.gz /opt/\nRUN gunzip -k /opt/d.gz && find /srv -delete\n",
+     ["/opt/d.gz"]),
     # --chmod (the author chose), a Git repository (a directory, not a download)
     ("ADD --chmod=755 https://h.example/t /tini\n", []),
     ("ADD https://github.com/o/r.git#v1 /src/r\n", []),
@@ -129,6 +131,10 @@ def test_others_read(mode: str, expected: bool | None) -> None:
     ("ADD https://h.example/ca.pem /etc/ca.pem\nRUN mv /etc/ca.pem /etc/ssl/\n",
      "line 3 moves it"),
     ("ADD https://h.example/ca.pem /etc/ca.pem\nRUN rm -rf $OLD\n", "line 3 may remove it"),
+    ("ADD https://h.example/d.gz /opt/\nRUN gunzip /opt/d.gz\n",
+     "line 3 may remove or rename it (`gunzip`)"),
+    ("ADD https://h.example/d.gz /opt/\nRUN find /opt -name '*.gz' -delete\n",
+     "line 3 may remove or rename it (`find`)"),
 ])
 def test_what_it_cannot_place_is_said(tmp_path: Path, body: str, says: str) -> None:
     """The fix goes in without a guess, and the finding says what to check,

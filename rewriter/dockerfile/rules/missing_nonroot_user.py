@@ -71,8 +71,8 @@ resolved against `WORKDIR`), unless its `ADD` has `--chmod` or a `--chown` to
 that user, a later `RUN chmod` (or `chown` to the user) already lets it read
 the file, a later `RUN rm` removes it, or the block gives its directory to the
 user with `chown -R`. A download it cannot place (a variable with no value, a
-URL that names no file, a later `mv`, an `rm` of a variable) is not guessed
-at: the finding's message says what to check. In a stage without a shell the
+URL that names no file, a later `mv`, `gunzip` or `find -delete`, an `rm` of
+a variable) is not guessed at: the finding's message says what to check. In a stage without a shell the
 `ADD` gets `--chown` instead.
 
 ## When it declines
