@@ -53,6 +53,7 @@ from rewriter.dockerfile.syntax import Instruction, ParseError, parse
 from rewriter.dockerfile.usage import (
     DOCKERFILE_NAME,
     Invocation,
+    built_tags,
     code_lines,
     documented_runs,
     image_names,
@@ -2501,14 +2502,20 @@ def _built_upon(ctx: Context, info: StageInfo, command: _Command,
     """Another Dockerfile of the repository builds FROM this image: its
     directory's name (``base/``) is the last part of a namespaced image that a
     Dockerfile beside it, or in a directory beside its own, starts from
-    (``FROM myorg/base``). The images built on it run their own steps, as root."""
+    (``FROM myorg/base``), or that image is a namespaced tag that a ``docker
+    build -t`` in this file's comments or its companion README gives it. The
+    images built on it run their own steps, as root."""
     build = ctx.build
     if build is None or not build.dockerfile:
         return None
     here = dockerfile_dir(build)
     name = posixpath.basename(here).lower()
+    tags = {r[0] for r in map(split_ref, built_tags(build, build.dockerfile, ctx.df.text))
+            if r is not None and "/" in r[0]}
     if name in _GENERIC_DIRS:
-        return None
+        name = ""
+        if not tags:
+            return None
     parent = posixpath.dirname(here)
     dirs = [here] + [f"{parent}/{e}" if parent else e for e in build.list_dir(parent)
                      if (f"{parent}/{e}" if parent else e) != here][:60]
@@ -2526,8 +2533,8 @@ def _built_upon(ctx: Context, info: StageInfo, command: _Command,
             text = build.read_text(path) or ""
             for m in re.finditer(_FROM_REF, text):
                 ref = split_ref(m.group(1))
-                if ref is not None and "/" in ref[0] and \
-                        ref[0].rsplit("/", 1)[-1] == name:
+                if ref is not None and "/" in ref[0] and (
+                        ref[0].rsplit("/", 1)[-1] == name or ref[0] in tags):
                     return Judgement("base-image", "base-image",
                                      f"`{path}` builds FROM it (`FROM {m.group(1)}`): a base "
                                      "image, whose children run their own build steps as root",
@@ -2956,6 +2963,26 @@ def joins_group_zero(ctx: Context, info: StageInfo) -> GroupZero | None:
     return found
 
 
+def _tagged_beside(build: BuildContext, base: str) -> list[str]:
+    """The Dockerfile beside this one that builds the namespaced image ``base``,
+    as a ``docker build -t`` in its comments or its companion README tags it
+    (``docker build -t org/base -f Dockerfile.base .``)."""
+    repo = split_ref(base)
+    if repo is None or "/" not in repo[0] or not build.dockerfile:
+        return []
+    here = dockerfile_dir(build)
+    beside = [f"{here}/{e}" if here else e for e in sorted(build.list_dir(here))
+              if re.match(DOCKERFILE_NAME, e)][:60]
+    for path in beside:
+        if path == build.dockerfile or build.is_dir(path):
+            continue
+        text = build.read_text(path) or ""
+        if any(r is not None and r[0] == repo[0]
+               for r in map(split_ref, built_tags(build, path, text))):
+            return [path]
+    return []
+
+
 def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser], str | None]:
     """Users of a base image that another Dockerfile of the repository builds
     (``FROM org/kubernetes-master`` and ``kubernetes/master/Dockerfile``), and
@@ -2976,8 +3003,11 @@ def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser]
             d = posixpath.join(top, rel) if top else rel
             if d not in dirs:
                 dirs.append(d)
-    for d in dirs:
-        path = f"{d}/Dockerfile"
+    paths = [p for p in (f"{d}/Dockerfile" for d in dirs)
+             if p != build.dockerfile and build.read_text(p)]
+    if not paths:
+        paths = _tagged_beside(build, root.base)
+    for path in paths:
         if path == build.dockerfile:
             continue
         text = build.read_text(path)

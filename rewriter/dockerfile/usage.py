@@ -334,20 +334,20 @@ def _readme(build: BuildContext, d: str) -> str | None:
     return None
 
 
-def companion_readme(build: BuildContext | None) -> str | None:
-    """The README named after the Dockerfile, beside it: ``README.dev.md``,
-    ``README.dev.rst`` or ``README.dev`` (any case) for ``Dockerfile.dev`` or
-    ``dev.Dockerfile``. It documents that one Dockerfile, however many others
-    its directory holds."""
-    if build is None or not build.dockerfile:
+def companion_readme(build: BuildContext | None, dockerfile: str | None = None) -> str | None:
+    """The README named after the Dockerfile (``dockerfile``, the context's own
+    by default), beside it: ``README.dev.md``, ``README.dev.rst`` or
+    ``README.dev`` (any case) for ``Dockerfile.dev`` or ``dev.Dockerfile``. It
+    documents that one Dockerfile, however many others its directory holds."""
+    dockerfile = dockerfile or (build.dockerfile if build is not None else None)
+    if build is None or not dockerfile:
         return None
-    base = posixpath.basename(build.dockerfile)
+    here, base = posixpath.split(dockerfile)
     m = re.fullmatch(r"(?i)dockerfile\.([\w.-]+)|([\w.-]+)\.dockerfile", base)
     if not m:
         return None
     suffix = (m.group(1) or m.group(2)).lower()
     wanted = {f"readme.{suffix}{ext}" for ext in (".md", ".rst", "")} - set(_READMES)
-    here = dockerfile_dir(build)
     for entry in sorted(build.list_dir(here)):
         path = f"{here}/{entry}" if here else entry
         if entry.lower() in wanted and not build.is_dir(path):
@@ -652,6 +652,17 @@ def image_names(build: BuildContext | None, dockerfile_text: str, program: str =
     return _own_names(here, program), tags
 
 
+def built_tags(build: BuildContext, dockerfile: str, text: str) -> list[str]:
+    """The tags a ``docker build -t`` gives the Dockerfile at ``dockerfile``
+    (``text``): in its own comments, or in its companion README."""
+    comments = "\n".join(ln for ln in text.splitlines() if ln.lstrip().startswith("#"))
+    tags = [m.group(1) for m in _BUILD_TAG.finditer(comments)]
+    companion = companion_readme(build, dockerfile)
+    if companion is not None:
+        tags += [m.group(1) for m in _BUILD_TAG.finditer(build.read_text(companion) or "")]
+    return tags
+
+
 def image_ref_name(ref: str) -> str:
     """The normalized name of an image reference (``ghcr.io/jess/evince:1`` -> ``evince``)."""
     return _norm(_image_name(ref))
@@ -826,6 +837,6 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
     return out
 
 
-__all__ = ["DOCKERFILE_NAME", "Invocation", "Mount", "code_lines", "companion_readme",
+__all__ = ["DOCKERFILE_NAME", "Invocation", "Mount", "built_tags", "code_lines", "companion_readme",
            "documented_runs", "image_names", "image_readmes", "image_ref_name", "offered_images",
            "parse_invocation", "sh_expand", "sh_variables"]
