@@ -129,6 +129,8 @@ class _Knowledge:
     libvirt_system: str = ""
     #: program -> the subcommands that work on the project in the working directory
     project_tools: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: generators and converters run on the caller's files (protoc, pandoc)
+    file_tools: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,7 @@ def knowledge() -> _Knowledge:
         journal_reader_code=raw["configs"]["journal"]["journal_reader_code"],
         root_host_paths=dict(raw["paths"]["root_host_paths"]),
         project_tools={p: frozenset(v) for p, v in raw["programs"]["project_tools"].items()},
+        file_tools=frozenset(raw["programs"]["file_tools"]),
         packet_capture=frozenset(raw["packages"]["packet_capture"]),
         ebpf=frozenset(raw["packages"]["ebpf"]),
         cross_toolchain_env="|".join(raw["programs"]["cross_toolchain_env"]),
@@ -1576,7 +1579,56 @@ def _builder_tool(ctx: Context, info: StageInfo, command: _Command,
                          "mounted workspace: a CI builder, whose output the CI job owns",
                          (_ins_cite(ctx, command.ins),),
                          "the CI job (or `docker run --user`) chooses the user")
+    # only an archive of what the build made: a command that also builds at run
+    # time (`make && tar cf - *.png`) writes in its tree, as the user
+    text = " ".join(command.words) if command.ins.json else command.ins.args
+    progs = list(programs(text))
+    if all(name in ("tar", "cd", "echo", "printf", "set", "true") for name, _ in progs):
+        for name, args in progs:
+            if name == "tar" and _tar_to_stdout(args) and not any(">" in a for a in args):
+                return Judgement(
+                    "ci-builder", "ci-builder",
+                    f"the container runs `tar {' '.join(args)}`, which streams an archive of "
+                    "what the build made to its standard output: a builder whose artifacts a "
+                    "Makefile or pipeline unpacks (`docker run IMAGE | tar x`), and that "
+                    "writes no file as its user",
+                    tuple(_ins_cite(ctx, ins) for ins, _ in command_parts(info)),
+                    "leave the build image as it is; the caller's `tar x` writes the files as "
+                    "the caller")
     return None
+
+
+def _tar_to_stdout(args: list[str]) -> bool:
+    """``tar`` with these arguments creates an archive on its standard output
+    (``cf -``, ``-czf -``, ``--file=-``, or ``-c`` with no archive named: GNU
+    tar's default archive is ``-``)."""
+    create, archive = False, None
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if i == 0 and re.fullmatch(r"[A-Za-z]+", a):  # old style: `tar cvzf - .`
+            create = "c" in a
+            if "f" in a:
+                archive = args[1] if len(args) > 1 else ""
+                i += 1
+        elif a == "--create":
+            create = True
+        elif a.startswith("--file="):
+            archive = a[len("--file="):]
+        elif a == "--file":
+            archive = args[i + 1] if i + 1 < len(args) else ""
+            i += 1
+        elif a.startswith("-") and not a.startswith("--") and len(a) > 1:
+            letters, _, rest = a[1:].partition("f")
+            create = create or "c" in letters
+            if "f" in a[1:]:
+                if rest:  # `-f-`, `-cf-`
+                    archive = rest
+                else:
+                    archive = args[i + 1] if i + 1 < len(args) else ""
+                    i += 1
+        i += 1
+    return create and archive in (None, "-")
 
 
 #: names of programs that are scripts a reviewer would read before switching the user
@@ -1988,24 +2040,37 @@ def _mounted_project(ctx: Context, info: StageInfo, command: _Command,
             "(compose: `user:`) writes as the host's owner")
     wd = final_workdir(info)
     need = _project_need(command, k)
+    # a generator or converter (protoc, pandoc) works on files, not a project
+    what = "the files" if need is not None and need.split()[0] in k.file_tools else "a project"
     if wd is not None and need is not None and wd not in ("/", "/tmp", "/var/tmp") and \
             not (wd == "/root" or wd.startswith("/root/")):
         where = _left_empty(info, wd)
         if where is not None and where.cmd == "WORKDIR":
             return Judgement("host-bind-mount", "app",
-                             f"the container runs `{need}`, which works on a project in its "
+                             f"the container runs `{need}`, which works on {what} in its "
                              f"working directory `{wd}`, and the build puts nothing there: the "
-                             "project is mounted from the host at run time, where a new user "
+                             f"{what.split()[-1]} {'are' if what == 'the files' else 'is'} "
+                             "mounted from the host at run time, where a new user "
                              "can write only if its uid owns the files",
                              (_ins_cite(ctx, command.ins), _ins_cite(ctx, where)), hint)
     if wd is None and need is not None and _official(info) and not any(
             i.cmd in ("COPY", "ADD", "ONBUILD") for s in info.chain for i in s.stage.instructions):
         return Judgement("host-bind-mount", "app",
-                         f"the container runs `{need}`, which works on a project in its working "
+                         f"the container runs `{need}`, which works on {what} in its working "
                          "directory, and the file sets no WORKDIR and copies nothing in: the "
-                         "project is the host's, mounted at run time (`-v \"$PWD\":/site -w "
-                         "/site`), where a new user can write only if its uid owns the files",
+                         f"{what.split()[-1]} {'are' if what == 'the files' else 'is'} the "
+                         "host's, mounted at run time (`-v \"$PWD\":/work -w /work`), where a "
+                         "new user can write only if its uid owns the files",
                          (_ins_cite(ctx, command.ins),), hint)
+    tool = _volume_workdir_tool(ctx, info, command, k, wd)
+    if tool is not None:
+        return Judgement("host-bind-mount", "app",
+                         f"the container runs `{tool[0]}` in `{wd}`, which is both its WORKDIR "
+                         "and a VOLUME that the build leaves empty, and it serves nothing (no "
+                         f"EXPOSE): a tool run on the host's files mounted there (`-v "
+                         f"\"$PWD\":{wd}`), where a new user can write only if its uid owns them",
+                         (_ins_cite(ctx, tool[1]), _ins_cite(ctx, tool[2]),
+                          _ins_cite(ctx, command.ins)), hint)
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins.cmd != "VOLUME":
@@ -2020,6 +2085,47 @@ def _mounted_project(ctx: Context, info: StageInfo, command: _Command,
                                      "into them is host-owned: a new user can write it only if "
                                      "its uid owns the files", (_ins_cite(ctx, ins),), hint)
     return None
+
+
+#: a program named as a server or daemon (``redis-server``, ``mongod``, ``etcd``)
+_DAEMON_NAME = r"(?:server|daemon|[a-z0-9]{2,}d)$"
+
+
+def _volume_workdir_tool(ctx: Context, info: StageInfo, command: _Command, k: _Knowledge,
+                         wd: str | None) -> tuple[str, Instruction, Instruction] | None:
+    """(program, VOLUME, WORKDIR) when the WORKDIR is itself a VOLUME that the
+    build leaves empty (``VOLUME /workdir`` + ``WORKDIR /workdir``) and the
+    command is a tool, not a server: no EXPOSE, and not a program known as a
+    service or daemon. Such an image is run on the host's directory mounted
+    there. On an official base only, as for :func:`_left_empty`: another base
+    may seed the directory, which makes it a data volume."""
+    if command.ins is None or wd is None or wd in ("/", "/tmp", "/var/tmp", "/root") or \
+            wd.startswith("/root/"):
+        return None
+    prog = _program_name(command.program)
+    if not prog or prog in _SHELLS or prog in k.init_programs or prog in k.dind_programs or \
+            prog in k.port_programs or prog in k.port_configs or \
+            any(prog in sv.programs for sv in k.services) or \
+            any(fnmatch(prog, g) for g in k.init_programs) or \
+            re.search(_DAEMON_NAME, prog):
+        return None
+    volume = workdir = None
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd == "EXPOSE":
+                return None
+            if ins.cmd == "VOLUME" and any(
+                    posixpath.normpath(expand(v, s.env)[0]) == wd for v in ins.values):
+                volume = ins
+    where = _left_empty(info, wd)
+    if volume is None or where is None:
+        return None
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd == "WORKDIR" and workdir_path(s, ins, expand(
+                    ins.args.strip().strip("\"'"), s.env)[0]) == wd:
+                workdir = ins
+    return (prog, volume, workdir) if workdir is not None else None
 
 
 def _official(info: StageInfo) -> bool:
@@ -2067,7 +2173,7 @@ def _project_need(command: _Command, k: _Knowledge) -> str | None:
         for i, word in enumerate(argv):
             name = _program_name(word)
             rest = [a for a in argv[i + 1:] if not a.startswith("-")]
-            subs = k.project_tools.get(name)
+            subs = frozenset() if name in k.file_tools else k.project_tools.get(name)
             if subs is not None and (not subs or (rest and rest[0] in subs)):
                 return " ".join([name, *rest[:1]])
             if (name in k.interpreters or subs is not None) and rest and \

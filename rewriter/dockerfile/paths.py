@@ -8,7 +8,7 @@ import posixpath
 import re
 
 from rewriter.dockerfile.model import StageInfo, abspath, commands_named, expand, workdir_path
-from rewriter.dockerfile.shell import form_words
+from rewriter.dockerfile.shell import form_words, programs
 from rewriter.dockerfile.syntax import Instruction
 
 
@@ -143,14 +143,57 @@ def _command_words(info: StageInfo) -> list[tuple[str, StageInfo]]:
     return [(expand(v, s.env)[0], s) for ins, s in command_parts(info) for v in form_words(ins)]
 
 
+#: a command word that names a file relative to the working directory
+#: (``./registry``, ``bin/app``, ``main.py``): the program reads its own tree
+_RELATIVE_FILE = re.compile(r"^(?:\.{1,2}/|[\w.-]+/[\w./-]*$|[\w-][\w.-]*\.(?:go|py|js|mjs|cjs|"
+                            r"ts|rb|php|pl|lua|jar|sh|R|jl|exs?|clj|scala|groovy)$)")
+#: programs that run sources, not a compiled binary (``go run``, ``sh -c``)
+_SOURCE_RUNNERS = frozenset({"go", "go-wrapper", "sh", "bash", "ash", "dash", "zsh", "make"})
+
+
+def _go_source_tree(info: StageInfo, wd: str) -> bool:
+    """``wd`` is a package's directory in a Go workspace (``/go/src/...``,
+    ``$GOPATH/src/...``) and the container runs a compiled program installed
+    outside it: a bare name found on ``PATH`` (``registry``) or an absolute
+    path elsewhere (``/go/bin/app``), with no word of the command naming a file
+    relative to the WORKDIR and no ``go run``. Such a program never writes its
+    source tree, so the fix need not own it (a ``chown -R`` of a checkout with
+    its vendored code only copies a large layer)."""
+    roots = {"/go"} | {abspath(p) for p in (info.env.get("GOPATH") or "").split(":")
+                       if p.startswith("/")}
+    if not any(wd.startswith(r.rstrip("/") + "/src/") for r in roots if r != "/"):
+        return False
+    words = [w for w, _ in _command_words(info)]
+    while words and words[0] in ("tini", "/sbin/tini", "/tini", "--", "dumb-init", "exec",
+                                 "/usr/bin/dumb-init", "/usr/local/bin/dumb-init"):
+        words = words[1:]
+    if not words:
+        return False
+    prog = words[0]
+    if posixpath.basename(prog) in _SOURCE_RUNNERS:
+        return False
+    # on PATH, or in a bin directory outside the tree (not a script copied to `/`)
+    if "/" in prog and not (posixpath.basename(posixpath.dirname(prog)) in ("bin", "sbin")
+                            and not prog.startswith(wd.rstrip("/") + "/")):
+        return False
+    if any(_RELATIVE_FILE.match(w) for w in words[1:]):
+        return False
+    # and the build compiles it: `go build`/`go install`/`go get`, or `make`
+    return any(name == "make" or (name == "go" and args[:1] in (["build"], ["install"], ["get"]))
+               for s in info.chain for ins in s.stage.instructions if ins.cmd == "RUN"
+               for name, args in programs(ins.logical))
+
+
 def app_trees(info: StageInfo) -> list[str]:
     """The app's own directories, owned recursively by a fix: the WORKDIR, and
     each directory the file creates that holds the program the container runs
     or a file its command names (an Erlang release writing ``log/`` beside
-    ``bin/``, an emulator opening its disk image read-write)."""
+    ``bin/``, an emulator opening its disk image read-write). A Go package's
+    source tree as the WORKDIR is not the app's when the program is a binary
+    installed outside it (:func:`_go_source_tree`)."""
     out: list[str] = []
     wd = app_workdir(info)
-    if wd is not None:
+    if wd is not None and not _go_source_tree(info, wd):
         out.append(wd)
     created = sorted(_created_dirs(info), key=len)
     for word, _ in _command_words(info):
