@@ -176,10 +176,16 @@ def _go_source_tree(info: StageInfo, wd: str) -> bool:
     if "/" in prog and not (posixpath.basename(posixpath.dirname(prog)) in ("bin", "sbin")
                             and not prog.startswith(wd.rstrip("/") + "/")):
         return False
-    if any(_RELATIVE_FILE.match(w) for w in words[1:]):
+    # a relative path, alone or as a flag's value (`--output=build/x`, `-o out/`),
+    # is read or written in the tree
+    values = [w.partition("=")[2] if w.startswith("-") else w for w in words[1:]]
+    if any(_RELATIVE_FILE.match(v) or re.match(r"^[\w.-]+/", v) for v in values if v):
         return False
-    # and the build compiles it: `go build`/`go install`/`go get`, or `make`
-    return any(name == "make" or (name == "go" and args[:1] in (["build"], ["install"], ["get"]))
+    # and the build compiles this tree: `go build`/`go install`/`go get` or `make`,
+    # run in it or naming its package (`go install example.com/app/cmd/app`)
+    package = wd.split("/src/", 1)[1]
+    return any((name == "make" or (name == "go" and args[:1] in (["build"], ["install"], ["get"])))
+               and (workdir_path(s, ins, ".") == wd or package in ins.logical)
                for s in info.chain for ins in s.stage.instructions if ins.cmd == "RUN"
                for name, args in programs(ins.logical))
 
