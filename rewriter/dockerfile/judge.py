@@ -20,6 +20,7 @@ See docs/judgement.md for each kind and the evidence it takes.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import posixpath
 import re
@@ -273,6 +274,8 @@ def _df_name(ctx: Context) -> str:
 
 
 def _ins_cite(ctx: Context, ins: Instruction) -> str:
+    if isinstance(ins, _DocumentedCommand):
+        return ins.cite
     return _cite(_df_name(ctx), ctx.df.text, ins.span.start)
 
 
@@ -301,12 +304,20 @@ class _Command:
     scripts: list[tuple[str, str]] | None = None  #: its entrypoint scripts (read lazily)
     #: the compose services that build this file (read lazily)
     compose: list[tuple[str, str, int]] | None = None
+    #: the documented run whose command this is, when the file sets none
+    documented: Invocation | None = None
 
 
 def _command(info: StageInfo) -> _Command:
     parts = command_parts(info)
     first = parts[0] if parts else None
     words = [expand(v, s.env)[0] for ins, s in parts for v in form_words(ins)]
+    return _Command(first[0] if first else None, words, _program_of(words),
+                    first[1] if first else None)
+
+
+def _program_of(words: list[str]) -> str:
+    """The program a command line starts: its first word that is not a wrapper."""
     program = ""
     for w in words:
         if w in _WRAPPERS or w.startswith("-"):
@@ -317,12 +328,120 @@ def _command(info: StageInfo) -> _Command:
         # a bare shell (`ENTRYPOINT ["/bin/bash"]`, `CMD ["sh"]`) is the command itself,
         # not the absence of one
         program = next((w for w in words if _program_name(w) in _SHELLS), "")
-    return _Command(first[0] if first else None, words, program,
-                    first[1] if first else None)
+    return program
 
 
 def _program_name(program: str) -> str:
     return posixpath.basename(program.strip("\"'"))
+
+
+class _DocumentedCommand(Instruction):
+    """The ``CMD`` (or ``ENTRYPOINT``) that a documented ``docker run`` gives an
+    image whose file sets none; cited as the documentation's line."""
+
+    __slots__ = ("cite",)
+
+    @classmethod
+    def of(cls, run: Invocation, words: list[str]) -> _DocumentedCommand:
+        keyword = "ENTRYPOINT" if run.entrypoint else "CMD"
+        parsed = parse(f"FROM scratch\n{keyword} {json.dumps(words)}\n").instructions[-1]
+        doc = cls.__new__(cls)
+        for slot in Instruction.__slots__:
+            if hasattr(parsed, slot):
+                setattr(doc, slot, getattr(parsed, slot))
+        doc.cite = _command_cite(run, words)
+        return doc
+
+
+def _command_cite(run: Invocation, words: list[str]) -> str:
+    """``path:line: text`` of the documented run's line that holds its command
+    (``g -c conf.yaml`` below the image), else of its first line."""
+    seen_image = False
+    for i, raw in enumerate(run.span):
+        at = raw.find(run.image) if run.image and not seen_image else -1
+        if at >= 0:
+            seen_image, raw = True, raw[at + len(run.image):]
+        if seen_image and words and words[0] in raw:
+            line = run.span[i].strip()
+            body = line if len(line) <= 100 else line[:97] + "..."
+            return f"{run.path}:{run.line + i}: {body}"
+    return run.cite()
+
+
+#: a documented command that builds something (with compilers installed, the
+#: image is the build's, not an app's): its program, or a word of its first three
+_BUILD_PROGRAM = (r"^(?:c?make|gmake|ninja|meson|bazel(?:isk)?|scons|gcc|g\+\+|c\+\+|cc|"
+                  r"clang(?:\+\+)?|javac|ant|mvn|mvnw|gradlew?|sbt|cargo|rustc|go|dotnet|"
+                  r"msbuild|autoreconf|configure|rpmbuild|dpkg-buildpackage|debuild|"
+                  r"pyinstaller)$")
+_BUILD_WORD = r"^(?:build|compile|install|setup\.py|bdist\w*|wheel|sdist|package|dist)$"
+#: what an image reference looks like (``org/app:1.2``, ``$IMAGE``, ``${NAME}:latest``)
+_IMAGE_WORD = r"[\w${}<][\w.${}<>/:@-]*"
+#: a placeholder, not a program (``<command>``, ``[CMD]``, ``COMMAND``, ``$CMD``, ``...``)
+_PLACEHOLDER_PROGRAM = r"^(?:[<\[{$].*|\.\.\.|[A-Z][A-Z_]+)$"
+
+
+def _documented_command(ctx: Context, info: StageInfo, command: _Command,
+                        k: _Knowledge) -> _Command | None:
+    """The command the documentation runs the image with, when the file sets
+    none: every documented run that names a program names the same kind of
+    thing, an app's command (not a bare shell or interpreter, not a build
+    when the file installs compilers), and no run opens a terminal on the
+    image's own default (``docker run -it IMAGE``: a toolbox)."""
+    if command.ins is not None or info.chain[-1].base.lower() == "scratch" or any(
+            i.cmd == "ONBUILD" for s in info.chain for i in s.stage.instructions):
+        return None
+    found: tuple[Invocation, list[str], str] | None = None
+    compilers: bool | None = None
+    for run in _runs(ctx, command):
+        if not re.fullmatch(_IMAGE_WORD, run.image):
+            continue  # prose: "a shared volume in docker run command, then launch ..."
+        words = ([run.entrypoint] if run.entrypoint else []) + list(run.command)
+        if not words:
+            if run.interactive:
+                return None  # a terminal in the image as it is
+            continue
+        program = _program_of(words)
+        # ``sh -c "python app.py"``: the program is the first word of the line
+        line = program.split() or [""]
+        name = _program_name(line[0])
+        if re.match(_PLACEHOLDER_PROGRAM, line[0]):
+            continue  # ``docker run IMAGE <command>``: the reader fills it in
+        if not re.fullmatch(r"[\w./+@:~=-]+", line[0]) or line[0].startswith("-"):
+            return None  # arguments for the base image's entrypoint, or unreadable
+        rest = line[1:] + (words[words.index(program) + 1:] if program in words else [])
+        if (name in _SHELLS or name in k.interpreters) and \
+                not [w for w in rest if not w.startswith("-")]:
+            return None  # a bare shell or interpreter: a toolbox or a runtime
+        if re.match(_BUILD_PROGRAM, name) or name in k.builder_programs or any(
+                re.match(_BUILD_WORD, _program_name(w)) for w in rest[:2]):
+            if compilers is None:
+                compilers = _installs(info, k.toolchain_packages)
+            if compilers:
+                return None  # a build image, run to build
+        if found is None:
+            found = (run, words, program)
+    if found is None:
+        return None
+    run, words, program = found
+    try:
+        ins = _DocumentedCommand.of(run, words)
+    except ParseError:
+        return None
+    return _Command(ins, words, program, info, runs=command.runs, scripts=command.scripts,
+                    compose=command.compose, documented=run)
+
+
+def documented_command(ctx: Context, info: StageInfo) -> str | None:
+    """``file:line: text`` of the documented run whose command the judgement
+    took, when the file sets no CMD or ENTRYPOINT of its own; else None."""
+    command = _command(info)
+    if command.ins is not None:
+        return None
+    found = _documented_command(ctx, info, command, knowledge())
+    if found is None or not isinstance(found.ins, _DocumentedCommand):
+        return None
+    return found.ins.cite
 
 
 # ---------------------------------------------------------------------------
@@ -674,6 +793,8 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
     """Why the runtime stage should not be switched to a new user, or None (an app)."""
     k = knowledge()
     command = _command(info)
+    if command.ins is None:  # the documentation may say what it runs
+        command = _documented_command(ctx, info, command, k) or command
     copied = _copied_sources(ctx, info)
     for check in (_generated, _by_path, _devcontainer_json, _compose_target, _linuxkit,
                   _unknown_base, _dind,
@@ -843,7 +964,7 @@ def _by_path(ctx: Context, info: StageInfo, command: _Command,
                          "service", (f"{path}: under {hit}/",))
     hit = next((d for d in dirs if d in k.builder_dirs), None)
     name_hit = next((g for g in k.builder_names if fnmatch(base, g)), None)
-    if (hit or name_hit) and command.ins is None:
+    if (hit or name_hit) and (command.ins is None or command.documented is not None):
         return Judgement("ci-builder", "ci-builder",
                          "a build or CI image: its steps run as root and write the "
                          "workspace the CI mounts", (f"{path}: {'under ' + hit + '/' if hit else 'named ' + base}",),
@@ -866,7 +987,7 @@ def _by_path(ctx: Context, info: StageInfo, command: _Command,
                 p = f"{here}/{entry}" if here else entry
                 text = build.read_text(p) or ""
                 if re.search(r"\b(?:docker|image|dockerfile|Dockerfile)\b", text) and \
-                        command.ins is None:
+                        (command.ins is None or command.documented is not None):
                     return Judgement("ci-builder", "ci-builder",
                                      f"a CI builder image: `{p}` runs its steps in it",
                                      (f"{p}: the CI configuration beside it",))
@@ -3139,5 +3260,6 @@ def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser]
     return [], None
 
 
-__all__ = ["ContextUser", "GroupZero", "Judgement", "app_user_name", "group_zero_writable", "joins_group_zero",
+__all__ = ["ContextUser", "GroupZero", "Judgement", "app_user_name", "documented_command",
+           "group_zero_writable", "joins_group_zero",
            "judge", "knowledge", "script_users", "sibling_base_users"]

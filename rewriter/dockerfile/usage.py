@@ -89,6 +89,11 @@ class Invocation:
     user: str | None = None
     workdir: str | None = None  #: ``-w``/``--workdir``: where the program works
     ports: tuple[tuple[int, int], ...] = ()  #: (host, container) of ``-p``
+    #: the command words after the image (``g -c conf.yaml``): they replace the
+    #: image's CMD; empty when the run names none
+    command: tuple[str, ...] = ()
+    entrypoint: str | None = None  #: ``--entrypoint``: replaces the image's ENTRYPOINT
+    interactive: bool = False  #: ``-i``/``-t`` (``-it``): a terminal session
 
     span: tuple[str, ...] = ()  #: the raw lines of the whole invocation
     #: a ``docker compose run SERVICE``: ``image`` is the service's name
@@ -204,8 +209,25 @@ def _mount(flag: str, value: str) -> Mount | None:
     return Mount(source, target, "ro" in opts or "readonly" in opts, _is_host_path(source))
 
 
+def _command_words(words: list[str]) -> list[str]:
+    """The command that follows the image, up to what ends it on a page: a
+    shell comment, a redirection, the closing backtick of inline code."""
+    out: list[str] = []
+    for w in words:
+        if w.startswith("#") or re.fullmatch(r"\d?[<>]+&?\d*|&", w):
+            break
+        if "`" in w:
+            head = w.split("`", 1)[0]
+            if head:
+                out.append(head)
+            break
+        out.append(w)
+    return out
+
+
 def parse_invocation(text: str) -> tuple[str, dict[str, object]]:
-    """The image and the flags of one ``docker run ...`` line (joined)."""
+    """The image and the flags of one ``docker run ...`` line (joined); the
+    words after the image are the flag ``command``."""
     words = _words(text)
     i = 0
     while i < len(words) and words[i] != "run":
@@ -218,6 +240,8 @@ def parse_invocation(text: str) -> tuple[str, dict[str, object]]:
         i += 1
         if not w.startswith("-") or w == "-":
             image = w.rstrip(")`;")  # ``id=$(docker run ... IMAGE)``
+            if image == w:  # else it ends there, with no command
+                flags["command"] = _command_words(words[i:])
             break
         if w == "--":
             continue
@@ -235,6 +259,8 @@ def parse_invocation(text: str) -> tuple[str, dict[str, object]]:
             continue
         # short flags: booleans bundled (``-it``), or one that takes a value
         for j, ch in enumerate(w[1:], 1):
+            if ch in "it":
+                flags["interactive"] = True
             if ch in _SHORT_VALUE:
                 value = w[j + 1:].lstrip("=")
                 if not value and i < len(words):
@@ -271,6 +297,10 @@ def _flag(flags: dict[str, object], name: str, value: str) -> None:
         flags["user"] = value
     elif name in ("-w", "--workdir"):
         flags["workdir"] = value
+    elif name == "--entrypoint":
+        flags["entrypoint"] = value
+    elif name in ("--interactive", "--tty") and value.lower() not in ("false", "0"):
+        flags["interactive"] = True
     elif name in ("-p", "--publish"):
         m2 = re.search(r"(?:^|:)(\d+)(?:-\d+)?:(\d+)(?:-\d+)?(?:/\w+)?$", value)
         if m2:
@@ -305,13 +335,17 @@ def _invocations(path: str, text: str, *, comments_only: bool,
         assert isinstance(mounts, list) and isinstance(devices, list)
         assert isinstance(caps, list) and isinstance(ports, list)
         user, workdir = f.get("user"), f.get("workdir")
+        words, entry = f.get("command", []), f.get("entrypoint")
+        assert isinstance(words, list)
         out.append(Invocation(
             path, idx + 1, raw[idx].strip(), image, tuple(mounts),
             privileged=bool(f.get("privileged")), devices=tuple(devices), cap_add=tuple(caps),
             gpus=bool(f.get("gpus")), pid_host=bool(f.get("pid_host")),
             net_host=bool(f.get("net_host")), user=user if isinstance(user, str) else None,
             workdir=workdir if isinstance(workdir, str) else None,
-            ports=tuple(ports), span=tuple(raw[idx:end + 1]),
+            ports=tuple(ports), command=tuple(words),
+            entrypoint=entry if isinstance(entry, str) else None,
+            interactive=bool(f.get("interactive")), span=tuple(raw[idx:end + 1]),
             compose=bool(start and start.group("compose"))))
     return out
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rewriter.dockerfile.usage import Mount, documented_runs, parse_invocation
+from rewriter.dockerfile.usage import Mount, _invocations, documented_runs, parse_invocation
 from rewriter.io.context import MemoryContext
 
 
@@ -149,3 +149,29 @@ def test_a_placeholder_source_is_a_host_directory() -> None:
     assert image == "img"
     assert f["mounts"] == [Mount("<path>", "/data", False, True),
                            Mount("{site}", "/srv", False, True), Mount("cache", "/c", False, False)]
+
+
+def test_the_command_after_the_image() -> None:
+    text = ("Run it:\n\n"
+            "    docker run --rm -it \\\n"
+            "        --link=postgres -p 127.0.0.1:8080:8080 \\\n"
+            "        example/app:latest \\\n"
+            "        serve -c '{\"db\": \"postgres://db/app\"}'\n\n"
+            "    docker run -v /data/x/:/data/ example/app python /usr/src/app/fetch.py | tee log\n"
+            "    docker run --entrypoint /bin/sh -ti example/app -c 'ls /data' # list\n"
+            "Or `docker run -d example/app worker --queue jobs` in the background, or\n"
+            "`docker run -d example/app`.\n"
+            "    docker run -d example/app 2>&1 >/dev/null\n")
+    serve, fetch, shell, worker, bare, quiet = _invocations("README.md", text, comments_only=False)
+    assert serve.image == "example/app:latest" and serve.interactive
+    assert serve.command == ("serve", "-c", '{"db": "postgres://db/app"}')
+    assert serve.ports == ((8080, 8080),) and serve.entrypoint is None
+    assert fetch.command == ("python", "/usr/src/app/fetch.py") and not fetch.interactive
+    assert shell.entrypoint == "/bin/sh" and shell.command == ("-c", "ls /data")
+    assert shell.interactive
+    assert worker.command == ("worker", "--queue", "jobs")  # inline code ends at its backtick
+    assert bare.command == () and quiet.command == ()
+    _, f = parse_invocation("docker run --tty=false img")
+    assert "interactive" not in f and f["command"] == []
+    _, f = parse_invocation("docker run --interactive img run-job 1")
+    assert f["interactive"] is True and f["command"] == ["run-job", "1"]

@@ -113,6 +113,7 @@ from rewriter.dockerfile.rules._common import insert_after, privilege_drop, tail
 from rewriter.dockerfile.judge import (
     GroupZero,
     app_user_name,
+    documented_command,
     joins_group_zero,
     judge,
     needs_login_shell,
@@ -476,6 +477,11 @@ def check(ctx: Context) -> Iterator[Violation | Decline]:
     block = p.block + f"USER {p.user}\n"
     edits = [insert_after(ctx, anchor, block), *p.edits]
     title = f"Add `USER {p.user}`: {p.why}"
+    documented = documented_command(ctx, info)
+    if documented is not None:
+        # the file sets no command: the one judged is the documentation's
+        title += (f"; the file sets no CMD or ENTRYPOINT, so its process was judged by the "
+                  f"command its documentation runs ({documented}); no CMD is added")
     if p.applicability is Applicability.UNSAFE:
         yield Decline("unknown-family",
                       f"the base image `{info.chain[-1].base}` is not in the family table; an "
