@@ -432,16 +432,42 @@ def _documented_command(ctx: Context, info: StageInfo, command: _Command,
                     compose=command.compose, documented=run)
 
 
-def documented_command(ctx: Context, info: StageInfo) -> str | None:
-    """``file:line: text`` of the documented run whose command the judgement
-    took, when the file sets no CMD or ENTRYPOINT of its own; else None."""
+@dataclass(frozen=True)
+class DocumentedRun:
+    """The documented command an image is judged by, when its file sets none."""
+
+    cite: str  #: ``file:line: text`` of the line that holds the command
+    #: the directories its documented runs mount read-write (``-v /srv/x:/data``,
+    #: ``-v data:/data``): a fix creates them owned by the new user, as a named
+    #: volume takes its mount point's owner
+    mounts: tuple[str, ...] = ()
+
+
+#: where a documented mount is the host's or the system's, never the app's to own
+_NOT_APP_MOUNTS = r"^/(?:proc|sys|dev|etc|run|tmp|root|boot|usr|bin|sbin|lib\w*|var/(?:run|lib/docker|log))(?:/|$)"
+
+
+def documented_command(ctx: Context, info: StageInfo) -> DocumentedRun | None:
+    """The documented run whose command the judgement took, when the file sets
+    no CMD or ENTRYPOINT of its own; else None."""
     command = _command(info)
     if command.ins is not None:
         return None
     found = _documented_command(ctx, info, command, knowledge())
     if found is None or not isinstance(found.ins, _DocumentedCommand):
         return None
-    return found.ins.cite
+    mounts: list[str] = []
+    for run in found.runs or []:
+        for m in run.mounts:
+            target = posixpath.normpath(m.target)
+            # a file (``-v ./app.yml:/app/app.yml``) must not become a directory
+            if m.read_only or not target.startswith("/") or "." in posixpath.basename(target) \
+                    or re.search(r"[$*?{}<>]", target) or re.match(_NOT_APP_MOUNTS, target) \
+                    or target in ("/", "/var", "/opt", "/srv", "/home", "/mnt", "/media") \
+                    or target in mounts:
+                continue
+            mounts.append(target)
+    return DocumentedRun(found.ins.cite, tuple(mounts))
 
 
 # ---------------------------------------------------------------------------
@@ -3260,6 +3286,6 @@ def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser]
     return [], None
 
 
-__all__ = ["ContextUser", "GroupZero", "Judgement", "app_user_name", "documented_command",
+__all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_name", "documented_command",
            "group_zero_writable", "joins_group_zero",
            "judge", "knowledge", "script_users", "sibling_base_users"]

@@ -342,6 +342,10 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         return None  # DF003's case: switch back to the user the file chose
     s = ctx.settings
     dirs = writable_dirs(info, workdir=fam.shell)
+    documented = documented_command(ctx, info)
+    if documented is not None and fam.shell:
+        # the directories its documented runs mount, owned for a named volume
+        dirs += [d for d in documented.mounts if d not in dirs]
     # An image made for OpenShift's arbitrary uid: the build gives group 0 write
     # on what it writes, so the user joins group 0 (unless --gid names another
     # group) and those paths need no chown.
@@ -481,7 +485,7 @@ def check(ctx: Context) -> Iterator[Violation | Decline]:
     if documented is not None:
         # the file sets no command: the one judged is the documentation's
         title += (f"; the file sets no CMD or ENTRYPOINT, so its process was judged by the "
-                  f"command its documentation runs ({documented}); no CMD is added")
+                  f"command its documentation runs ({documented.cite}); no CMD is added")
     if p.applicability is Applicability.UNSAFE:
         yield Decline("unknown-family",
                       f"the base image `{info.chain[-1].base}` is not in the family table; an "
