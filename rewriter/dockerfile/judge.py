@@ -340,6 +340,7 @@ class _DocumentedCommand(Instruction):
     image whose file sets none; cited as the documentation's line."""
 
     __slots__ = ("cite",)
+    cite: str  #: ``path:line: text`` of the documentation's line
 
     @classmethod
     def of(cls, run: Invocation, words: list[str]) -> _DocumentedCommand:
