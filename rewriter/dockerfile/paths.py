@@ -244,12 +244,17 @@ _FHS_TOPS = frozenset({"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib
                        "tmp", "usr", "var"})
 
 
+#: where the system keeps a program's own directory (``/var/lib/NAME``)
+_PROGRAM_PLACES = ("/var/lib/", "/var/cache/", "/var/log/", "/srv/", "/opt/")
+
+
 def command_dirs(info: StageInfo) -> list[str]:
     """Directories the container's command names for what the program writes
     (``CMD ["--git=/data"]``, ``--data-dir /state``) that nothing in the file
-    makes: outside the usual top-level directories, never named by an
-    instruction. The program would create them at start, under the root-owned
-    ``/``, so a fix creates them for its user."""
+    makes: outside the usual top-level directories, or a program's own directory
+    in the system's places for one (``/var/lib/NAME``, ``/srv/NAME``), never named
+    by an instruction. The program would create them at start, under a
+    root-owned parent, so a fix creates them for its user."""
     words = [w for w, _ in _command_words(info)]
     found: list[str] = []
     for i, w in enumerate(words):
@@ -260,12 +265,17 @@ def command_dirs(info: StageInfo) -> list[str]:
             continue
         path = abspath(value)
         top = path.split("/")[1]
-        if not top or top in _FHS_TOPS or "." in posixpath.basename(path) or \
-                any(c in path for c in "*?[]{}$:,"):
+        # a top-level directory of its own (`/data`), or a program's own directory in
+        # the system's places for one (`/var/lib/obfsproxy`, `/srv/app`)
+        own = next((d for d in _PROGRAM_PLACES if path.startswith(d)
+                    and path[len(d):].split("/")[0]), None)
+        if not top or (top in _FHS_TOPS and own is None) or \
+                "." in posixpath.basename(path) or any(c in path for c in "*?[]{}$:,"):
             continue
-        mention = re.compile(rf"(?<![\w.-])/{re.escape(top)}(?![\w.-])")
+        mine = own + path[len(own):].split("/")[0] if own is not None else "/" + top
+        mention = re.compile(rf"(?<![\w.-]){re.escape(mine)}(?![\w.-])")
         named = any(mention.search(ins.args) for st in info.chain for ins in st.stage.instructions
-                    if ins.cmd not in ("CMD", "ENTRYPOINT", "LABEL", "EXPOSE"))
+                    if ins.cmd not in ("CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "ENV", "ARG"))
         if not named and path not in found:
             found.append(path)
     return found

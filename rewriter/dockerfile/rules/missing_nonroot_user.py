@@ -59,7 +59,8 @@ The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
 `CMD`/`ENTRYPOINT`. `VOLUME` paths are created and given to the user in the
 same block, and so are a `HOME` the file sets (`ENV HOME=/webex`, which wins
 over the user's own home) and a directory the command names for its data that
-nothing makes (`--data-dir=/data`); in a stage without a shell, the `COPY` that
+nothing makes (`--data-dir=/data`,
+`--data-dir=/var/lib/NAME`); in a stage without a shell, the `COPY` that
 creates such a directory gets `--chown` instead (or the rule declines).
 
 A file that `ADD <http(s) url>` downloads is written with mode 600, owned by
