@@ -63,7 +63,7 @@ def _app_dir(path: str | None) -> str | None:
         return None
     if path.startswith(_APP_TREES_IN_SYSTEM) and path.count("/") >= 3:
         return path
-    if path.startswith(_SYSTEM_TREES):
+    if (path.rstrip("/") + "/").startswith(_SYSTEM_TREES):  # `/bin` itself too
         return None
     return path
 
