@@ -138,7 +138,7 @@ def command_parts(info: StageInfo) -> list[tuple[Instruction, StageInfo]]:
     return [p for p in (entry, cmd) if p is not None]
 
 
-def _command_words(info: StageInfo) -> list[tuple[str, StageInfo]]:
+def command_words(info: StageInfo) -> list[tuple[str, StageInfo]]:
     """The words of the container's ENTRYPOINT and CMD, variables expanded."""
     return [(expand(v, s.env)[0], s) for ins, s in command_parts(info) for v in form_words(ins)]
 
@@ -163,7 +163,7 @@ def _go_source_tree(info: StageInfo, wd: str) -> bool:
                        if p.startswith("/")}
     if not any(wd.startswith(r.rstrip("/") + "/src/") for r in roots if r != "/"):
         return False
-    words = [w for w, _ in _command_words(info)]
+    words = [w for w, _ in command_words(info)]
     while words and words[0] in ("tini", "/sbin/tini", "/tini", "--", "dumb-init", "exec",
                                  "/usr/bin/dumb-init", "/usr/local/bin/dumb-init"):
         words = words[1:]
@@ -202,7 +202,7 @@ def app_trees(info: StageInfo) -> list[str]:
     if wd is not None and not _go_source_tree(info, wd):
         out.append(wd)
     created = sorted(_created_dirs(info), key=len)
-    for word, _ in _command_words(info):
+    for word, _ in command_words(info):
         for m in _CMD_PATH.finditer(word):
             path = posixpath.normpath(m.group(1))
             top = next((d for d in created if path == d or path.startswith(d + "/")), None)
@@ -255,7 +255,7 @@ def command_dirs(info: StageInfo) -> list[str]:
     in the system's places for one (``/var/lib/NAME``, ``/srv/NAME``), never named
     by an instruction. The program would create them at start, under a
     root-owned parent, so a fix creates them for its user."""
-    words = [w for w, _ in _command_words(info)]
+    words = [w for w, _ in command_words(info)]
     found: list[str] = []
     for i, w in enumerate(words):
         flag, eq, value = w.partition("=")

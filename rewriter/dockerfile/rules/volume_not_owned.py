@@ -33,10 +33,12 @@ Only where the build leaves the directory root's: not when it is chowned
 `COPY --chown`; not for shared scratch directories (`/tmp`), sockets, a source
 checkout the host mounts (`VOLUME /src`), a path a build step hands to a script
 dockfix cannot follow (`fix-permissions.sh /var/lib/mysql`), or a package's
-own account's directories (`postgres` and `/var/lib/postgresql`); and not in
-an image that is no app by its path or make (a test fixture, a devcontainer,
-a generated file). An image already non-root gets no edit without that
-evidence.
+own account's directories (`postgres` and `/var/lib/postgresql`), a directory
+the stage makes with `mkdir` and then fills with `COPY`/`ADD` (data the app
+reads; a `VOLUME` still counts); and not in an image that is no app by its path
+or make (a test fixture, a devcontainer, a generated file) or whose command only
+prints and exits (`CMD ["echo", ...]`: a data-volume container). An image
+already non-root gets no edit without that evidence.
 
 A directory the build makes writable to group 0 (`chgrp -R 0 /x && chmod -R
 g=u /x`) is the user's when it runs in group 0 (`USER 10001:0`).
@@ -69,8 +71,8 @@ from collections.abc import Iterator
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.judge import group_zero_writable, not_an_app, packaged_user
-from rewriter.dockerfile.model import StageInfo, commands_named, expand, is_root
-from rewriter.dockerfile.paths import SOURCE_DIRS, writable_dirs
+from rewriter.dockerfile.model import StageInfo, commands_named, expand, is_root, workdir_path
+from rewriter.dockerfile.paths import SOURCE_DIRS, command_words, volume_paths, writable_dirs
 from rewriter.dockerfile.shell import programs
 from rewriter.dockerfile.rules._types import Violation
 from rewriter.dockerfile.templates import own_dirs
@@ -152,6 +154,23 @@ def _needs_owner(info: StageInfo, path: str) -> bool:
     return True
 
 
+#: commands that only print and exit (a data-volume container's ``CMD ["echo", ...]``):
+#: the process writes nothing, so no directory needs its user
+_WRITES_NOTHING = frozenset({"echo", "true", "printf", ":"})
+
+
+def _filled(info: StageInfo, path: str) -> bool:
+    """A ``COPY``/``ADD`` puts files into ``path``: data shipped with the image,
+    which the app reads (``mkdir -p /data`` then ``COPY leaderboards /data/leaderboards``)."""
+    for s, ins in info.chain_instructions("COPY", "ADD"):
+        if len(ins.values) + len(ins.heredocs) < 2:
+            continue
+        dest = posixpath.normpath(workdir_path(s, ins, expand(ins.values[-1], s.env)[0]))
+        if dest == path or dest.startswith(path.rstrip("/") + "/"):
+            return True
+    return False
+
+
 def _is_owned(path: str, owned: set[str]) -> bool:
     if path in owned or path + "/**" in owned:
         return True
@@ -165,9 +184,15 @@ def check(ctx: Context) -> Iterator[Violation]:
     owned = owned_dirs(info)
     if owned is None or not_an_app(ctx, info) is not None:
         return
+    words = [w for w, _ in command_words(info)]
+    if words and posixpath.basename(words[0]) in _WRITES_NOTHING:
+        return
     user = info.final_user or ""
+    volumes = set(volume_paths(info))
     missing = [d for d in writable_dirs(info) if not _is_owned(d, owned)
                and _needs_owner(info, d)
+               # a data directory the build only made and filled is read, not written
+               and (d in volumes or not _filled(info, d))
                # a package's own account already owns the directories its package made
                and not (packaged_user(user) and any(seg.startswith(user)
                                                    for seg in d.split("/")))]
