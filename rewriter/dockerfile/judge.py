@@ -468,14 +468,25 @@ class DocumentedRun:
 _NOT_APP_MOUNTS = r"^/(?:proc|sys|dev|etc|run|tmp|root|boot|usr|bin|sbin|lib\w*|var/(?:run|lib/docker|log))(?:/|$)"
 
 
+def _judged_command(ctx: Context, info: StageInfo, k: _Knowledge) -> _Command:
+    """The command the judgement reads: the file's, else the one its documentation
+    runs (:func:`_documented_command`); worked out once a stage, since the judge
+    and DF001 both ask."""
+    key = "_judged_command"
+    if key not in info.__dict__:
+        command = _command(info)
+        if command.ins is None:  # the documentation may say what it runs
+            command = _documented_command(ctx, info, command, k) or command
+        info.__dict__[key] = command
+    found: _Command = info.__dict__[key]
+    return found
+
+
 def documented_command(ctx: Context, info: StageInfo) -> DocumentedRun | None:
     """The documented run whose command the judgement took, when the file sets
     no CMD or ENTRYPOINT of its own; else None."""
-    command = _command(info)
-    if command.ins is not None:
-        return None
-    found = _documented_command(ctx, info, command, knowledge())
-    if found is None or not isinstance(found.ins, _DocumentedCommand):
+    found = _judged_command(ctx, info, knowledge())
+    if not isinstance(found.ins, _DocumentedCommand):
         return None
     mounts: list[str] = []
     for run in found.runs or []:
@@ -839,9 +850,7 @@ def _service_blocks(text: str) -> list[tuple[str, int]]:
 def judge(ctx: Context, info: StageInfo) -> Judgement | None:
     """Why the runtime stage should not be switched to a new user, or None (an app)."""
     k = knowledge()
-    command = _command(info)
-    if command.ins is None:  # the documentation may say what it runs
-        command = _documented_command(ctx, info, command, k) or command
+    command = _judged_command(ctx, info, k)
     copied = _copied_sources(ctx, info)
     for check in (_generated, _by_path, _devcontainer_json, _compose_target, _linuxkit,
                   _unknown_base, _dind,
