@@ -2286,7 +2286,7 @@ def _volume_workdir_tool(ctx: Context, info: StageInfo, command: _Command, k: _K
             any(fnmatch(prog, g) for g in k.init_programs) or \
             re.search(_DAEMON_NAME, prog):
         return None
-    volume = workdir = None
+    volume = None
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins.cmd == "EXPOSE":
@@ -2294,15 +2294,10 @@ def _volume_workdir_tool(ctx: Context, info: StageInfo, command: _Command, k: _K
             if ins.cmd == "VOLUME" and any(
                     posixpath.normpath(expand(v, s.env)[0]) == wd for v in ins.values):
                 volume = ins
-    where = _left_empty(info, wd)
-    if volume is None or where is None:
+    where = _left_empty(info, wd)  # the WORKDIR that makes it, when one does
+    if volume is None or where is None or where.cmd != "WORKDIR":
         return None
-    for s in info.chain:
-        for ins in s.stage.instructions:
-            if ins.cmd == "WORKDIR" and workdir_path(s, ins, expand(
-                    ins.args.strip().strip("\"'"), s.env)[0]) == wd:
-                workdir = ins
-    return (prog, volume, workdir) if workdir is not None else None
+    return prog, volume, where
 
 
 def _official(info: StageInfo) -> bool:
