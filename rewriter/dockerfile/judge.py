@@ -45,6 +45,7 @@ from rewriter.dockerfile.imageref import split_ref
 from rewriter.dockerfile.paths import (
     SOURCE_DIRS,
     command_parts,
+    config_writes,
     final_workdir,
     owned_by_file,
     writable_dirs,
@@ -1853,7 +1854,45 @@ def _unread_script(ctx: Context, info: StageInfo, command: _Command,
                         "at start (drop privileges, write /etc, start services) is unknown",
                         (_ins_cite(ctx, ins),),
                         "run dockfix from the repository (or pass --context) so it can read it")
-    return _missing_under_copy(ctx, info, command, copied)
+    return _missing_under_copy(ctx, info, command, copied) or \
+        _missing_in_build_stage(ctx, info, command, names)
+
+
+def _missing_in_build_stage(ctx: Context, info: StageInfo, command: _Command,
+                            names: set[str]) -> Judgement | None:
+    """The container starts a script that another stage copies out of the
+    whole build context (``ADD . /src`` + ``cp service.sh /opt/``) and hands
+    over with ``COPY --from``, but the context dockfix reads does not hold it."""
+    build = ctx.build
+    assert build is not None
+    froms = {(f.value or "").lower() for st in info.chain for i in st.stage.instructions
+             if i.cmd == "COPY" and (f := i.flag("from")) is not None}
+    top = set(build.list_dir(""))
+    for s in ctx.model.stages:
+        if not ({(s.stage.alias or "").lower(), str(s.stage.index)} & froms) or any(
+                s is st for st in info.chain):
+            continue
+        if not any(i.cmd in ("COPY", "ADD") and not i.flag("from") and len(i.values) >= 2 and
+                   any(v.rstrip("/") in (".", "./") or v == "./" for v in i.values[:-1])
+                   for i in s.stage.instructions):
+            continue  # it does not copy the whole context
+        for ins in s.stage.instructions:
+            for cmd in run_commands(ins):
+                if cmd.name not in ("cp", "mv", "install"):
+                    continue
+                args = [a for a in cmd.args_after_name() if not a.startswith("-")]
+                for a in args[:-1]:
+                    name = a.removeprefix("./")
+                    if name in names and "/" not in name and name not in top:
+                        return Judgement(
+                            "unreadable-entrypoint", "app",
+                            f"the container starts `{name}`, which stage "
+                            f"`{s.stage.alias or s.stage.index}` copies out of the build context "
+                            f"(`{a}`); that file is not in the build context dockfix reads, so "
+                            "what it does at start (drop privileges, write /etc, start services) "
+                            "is unknown", (_ins_cite(ctx, ins),),
+                            "run dockfix from the repository (or pass --context) so it can read it")
+    return None
 
 
 def _missing_under_copy(ctx: Context, info: StageInfo, command: _Command,
@@ -1957,7 +1996,7 @@ def _made_by_build(info: StageInfo, copy: Instruction, image: str, copy_dest: st
 #: where a command or script writes: ``> /p``, ``>> /p``, ``tee [-a] /p``,
 #: ``touch /p``, ``mkdir [-p] /p``, ``git clone URL /p``
 _WRITE = (
-    r"(?:(?<![0-9&<>])>>?\s*|\btee\s+(?:-a\s+)?|\btouch\s+|\bmkdir\s+(?:-p\s+|-m\s*\S+\s+)*|"
+    r"(?:(?:(?<![0-9&<>])|(?<![\w&<>])[0-9])>>?\s*|\btee\s+(?:-a\s+)?|\btouch\s+|\bmkdir\s+(?:-p\s+|-m\s*\S+\s+)*|"
     r"\bgit\s+clone\s+(?:-\S+\s+(?:\S+\s+)?)*[^\s-]\S*\s+)['\"]?(/[\w.@%+-][\w./@%+-]*)")
 #: paths any user may write
 _SCRATCH = ("/dev/", "/proc/self/", "/tmp/", "/var/tmp/", "/dev/shm/")
@@ -1985,6 +2024,31 @@ def _root_owned_writes(ctx: Context, info: StageInfo, command: _Command,
         line = " ".join(command.words) if command.ins.json else command.ins.args
         sources.append((_df_name(ctx), line))
     sources += _scripts(ctx, info, command, copied)
+    for path, ins in config_writes(info):
+        if root_owned(path):
+            return Judgement("writes-root-owned-path", "app",
+                             f"the build sets `{path}` in a configuration, which the program "
+                             f"writes at start; `{posixpath.dirname(path)}` is root's, and a fix "
+                             "that moved it would change the configuration",
+                             (_ins_cite(ctx, ins),),
+                             "point the configuration at a directory the user owns (or at "
+                             "stdout), then add USER")
+    relative = _relative_writes(info, command, line, _scripts(ctx, info, command, copied))
+    if relative is not None:
+        path, text, pos, target = relative
+        if root_owned(target):
+            in_command = text is line
+            cwd = posixpath.dirname(target)
+            shown = re.compile(_RELATIVE_WRITE).match(text, pos).group(0).strip()  # type: ignore[union-attr]
+            where = (f"the command writes a file with `{shown}`" if in_command else
+                     f"the entrypoint script `{path}` writes a file with `{shown}` at start")
+            return Judgement("writes-root-owned-path", "app",
+                             f"{where} into its working directory `{cwd}`, which would stay "
+                             "root-owned for a new user",
+                             (_ins_cite(ctx, command.ins) if in_command and command.ins is not None
+                              else _cite(path, text, pos),),
+                             "write under a directory the user owns (set a WORKDIR the fix can "
+                             "give it, or redirect to /dev/null), then add USER")
     for path, text in sources:
         for m in re.compile(_WRITE).finditer(text):
             target = m.group(1)
@@ -2000,6 +2064,58 @@ def _root_owned_writes(ctx: Context, info: StageInfo, command: _Command,
                              (cite,),
                              f"give `{posixpath.dirname(target) or target}` to the user in the "
                              "Dockerfile (or write under the app's directory), then add USER")
+    return None
+
+
+#: a redirect or ``tee`` into a relative file: ``> out.log``, ``2>> err``,
+#: ``> -`` (in sh, a file named ``-``)
+_RELATIVE_WRITE = (r"(?:(?<![\w&<>$=-])[0-9]?>>?|\btee\s+(?:-a\s+)?)[ \t]*(?!&)['\"]?"
+                   r"([\w.@%+-][\w./@%+-]*)")
+
+
+def _quoted(text: str, pos: int) -> bool:
+    """Whether ``pos`` is inside quotes on its line (a ``>`` in a message)."""
+    start = text.rfind("\n", 0, pos) + 1
+    single = double = False
+    i = start
+    while i < pos:
+        c = text[i]
+        if c == "\\" and not single:
+            i += 2
+            continue
+        if c == "'" and not double:
+            single = not single
+        elif c == '"' and not single:
+            double = not double
+        i += 1
+    return single or double
+
+
+def _relative_writes(info: StageInfo, command: _Command, line: str,
+                     scripts: list[tuple[str, str]]) -> tuple[str, str, int, str] | None:
+    """(where, text, offset, absolute path) of the first relative file the
+    command (in shell form, or a shell's ``-c`` text) or an entrypoint script
+    that never changes directory writes: it lands in the WORKDIR (``/`` when
+    the file sets none)."""
+    cwd = final_workdir(info) or "/"
+    texts: list[tuple[str, str]] = []
+    if command.ins is not None and not command.ins.json:
+        texts.append(("", line))
+    elif command.ins is not None and "-c" in command.words and \
+            _program_name(command.program) in _SHELLS:
+        texts.append(("", line))
+    texts += [(p, t) for p, t in scripts
+              if (p.endswith((".sh", ".bash")) or re.match(r"#!\s*\S*/(?:env\s+)?(?:ba|da|a)?sh\b", t))
+              and not re.search(r"(?m)(?:^|[;&|(]|\bthen|\bdo)\s*(?:cd|pushd)\b", t)]
+    for path, text in texts:
+        for m in re.compile(_RELATIVE_WRITE).finditer(text):
+            target = m.group(1)
+            if target.startswith("-") and target != "-" or target.isdigit() or (m.group(0).lstrip().startswith("tee")
+                                                            and target == "-"):
+                continue
+            if _quoted(text, m.start()) or _in_shell_comment(text, m.start()):
+                continue
+            return path, text, m.start(), posixpath.normpath(posixpath.join(cwd, target))
     return None
 
 
@@ -2568,6 +2684,45 @@ _TOOL_HOMES = frozenset({"NPM_CONFIG_PREFIX", "GOPATH", "GOBIN", "CARGO_HOME", "
                          "GEM_HOME", "BUNDLE_PATH", "VIRTUAL_ENV", "PYTHONUSERBASE"})
 
 
+#: build steps that store a program's settings in the caller's home by default:
+#: (the step, the home entry it writes)
+_HOME_CONFIG_TOOLS = (
+    (r"\bvncpasswd\b(?![^;&|\n]*\s-f\b)(?![^;&|\n]*\s/(?!root/))", ".vnc"),
+    (r"\bx11vnc\s[^;&|\n]*-storepasswd(?:\s+\S+)?(?:\s*$|\s*[;&|]|\s+(?:~|\$HOME|\$\{HOME\}|/root)/)",
+     ".vnc"),
+    (r"\bssh-keygen\b(?![^;&|\n]*\s-[A-Za-z]*[AfFRlyH])", ".ssh"),
+    (r"\bssh-keygen\b[^;&|\n]*\s-f\s*['\"]?(?:~|\$HOME|\$\{HOME\}|/root)/", ".ssh"),
+    (r"\bgit\s+config\s+--global\b", ".gitconfig"),
+)
+#: a settings entry the build writes at ``/`` for a HOME of ``/`` (``mkdir /.vnc``)
+_SLASH_HOME_WRITE = (
+    r"(?:\b(?:mkdir|cp|mv|ln|install|touch|tee)\b[^;&|\n]*\s|>>?\s*|\s-storepasswd\s+\S+\s+)"
+    r"['\"]?/(\.[\w][\w.-]*)")
+#: home entries that are only caches or a shell's own files: losing them breaks nothing
+_HOME_CACHES = frozenset({".cache", ".npm", ".pip", ".yarn", ".bashrc", ".profile", ".bash_profile",
+                          ".zshrc", ".inputrc", ".wget-hsts", ".dockerenv"})
+
+
+def _home_config(info: StageInfo, ins: Instruction, reads: str) -> str | None:
+    """What a build step leaves in root's home (or at ``/`` when HOME is ``/``)
+    that the program it runs reads back: a tool's settings (``x11vnc
+    -storepasswd``, ``git config --global``), when the container's command or
+    its scripts name the tool the entry is for (``.vnc``: ``vncserver``)."""
+    home = info.env.get("HOME")
+    for step, entry in _HOME_CONFIG_TOOLS:
+        m = re.compile(step).search(ins.logical)
+        if m and (home is None or home.rstrip("/") == "/root") and \
+                re.search(rf"(?i){re.escape(entry.lstrip('.').removesuffix('config'))}", reads):
+            return f"`{m.group(0).strip()}` writes root's `~/{entry}`"
+    if home is None or home.rstrip("/") == "":
+        for m in re.compile(_SLASH_HOME_WRITE).finditer(ins.logical):
+            entry = m.group(1)
+            key = entry.lstrip(".").split(".")[0]
+            if entry not in _HOME_CACHES and len(key) >= 3 and re.search(rf"(?i){re.escape(key)}", reads):
+                return f"`{m.group(0).strip()}` writes `/{entry}`, a home's settings"
+    return None
+
+
 def _home_tool(info: StageInfo, ins: Instruction) -> str | None:
     """What a build step leaves in root's home through a tool's defaults."""
     env = " ".join(i.args for s in info.chain for i in s.stage.instructions
@@ -2624,6 +2779,7 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                              "user cannot reach it even when it owns it", (_ins_cite(ctx, ins),),
                              "move that directory out of /root, then add USER")
     user = "root"
+    reads: str | None = None  # the container's command and scripts, read once
     for s in reversed(info.chain):  # in build order, with the USER in force
         for ins in s.stage.instructions:
             what = None
@@ -2644,6 +2800,18 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                     what = f"edits a file in root's home (`{edit.group(1)}`) for the program"
                 else:
                     what = _home_tool(info, ins)
+                if what is None and command.ins is not None:
+                    if reads is None:
+                        reads = " ".join(command.words) + "\n" + "\n".join(
+                            t for _, t in _scripts(ctx, info, command, copied))
+                    what = _home_config(info, ins, reads)
+                    if what:
+                        return Judgement("root-home", "app",
+                                         f"the build {what}, which the program reads from its "
+                                         "HOME at start: a new user has another home, without it",
+                                         (_ins_cite(ctx, ins),),
+                                         "make those settings in the new user's home (after "
+                                         "creating the user), then add USER")
             if what:
                 return Judgement("root-home", "app",
                                  f"the build {what}, which a new user cannot reach (root's home "

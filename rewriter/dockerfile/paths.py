@@ -281,6 +281,71 @@ def command_dirs(info: StageInfo) -> list[str]:
     return found
 
 
+#: a pid or log file that a configuration names: ``pidfile = /run/ssdb.pid``,
+#: ``logfile /var/log/app.log``, ``error_log /var/log/x/error.log``
+_CONFIG_WRITE = re.compile(
+    r"(?<![\w.-])(?:pid_?file|pid|log_?file|log_?path|log|error_log|access_log)"
+    r"['\"]?\s*(?:[=:]\s*|\s+)['\"]?(/[\w.@%+-][\w./@%+-]*)", re.I)
+#: ``echo "..." >> /etc/app.conf``: what the build writes into a configuration
+_CONFIG_ECHO = re.compile(
+    r"\b(?:echo|printf)\s+(?:-\w+\s+)*(['\"])((?:(?!\1).)*)\1\s*"
+    r"(?:>>?|\|\s*tee\s+(?:-a\s+)?)\s*['\"]?/[\w./-]*\.(?:conf|cfg|ini|toml|ya?ml)\b")
+#: trees a fix never gives to a user
+_NEVER_OWNED = ("/usr/", "/etc/", "/bin/", "/sbin/", "/lib", "/proc/", "/sys/", "/dev/",
+                "/root/", "/boot/", "/tmp/", "/var/tmp/")
+
+
+def _sed_replacements(args: list[str]) -> list[str]:
+    """The text a ``sed -i`` puts into a file: the replacement of each ``s``
+    command, the whole of any other (``/^pid/c pidfile /run/x.pid``)."""
+    out: list[str] = []
+    for a in args:
+        if a.startswith("-"):
+            continue
+        for expr in re.split(r"\n|;", a) if not a.startswith("s") else [a]:
+            if len(expr) > 2 and expr[0] == "s" and not expr[1].isalnum():
+                parts = re.split(r"(?<!\\)" + re.escape(expr[1]), expr[2:])
+                out.append(parts[1] if len(parts) > 1 else "")
+            else:
+                out.append(expr)
+    return out
+
+
+def config_writes(info: StageInfo) -> list[tuple[str, Instruction]]:
+    """(file, RUN) of each pid or log file the build puts into a configuration
+    it edits (``sed -i 's@pidfile = .*@pidfile = /run/ssdb.pid@' ssdb.conf``) or
+    writes (``echo "logfile /var/log/x.log" >> /etc/x.conf``): the program
+    writes it at run time. ``/dev/*`` (``/dev/stdout``) is no file."""
+    found: list[tuple[str, Instruction]] = []
+    for s in reversed(info.chain):
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN":
+                continue
+            texts: list[str] = []
+            for cmd in commands_named(ins, "sed"):
+                args = cmd.args_after_name()
+                if any(re.match(r"-[a-zA-Z]*i|--in-place", a) for a in args):
+                    texts += _sed_replacements(args)
+            texts += [m.group(2) for m in _CONFIG_ECHO.finditer(ins.logical)]
+            for t in texts:
+                for m in _CONFIG_WRITE.finditer(t):
+                    path = posixpath.normpath(expand(m.group(1), s.env)[0])
+                    if not path.startswith(("/dev/", "/proc/")) and "$" not in path and \
+                            (path, ins) not in found:
+                        found.append((path, ins))
+    return found
+
+
+def config_write_dir(path: str) -> str | None:
+    """The directory a fix gives its user for a pid or log file a
+    configuration names, or None when it cannot: a system directory (``/run``,
+    ``/var/log``, ``/``) or a system tree (``/etc``, ``/usr``)."""
+    d = posixpath.dirname(path)
+    if d in _SYSTEM_DIRS or (d + "/").startswith(_NEVER_OWNED):
+        return None
+    return d
+
+
 def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
     """Directories the runtime user must own: every VOLUME, log/data dirs the
     stage itself creates with ``mkdir``, and with ``workdir`` the app's WORKDIR
@@ -296,6 +361,10 @@ def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
         if home not in _SYSTEM_DIRS and not home.startswith("/root/") and "$" not in home \
                 and home not in dirs and not owned_by_file(info, home):
             dirs.append(home)
+        for path, _ in config_writes(info):
+            d = config_write_dir(path)
+            if d is not None and d not in dirs and not owned_by_file(info, d):
+                dirs.append(d)
     seen = set(dirs)
     for ins in info.stage.instructions:
         for cmd in commands_named(ins, "mkdir"):

@@ -58,9 +58,12 @@ The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
 `WORKDIR`) so every step still runs as it did; `USER` follows it, before
 `CMD`/`ENTRYPOINT`. `VOLUME` paths are created and given to the user in the
 same block, and so are a `HOME` the file sets (`ENV HOME=/webex`, which wins
-over the user's own home) and a directory the command names for its data that
+over the user's own home), a directory the command names for its data that
 nothing makes (`--data-dir=/data`,
-`--data-dir=/var/lib/NAME`); in a stage without a shell, the `COPY` that
+`--data-dir=/var/lib/NAME`), and the directory of a pid or log file that the
+build puts into a configuration (`sed -i 's@logfile .*@logfile
+/var/log/kvd/kvd.log@'`, `echo "pidfile /srv/kvd/kvd.pid" >> kvd.conf`; one in
+`/run`, `/var/log` or `/` themselves is declined instead); in a stage without a shell, the `COPY` that
 creates such a directory gets `--chown` instead (or the rule declines).
 
 A file that `ADD <http(s) url>` downloads is written with mode 600, owned by
