@@ -62,6 +62,7 @@ from rewriter.dockerfile.usage import (
     image_readmes,
     image_ref_name,
     offered_images,
+    own_readme,
     sh_expand,
     sh_variables,
 )
@@ -2461,6 +2462,12 @@ def _project_need(command: _Command, k: _Knowledge) -> str | None:
         for i, word in enumerate(argv):
             name = _program_name(word)
             rest = [a for a in argv[i + 1:] if not a.startswith("-")]
+            if name == "java" and "-jar" in argv[i + 1:-1]:
+                # `java -jar /opt/plantuml-1.2.jar`: the tool the jar is named after
+                jar = re.sub(r"(?i)(?:[-_.]v?\d[\w.-]*)?\.jar$", "",
+                             posixpath.basename(argv[argv.index("-jar", i) + 1]))
+                if jar.lower() in k.file_tools:
+                    return jar.lower()
             subs = frozenset() if name in k.file_tools else k.project_tools.get(name)
             if subs is not None and (not subs or (rest and rest[0] in subs)):
                 return " ".join([name, *rest[:1]])
@@ -3061,7 +3068,7 @@ def _documented_purpose(ctx: Context, info: StageInfo, command: _Command,
     if program in k.interpreters or program in k.generic_programs or program in _WRAPPERS:
         program = ""  # `python`, `server`: names that say nothing of this image
     readmes = image_readmes(build)
-    found = purpose.only_tests(build, readmes, ctx.df.text, program, _runs(ctx, command),
+    found = purpose.described_as_test(build, own_readme(build)) or purpose.only_tests(build, readmes, ctx.df.text, program, _runs(ctx, command),
                                _compose_services(ctx))
     if found is not None:
         return Judgement("test-fixture", "test-fixture", found.message, found.evidence,
@@ -3194,11 +3201,18 @@ def _run_scripts(ctx: Context, info: StageInfo
         for ins in s.stage.instructions:
             if ins.cmd != "RUN":
                 continue
-            for cmd in run_commands(ins):
-                for w in _run_words(cmd.argv):
-                    if not w.startswith(("/", "./")):
+            cwd = workdir_path(s, ins, ".")
+            for argv in _run_argvs(run_commands(ins)):
+                if argv[:1] == ["cd"] and len(argv) == 2 and "$" not in argv[1]:
+                    cwd = posixpath.normpath(posixpath.join(cwd, argv[1]))  # `cd /x && ./run.sh`
+                    continue
+                for j, w in enumerate(_run_words(argv)):
+                    # a path, or a file a shell or `.` is handed (`bash install.sh`)
+                    if "$" in w or not (w.startswith(("/", "./", "../")) or j and (
+                            "/" in w or w.endswith(".sh")) and
+                            any(_program_name(a) in _RUNNERS for a in argv[:j])):
                         continue
-                    for found in _in_context(build, "", workdir_path(s, ins, w), copied):
+                    for found in _in_context(build, "", posixpath.join(cwd, w), copied):
                         if build.is_dir(found):
                             continue
                         text = build.read_text(found)
@@ -3210,6 +3224,18 @@ def _run_scripts(ctx: Context, info: StageInfo
 
 
 _RUNNERS = frozenset({*_SHELLS, ".", "source", "exec", "sudo", "env", "nohup", "time"})
+
+
+def _run_argvs(cmds: list[Command]) -> Iterator[list[str]]:
+    """The argv of each command, and of the commands that a shell's ``-c``
+    string runs (``sh -c "cd /x && ./install.sh"``), in order."""
+    for cmd in cmds:
+        argv = cmd.argv
+        yield argv
+        if _program_name(cmd.name) in _SHELLS and "-c" in argv[:-1]:
+            inner = argv[argv.index("-c") + 1]
+            if len(inner) < 4096:
+                yield from _run_argvs(commands(inner).commands)
 
 
 def _run_words(argv: list[str]) -> list[str]:

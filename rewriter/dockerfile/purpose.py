@@ -225,6 +225,88 @@ def _compose_test_only(build: BuildContext,
                    tuple(evidence[:3]))
 
 
+#: prose that calls the image it documents a test image: (pattern, what it says);
+#: each applies to one sentence of a paragraph, its code blocks left out
+_KIND = r"(?:docker\s+)?(?:image|container)"
+_TEST_WORD = r"(?:tests?|testing|e2e|end-to-end|integration[ -]test)"
+_SAYS_TEST = (
+    # "for making a test container which serves ...", "This is an e2e test image",
+    # "A test image for ..."
+    (r"(?i)(?:\b(?:this|it)\s+is\s+|\bfor\s+(?:making|building|creating)\s+|^)"
+     r"an?\s+(?:(?:simple|small|minimal|tiny|dummy|fake|mock)\s+)?"
+     r"(?:e2e\s+|end-to-end\s+|integration\s+)?test(?:ing)?\s+" + _KIND + r"\b",
+     "describes it as one"),
+    # "This image is used by the e2e tests", "The container is only used for testing"
+    (r"(?i)\b(?:this|the)\s+" + _KIND + r"\s+is\s+(?:only\s+|just\s+)?(?:used|meant|intended)"
+     r"\s+(?:by|for|in)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?" + _TEST_WORD + r"\b",
+     "says tests use it"),
+    # "This Dockerfile is for testing purposes only"
+    (r"(?i)\b(?:this|the)\s+(?:dockerfile|" + _KIND + r")\b[^.!?]{0,80}?\b(?:for\s+testing"
+     r"(?:\s+purposes)?\s+only|only\s+for\s+testing)\b",
+     "says it is for testing only"),
+    # a paragraph of its own: "For testing purposes only."
+    (r"(?i)^(?:note:\s*)?(?:for\s+testing(?:\s+purposes)?\s+only|only\s+for\s+testing)\b",
+     "says it is for testing only"),
+)
+#: a document's title that names a test image: "Admission Webhook Test Image"
+_TEST_TITLE = r"(?i)\b(?:test|testing|e2e)\s+(?:image|container)\s*$"
+
+
+def _paragraphs(lines: list[str]) -> list[tuple[int, str]]:
+    """(first line index, text) of each prose paragraph of a document: lines
+    joined up to a blank line or a heading, code blocks and headings left out."""
+    code = {i for first, end in _blocks(lines) for i in range(max(0, first - 1), end + 1)}
+    out: list[tuple[int, str]] = []
+    start, words = -1, []
+    for i, ln in enumerate([*lines, ""]):
+        prose = i < len(lines) and i not in code and ln.strip() and not re.match(_ATX, ln) \
+            and not re.match(_UNDERLINE, ln)
+        if prose:
+            if start < 0:
+                start = i
+            words.append(ln.strip())
+        elif start >= 0:
+            out.append((start, " ".join(words)))
+            start, words = -1, []
+    return out
+
+
+def described_as_test(build: BuildContext | None, readme: str | None) -> Finding | None:
+    """The README that documents this one Dockerfile (``usage.own_readme``)
+    calls the image a test image: its title (``# Webhook Test Image``), or a
+    sentence of its prose whose subject is the image ("for making a test
+    container which serves ...", "This image is used by the e2e tests",
+    "for testing purposes only"); not one that tests it ("to test the
+    container, run ..."), nor one that says it is not."""
+    if build is None or readme is None:
+        return None
+    text = build.read_text(readme)
+    if not text or not re.search(r"(?i)\btest|\be2e\b", text):
+        return None
+    lines = text.splitlines()
+    first = next((h[0] for h in _headings(lines) if h), None)
+    if first is not None and re.search(_TEST_TITLE, first[1]):
+        return Finding(f"`{readme}`, the README of this image, titles it a test image: "
+                       "not a service",
+                       (_cite(readme, lines, first[0]),))
+    for start, para in _paragraphs(lines):
+        for sentence in re.split(r"(?<=[.!?])\s+", para):
+            for rx, what in _SAYS_TEST:
+                m = re.search(rx, sentence)
+                if m is None or re.search(r"(?i)\bnot\b", m.group(0)) or \
+                        re.search(r"(?i)\bnot\s*$", sentence[:m.start()]):
+                    continue
+                # the line of the paragraph where the phrase starts
+                at, seen = start, 0
+                target = para.find(sentence) + m.start()
+                while at < len(lines) and seen + len(lines[at].strip()) + 1 <= target:
+                    seen += len(lines[at].strip()) + 1
+                    at += 1
+                return Finding(f"`{readme}`, the README of this image, {what}: "
+                               "a test image, not a service", (_cite(readme, lines, min(at, len(lines) - 1)),))
+    return None
+
+
 def only_tests(build: BuildContext | None, readmes: list[str], dockerfile_text: str,
                program: str, runs: list[Invocation],
                compose_services: list[tuple[str, str, int]]) -> Finding | None:
@@ -454,4 +536,4 @@ def ci_job(build: BuildContext | None, readmes: list[str], dockerfile_text: str,
     return None
 
 
-__all__ = ["Finding", "ci_job", "only_tests"]
+__all__ = ["Finding", "ci_job", "described_as_test", "only_tests"]

@@ -676,6 +676,19 @@ def image_readmes(build: BuildContext | None) -> list[str]:
             if not (at_root and here) or _only_image(build, here)] + companion
 
 
+def own_readme(build: BuildContext | None) -> str | None:
+    """The README that documents this one Dockerfile: its companion README
+    (:func:`companion_readme`), else the README of its directory when it is the
+    only Dockerfile there."""
+    if build is None or not build.dockerfile:
+        return None
+    companion = companion_readme(build)
+    if companion is not None:
+        return companion
+    here = dockerfile_dir(build)
+    return _readme(build, here) if _dockerfiles_in(build, here) == 1 else None
+
+
 def image_names(build: BuildContext | None, dockerfile_text: str, program: str = "",
                 texts: tuple[str, ...] = ()) -> tuple[set[str], set[str]]:
     """The names this image goes by, normalized: (its directory's and its program's,
@@ -873,4 +886,4 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
 
 __all__ = ["DOCKERFILE_NAME", "Invocation", "Mount", "built_tags", "code_lines", "companion_readme",
            "documented_runs", "image_names", "image_readmes", "image_ref_name", "offered_images",
-           "parse_invocation", "sh_expand", "sh_variables"]
+           "own_readme", "parse_invocation", "sh_expand", "sh_variables"]
