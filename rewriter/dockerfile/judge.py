@@ -24,7 +24,7 @@ import json
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from rewriter.core.globs import fnmatch, fnmatchcase
@@ -859,7 +859,8 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
                   _already_nonroot, _root_chosen, _by_command, _init_system, _needs_root,
                   _host_access,
                   _packaged_service,
-                  _unread_script, _setuid, _devices, _host_pid, _ports, _no_process, _base_image,
+                  _unread_script, _unread_build_script, _setuid, _devices, _host_pid, _ports,
+                  _no_process, _base_image,
                   _built_upon, _shown_as_base,
                   _documented_purpose, _root_home, _root_owned_writes, _bind_mounts,
                   _mounted_project, _builder_tool):
@@ -1893,6 +1894,58 @@ def _missing_in_build_stage(ctx: Context, info: StageInfo, command: _Command,
                             "what it does at start (drop privileges, write /etc, start services) "
                             "is unknown", (_ins_cite(ctx, ins),),
                             "run dockfix from the repository (or pass --context) so it can read it")
+    return None
+
+
+def _unread_build_script(ctx: Context, info: StageInfo, command: _Command,
+                         copied: list[tuple[str, str, Instruction]],
+                         k: _Knowledge) -> Judgement | None:
+    """A RUN executes a script that the file copies from its build context, the
+    context dockfix reads does not hold it, and nothing else in the file names
+    the program the container runs: that script installs the program, and the
+    user it may create and the directories it may give that user are unknown
+    (a new uid may be able to read none of them)."""
+    build = ctx.build
+    if build is None or command.ins is None:
+        return None
+    # the program, by a name with no extension (`couchdb`, not `server.js`)
+    name = _program_name(command.program)
+    if not re.fullmatch(r"[A-Za-z][\w-]{2,}", name) or "$" in command.program or \
+            name in _SHELLS or name in k.interpreters or re.compile(_SCRIPT_NAME).search(name):
+        return None
+    # named nowhere in the file but in the command itself
+    others = "\n".join(ins.logical for s in info.chain for ins in s.stage.instructions
+                       if ins.cmd not in ("CMD", "ENTRYPOINT"))
+    if re.search(r"(?i)(?<![\w.-])" + re.escape(name) + r"(?![\w-])", others):
+        return None
+    found = {id(ins) for _, _, ins in copied}
+    missing: dict[str, tuple[str, Instruction]] = {}  # image path -> (context source, COPY)
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs \
+                    or len(ins.values) < 2 or id(ins) in found:
+                continue
+            srcs = [expand(v, s.env)[0] for v in ins.values[:-1]]
+            dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
+            for src in srcs:
+                if "://" in src or "$" in src or re.compile(_GLOB_CHARS).search(src):
+                    continue
+                into = ins.values[-1].endswith("/") or len(srcs) > 1
+                missing[posixpath.join(dest, posixpath.basename(src.rstrip("/"))) if into
+                        else dest] = (src, ins)
+    if not missing:
+        return None
+    for _, ins, path in _run_paths(info):
+        if path in missing:
+            src, copy = missing[path]
+            return Judgement(
+                "unreadable-build-script", "app",
+                f"the build runs `{src}`, which the file copies from its context, but that file "
+                "is not in the build context dockfix reads; nothing else in the file installs "
+                f"`{name}`, so that script does, and the user it may create and the "
+                "directories it may give that user (which a new uid could not read) are unknown",
+                (_ins_cite(ctx, copy), _ins_cite(ctx, ins)),
+                "run dockfix from the repository (or pass --context) so it can read it")
     return None
 
 
@@ -3068,8 +3121,9 @@ def _documented_purpose(ctx: Context, info: StageInfo, command: _Command,
     if program in k.interpreters or program in k.generic_programs or program in _WRAPPERS:
         program = ""  # `python`, `server`: names that say nothing of this image
     readmes = image_readmes(build)
-    found = purpose.described_as_test(build, own_readme(build)) or purpose.only_tests(build, readmes, ctx.df.text, program, _runs(ctx, command),
-                               _compose_services(ctx))
+    found = purpose.described_as_test(build, own_readme(build)) or \
+        purpose.only_tests(build, readmes, ctx.df.text, program, _runs(ctx, command),
+                           _compose_services(ctx))
     if found is not None:
         return Judgement("test-fixture", "test-fixture", found.message, found.evidence,
                          "leave the test image as it is; switch the user of the image that "
@@ -3197,6 +3251,23 @@ def _run_scripts(ctx: Context, info: StageInfo
     if not copied:
         return []
     out: list[tuple[StageInfo, Instruction, str, str]] = []
+    for s, ins, path in _run_paths(info):
+        for found in _in_context(build, "", path, copied):
+            if build.is_dir(found):
+                continue
+            text = build.read_text(found)
+            if text and _is_shell(found, text) and all(found != f for _, _, f, _ in out):
+                out.append((s, ins, found, text))
+            break
+    return out
+
+
+def _run_paths(info: StageInfo) -> Iterator[tuple[StageInfo, Instruction, str]]:
+    """(stage, RUN, absolute path) of each file a RUN of the runtime chain may
+    execute as a script, in build order: a path it runs (``/tmp/install.sh``,
+    ``./install.sh``), or a file a shell or ``.`` is handed (``bash
+    setup/install.sh``), against the WORKDIR or a ``cd`` before it, also
+    inside ``sh -c "..."``."""
     for s in reversed(info.chain):
         for ins in s.stage.instructions:
             if ins.cmd != "RUN":
@@ -3207,26 +3278,17 @@ def _run_scripts(ctx: Context, info: StageInfo
                     cwd = posixpath.normpath(posixpath.join(cwd, argv[1]))  # `cd /x && ./run.sh`
                     continue
                 for j, w in enumerate(_run_words(argv)):
-                    # a path, or a file a shell or `.` is handed (`bash install.sh`)
                     if "$" in w or not (w.startswith(("/", "./", "../")) or j and (
                             "/" in w or w.endswith(".sh")) and
                             any(_program_name(a) in _RUNNERS for a in argv[:j])):
                         continue
-                    for found in _in_context(build, "", posixpath.join(cwd, w), copied):
-                        if build.is_dir(found):
-                            continue
-                        text = build.read_text(found)
-                        if text and _is_shell(found, text) and \
-                                all(found != f for _, _, f, _ in out):
-                            out.append((s, ins, found, text))
-                        break
-    return out
+                    yield s, ins, posixpath.normpath(posixpath.join(cwd, w))
 
 
 _RUNNERS = frozenset({*_SHELLS, ".", "source", "exec", "sudo", "env", "nohup", "time"})
 
 
-def _run_argvs(cmds: list[Command]) -> Iterator[list[str]]:
+def _run_argvs(cmds: Iterable[Command]) -> Iterator[list[str]]:
     """The argv of each command, and of the commands that a shell's ``-c``
     string runs (``sh -c "cd /x && ./install.sh"``), in order."""
     for cmd in cmds:

@@ -255,12 +255,12 @@ _TEST_TITLE = r"(?i)\b(?:test|testing|e2e)\s+(?:image|container)\s*$"
 def _paragraphs(lines: list[str]) -> list[tuple[int, str]]:
     """(first line index, text) of each prose paragraph of a document: lines
     joined up to a blank line or a heading, code blocks and headings left out."""
-    code = {i for first, end in _blocks(lines) for i in range(max(0, first - 1), end + 1)}
+    code = {i for first, end in _blocks(lines) for i in range(first, end)}
     out: list[tuple[int, str]] = []
-    start, words = -1, []
+    start, words = -1, list[str]()
     for i, ln in enumerate([*lines, ""]):
-        prose = i < len(lines) and i not in code and ln.strip() and not re.match(_ATX, ln) \
-            and not re.match(_UNDERLINE, ln)
+        prose = i < len(lines) and i not in code and ln.strip() and not re.match(_FENCE, ln) \
+            and not re.match(_ATX, ln) and not re.match(_UNDERLINE, ln)
         if prose:
             if start < 0:
                 start = i
@@ -303,7 +303,8 @@ def described_as_test(build: BuildContext | None, readme: str | None) -> Finding
                     seen += len(lines[at].strip()) + 1
                     at += 1
                 return Finding(f"`{readme}`, the README of this image, {what}: "
-                               "a test image, not a service", (_cite(readme, lines, min(at, len(lines) - 1)),))
+                               "a test image, not a service",
+                               (_cite(readme, lines, min(at, len(lines) - 1)),))
     return None
 
 
