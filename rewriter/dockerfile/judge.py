@@ -57,6 +57,7 @@ from rewriter.dockerfile.usage import (
     Invocation,
     built_tags,
     code_lines,
+    companion_readme,
     documented_runs,
     image_names,
     image_readmes,
@@ -82,6 +83,19 @@ class Judgement:
     hint: str = ""  #: what the maintainer can do instead
 
 
+@dataclass(frozen=True)
+class _AppListen:
+    """``judge.toml`` ``[configs.app_listen]``: application configs the file copies
+    in, and the keys that set the port the program itself listens on."""
+
+    globs: tuple[str, ...]
+    keys: frozenset[str]  #: ``port``, ``listen_address``, ... (lower case, ``_``)
+    sections: frozenset[str]  #: the sections (and key prefixes) a listening key may be in
+    config_dirs: frozenset[str]  #: directories of a copied folder whose files count
+    skip_dirs: frozenset[str]  #: directories whose files never count
+    skip_names: str  #: a regex of file names that never count (examples, templates)
+
+
 @dataclass
 class _Knowledge:
     """What ``judge.toml`` knows.  Its patterns are strings: ``re`` compiles
@@ -104,6 +118,8 @@ class _Knowledge:
     packaged_users: frozenset[str] = frozenset()
     #: (a config file's glob, a multi-line regex of the port it listens on)
     daemon_configs: list[tuple[str, str]] = field(default_factory=list)
+    #: application configs and the keys that set the port the program listens on
+    app_listen: _AppListen | None = None
     root_subcommands: dict[str, frozenset[str]] = field(default_factory=dict)
     docker_clients: frozenset[str] = frozenset()
     docker_providers: dict[str, str] = field(default_factory=dict)
@@ -174,6 +190,13 @@ def knowledge() -> _Knowledge:
         login_shell_programs=frozenset(raw["programs"].get("login_shell", ())),
         packaged_users=frozenset(raw["programs"]["packaged_users"]),
         daemon_configs=[(c["glob"], c["listen"]) for c in raw["configs"]["listen"]],
+        app_listen=_AppListen(
+            globs=tuple(raw["configs"]["app_listen"]["globs"]),
+            keys=frozenset(raw["configs"]["app_listen"]["keys"]),
+            sections=frozenset(raw["configs"]["app_listen"]["sections"]),
+            config_dirs=frozenset(raw["configs"]["app_listen"]["config_dirs"]),
+            skip_dirs=frozenset(raw["configs"]["app_listen"]["skip_dirs"]),
+            skip_names=raw["configs"]["app_listen"]["skip_names"]),
         root_subcommands={p: frozenset(v) for p, v in
                           raw["programs"]["need_root_subcommands"].items()},
         docker_clients=frozenset(raw["programs"]["docker_clients"]),
@@ -2638,6 +2661,10 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
                         if 0 < int(m.group(1)) < 1024:
                             low.append((int(m.group(1)), _cite(f, body, m.start())))
                             break
+        if k.app_listen is not None:
+            low += _app_config_ports(build, copied, k, k.app_listen)
+        if command.ins is not None and not _sets_own_port(info, command):
+            low += _readme_ports(build)
         for path, block, at in _services(ctx, command):
             full = build.read_text(path) or ""
             for m in re.finditer(r"['\"]?(?:[\d.]+:)?\d+:(\d+)(?:/tcp|/udp)?['\"]?", block):
@@ -2650,6 +2677,146 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
                      f"the process listens on port {port}, below 1024, which needs root "
                      "(or NET_BIND_SERVICE)", tuple(w for _, w in low[:3]),
                      "move it to a port >= 1024 everywhere it is set, then add USER")
+
+
+#: ``key: value``, ``key = value``, ``"key": value,``, ``export KEY=value``, and
+#: in a ``.conf``, ``key value``
+_APP_KEY = (r"^(?:-\s+)?(?:export\s+)?[\"']?(?P<key>[A-Za-z_][\w.-]*)[\"']?"
+            r"(?:\s*[:=](?!:)|(?P<space>[ \t]))\s*(?P<value>.*)$")
+#: a listening address or port: ``80``, ``:443``, ``0.0.0.0:80``, ``[::]:80``, ``*:80``
+_LISTEN_VALUE = (r"(?:(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]*\]|\*|localhost)?:)?"
+                 r"(\d{1,5})")
+
+
+def _app_config_ports(build: BuildContext, copied: list[tuple[str, str, Instruction]],
+                      k: _Knowledge, spec: _AppListen) -> list[tuple[int, str]]:
+    """(port, ``file:line``) of each port below 1024 that an application config the
+    file copies in listens on: a copied file itself, or in a copied directory a
+    top-level file or one in a config directory (``conf/``, ``config/``), never an
+    example, a template or a file under tests, docs or deployment manifests.
+    Configs that :attr:`_Knowledge.daemon_configs` reads (nginx, httpd, ...) are
+    read there instead."""
+    out: list[tuple[int, str]] = []
+    for src, _, _ in copied:
+        whole = build.is_dir(src)
+        for f in _files_under(build, src, 200):
+            name = posixpath.basename(f).lower()
+            if not any(fnmatch(name, g) for g in spec.globs) or \
+                    re.compile(spec.skip_names).search(name) or \
+                    any(fnmatch(f.lower(), glob) for glob, _ in k.daemon_configs):
+                continue
+            if whole:
+                dirs = posixpath.relpath(f, src).lower().split("/")[:-1]
+                if any(d in spec.skip_dirs for d in dirs) or \
+                        not all(d in spec.config_dirs for d in dirs):
+                    continue
+            body = build.read_text(f)
+            if body:
+                out += _listening_keys(f, body, spec)
+    return out
+
+
+def _listening_keys(path: str, text: str, spec: _AppListen) -> list[tuple[int, str]]:
+    """(port, ``file:line``) of each key of a YAML, INI, TOML, JSON, .properties or
+    .env file that sets a listening port below 1024, at the top level or under
+    sections that ``spec`` names (parents by indentation, ``[section]`` headers and
+    dotted prefixes: ``server.port``, ``[server]``, ``http:``)."""
+    out: list[tuple[int, str]] = []
+    parents: list[tuple[int, str]] = []
+    spaced = path.lower().endswith(".conf")
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        at, pos = pos, pos + len(line)
+        body = line.rstrip("\r\n")
+        stripped = body.strip()
+        if not stripped or stripped.startswith(("#", ";", "//")):
+            continue
+        header = re.fullmatch(r"\[\[?\s*([^\]]+?)\s*\]\]?", stripped)
+        if header:
+            parents = [(-1, n.strip("\"' ")) for n in header.group(1).split(".")]
+            continue
+        indent = len(body) - len(body.lstrip(" \t-"))
+        while parents and parents[-1][0] >= indent:
+            parents.pop()
+        m = re.match(_APP_KEY, stripped)
+        if not m or (m.group("space") and not spaced):
+            continue
+        value = re.sub(r"\s+[#;].*$", "", m.group("value")).strip().rstrip(",;").strip()
+        key = m.group("key").lower().replace("-", "_")
+        if value in ("", "{", "[", "|", ">") or value.endswith("{"):
+            parents.append((indent, key))
+            continue
+        *prefix, last = key.split(".")
+        sections = [n.lower().replace("-", "_") for _, n in parents] + prefix
+        if last not in spec.keys or not all(n in spec.sections for n in sections):
+            continue
+        v = re.fullmatch(_LISTEN_VALUE, value.strip("\"'"))
+        if v and 0 < int(v.group(1)) < 1024:
+            out.append((int(v.group(1)), _cite(path, text, at)))
+    return out
+
+
+#: a README sentence that ties a port below 1024 to where the program listens:
+#: "listens on port 80", "serving on :443", "binds to 0.0.0.0:80"
+_README_LISTENS = (
+    r"(?i)\b(?:listen(?:s|ing)?|serv(?:es|ing)|binds?|bound)\s+(?:only\s+)?(?:on|to|at)\s+"
+    r"(?:the\s+)?(?:(?:tcp|udp|http|https)\s+)?(?:port\s+`?(\d{1,5})\b|`?%s\b)"
+    % r"(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]*\]|\*|localhost)?:(\d{1,5})")
+#: "defaults to 0.0.0.0:80", "The default is to use `0.0.0.0:80`", "(default ":80")",
+#: "| `-addr` | `:80` |", on a line that says it is a listen (or bind, serve) address
+_README_DEFAULT = (
+    r"(?i)\bdefault(?:s|\s+is|\s+value)?\b[^.\n]{0,30}?[`'\"]%s[`'\"]"
+    % r"((?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]*\]|\*|localhost)?:(\d{1,5}))")
+_README_LISTEN_WORD = r"(?i)\b(?:listen\w*|bind\w*|serv(?:e|es|ing)\b)|(?:^|\s)`?--?(?:addr|http)\b"
+#: a line about a port the program connects to, not one it listens on
+_README_CLIENT = (r"(?i)\b(?:upstream|proxy_pass|remote|target|backend|connect\w*|smtp|mail|"
+                  r"redis|database|db|mysql|postgres\w*|ldap|registry|forward\w*|docker\s+run|"
+                  r"-p\s)")
+
+
+def _readme_ports(build: BuildContext) -> list[tuple[int, str]]:
+    """(port, ``README:line``) of the ports below 1024 that the image's companion
+    README (:func:`companion_readme`) says its program listens on, or listens on by
+    default: "listens on port 80", "The default is `0.0.0.0:80`" on a line about the
+    listen address. A sentence about a port it connects to (an upstream, a
+    database, a ``docker run -p``) ends the line's count."""
+    readme = companion_readme(build)
+    text = build.read_text(readme) if readme else None
+    if not readme or not text:
+        return []
+    out: list[tuple[int, str]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        at, pos = pos, pos + len(line)
+        listen = re.search(_README_LISTEN_WORD, line)
+        sentences = re.split(r"(?<=[.!?;])\s+", line)
+        for i, sentence in enumerate(sentences):
+            if re.search(_README_CLIENT, " ".join(sentences[:i + 1])):
+                break
+            ports = [int(m.group(1) or m.group(2))
+                     for m in re.finditer(_README_LISTENS, sentence)]
+            if listen:
+                ports += [int(m.group(2)) for m in re.finditer(_README_DEFAULT, sentence)]
+            out += [(p, _cite(readme, text, at)) for p in ports if 0 < p < 1024]
+    return out
+
+
+def _sets_own_port(info: StageInfo, command: _Command) -> bool:
+    """The file sets where its program listens: a port or address argument, or an
+    ``ENV`` port or address, or an ``EXPOSE`` (a low one declines by itself). A
+    README's default then says nothing about this image."""
+    line = " " + " ".join(command.words)
+    if re.search(_PORT_ARG, line) or re.search(
+            r"(?i)(?:^|\s)--?[\w.-]*(?:port|addr|address|listen|bind)\b|:\d{2,5}\b", line):
+        return True
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd == "ENV" and any(re.search(r"(?i)port|addr|listen|bind", key)
+                                        for key, _ in _env_pairs(ins)):
+                return True
+            if ins.cmd == "EXPOSE":
+                return True
+    return False
 
 
 #: a Corefile server block's key: ``.:53 {``, ``example.org:1053 {``, ``tls://.:853``
