@@ -2939,13 +2939,13 @@ def _home_config(info: StageInfo, ins: Instruction, reads: str) -> str | None:
     for step, entry in _HOME_CONFIG_TOOLS:
         m = re.compile(step).search(ins.logical)
         if m and (home is None or home.rstrip("/") == "/root") and \
-                re.search(rf"(?i){re.escape(entry.lstrip('.').removesuffix('config'))}", reads):
+                re.search(rf"(?i)(?<![a-z]){re.escape(entry.lstrip('.').removesuffix('config'))}", reads):
             return f"`{m.group(0).strip()}` writes root's `~/{entry}`"
     if home is None or home.rstrip("/") == "":
         for m in re.compile(_SLASH_HOME_WRITE).finditer(ins.logical):
             entry = m.group(1)
             key = entry.lstrip(".").split(".")[0]
-            if entry not in _HOME_CACHES and len(key) >= 3 and re.search(rf"(?i){re.escape(key)}", reads):
+            if entry not in _HOME_CACHES and len(key) >= 3 and re.search(rf"(?i)(?<![a-z]){re.escape(key)}", reads):
                 return f"`{m.group(0).strip()}` writes `/{entry}`, a home's settings"
     return None
 
