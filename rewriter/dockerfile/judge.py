@@ -2441,6 +2441,15 @@ def _mounted_project(ctx: Context, info: StageInfo, command: _Command,
                          f"\"$PWD\":{wd}`), where a new user can write only if its uid owns them",
                          (_ins_cite(ctx, tool[1]), _ins_cite(ctx, tool[2]),
                           _ins_cite(ctx, command.ins)), hint)
+    volume = _workdir_volume(info, wd)
+    if volume is not None:
+        return Judgement("host-bind-mount", "app",
+                         f"the working directory `{wd}` is also a VOLUME: the container works "
+                         "in a directory meant to be mounted at run time (a checkout, a "
+                         "workspace, a data folder), and a host directory mounted there keeps "
+                         "its host owner, which a new user can write only if its uid owns it",
+                         (_ins_cite(ctx, volume),
+                          *((_ins_cite(ctx, command.ins),) if command.ins else ())), hint)
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins.cmd != "VOLUME":
@@ -2491,6 +2500,26 @@ def _volume_workdir_tool(ctx: Context, info: StageInfo, command: _Command, k: _K
     if volume is None or where is None or where.cmd != "WORKDIR":
         return None
     return prog, volume, where
+
+
+#: where a program keeps its own state: a VOLUME there is a data volume, not a
+#: mounted working tree
+_STATE_PLACES = ("/var/lib/", "/var/cache/", "/var/log/", "/var/spool/", "/var/run/", "/run/")
+
+
+def _workdir_volume(info: StageInfo, wd: str | None) -> Instruction | None:
+    """The VOLUME instruction that names the final WORKDIR (``WORKDIR /src`` +
+    ``VOLUME /src``), unless the directory is a program's state under /var/lib
+    and the like, or a scratch or root-owned place another rule judges."""
+    if wd is None or wd in ("/", "/tmp", "/var/tmp", "/root") or wd.startswith(
+            ("/root/", *_STATE_PLACES)):
+        return None
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd == "VOLUME" and any(
+                    posixpath.normpath(expand(v, s.env)[0]) == wd for v in ins.values):
+                return ins
+    return None
 
 
 def _official(info: StageInfo) -> bool:
