@@ -54,6 +54,7 @@ from rewriter.dockerfile.shell import Command, commands, form_words, programs, r
 from rewriter.dockerfile.syntax import Instruction, ParseError, parse
 from rewriter.dockerfile.usage import (
     DOCKERFILE_NAME,
+    HostVolume,
     Invocation,
     built_tags,
     code_lines,
@@ -62,6 +63,7 @@ from rewriter.dockerfile.usage import (
     image_names,
     image_readmes,
     image_ref_name,
+    manifest_volumes,
     offered_images,
     own_readme,
     sh_expand,
@@ -141,6 +143,9 @@ class _Knowledge:
     journal_inputs: list[str] = field(default_factory=list)
     journal_reader_code: str = ""
     root_host_paths: dict[str, str] = field(default_factory=dict)  #: host dir -> what it holds
+    host_log_inputs: str = ""  #: a log shipper's config line that reads the host's logs
+    host_log_prose: str = ""  #: a log shipper's own words that it collects the hosts' logs
+    storage_provisioners: frozenset[str] = frozenset()
     login_shell_programs: frozenset[str] = frozenset()
     packet_capture: frozenset[str] = frozenset()
     ebpf: frozenset[str] = frozenset()
@@ -220,6 +225,9 @@ def knowledge() -> _Knowledge:
             re.escape(n) for n in raw["configs"]["journal"]["shippers"]),
         journal_inputs=list(raw["configs"]["journal"]["inputs"]),
         journal_reader_code=raw["configs"]["journal"]["journal_reader_code"],
+        host_log_inputs=raw["configs"]["journal"]["host_log_inputs"],
+        host_log_prose=raw["configs"]["journal"]["host_log_prose"],
+        storage_provisioners=frozenset(raw["programs"]["storage_provisioners"]),
         root_host_paths=dict(raw["paths"]["root_host_paths"]),
         project_tools={p: frozenset(v) for p, v in raw["programs"]["project_tools"].items()},
         file_tools=frozenset(raw["programs"]["file_tools"]),
@@ -329,6 +337,8 @@ class _Command:
     scripts: list[tuple[str, str]] | None = None  #: its entrypoint scripts (read lazily)
     #: the compose services that build this file (read lazily)
     compose: list[tuple[str, str, int]] | None = None
+    #: the hostPath/nfs volumes of the Kubernetes pods that run it (read lazily)
+    volumes: list[HostVolume] | None = None
     #: the documented run whose command this is, when the file sets none
     documented: Invocation | None = None
 
@@ -1471,12 +1481,18 @@ def _host_access(ctx: Context, info: StageInfo, command: _Command,
     if command.ins is None:
         return None
     return _unix_socket_client(ctx, info, command, copied, k) or \
-        _journal_reader(ctx, info, command, copied, k) or _root_host_files(ctx, command, k)
+        _journal_reader(ctx, info, command, copied, k) or \
+        _root_host_files(ctx, command, copied, k)
 
 
-def _root_host_files(ctx: Context, command: _Command, k: _Knowledge) -> Judgement | None:
-    """Its documented ``docker run`` or a compose service that builds it mounts a
-    host directory whose files only root may read (Docker's data, the system logs)."""
+def _root_host_files(ctx: Context, command: _Command,
+                     copied: list[tuple[str, str, Instruction]],
+                     k: _Knowledge) -> Judgement | None:
+    """Its documented ``docker run``, a compose service that builds it or a
+    Kubernetes pod that runs it mounts a host directory whose files only root
+    may read (Docker's data, the system logs); or it is a log shipper whose
+    config (copied in) or own words say it reads the containers' or the
+    system's log files on the host."""
     def root_only(src: str) -> str | None:
         src = posixpath.normpath(src) if src.startswith("/") else ""
         return next((p for p in k.root_host_paths if src == p or src.startswith(p + "/")), None)
@@ -1500,7 +1516,64 @@ def _root_host_files(ctx: Context, command: _Command, k: _Knowledge) -> Judgemen
                                  f"`{path}` mounts the host's `{src}` at `{dst}`: "
                                  f"{k.root_host_paths[top]}", (_cite(path, full, at + pos),),
                                  hint)
+    for vol in _pod_volumes(ctx, command):
+        top = root_only(vol.source) if vol.kind == "hostPath" else None
+        if top:
+            where = f" at `{vol.target}`" if vol.target else ""
+            return Judgement("host-logs", "app",
+                             f"`{vol.path}` runs it in a Kubernetes pod that mounts the host's "
+                             f"`{vol.source}` (hostPath){where}: {k.root_host_paths[top]}",
+                             (vol.cite(),), hint)
+    return _log_shipper_reads_host(ctx, command, copied, k)
+
+
+def _log_shipper_reads_host(ctx: Context, command: _Command,
+                            copied: list[tuple[str, str, Instruction]],
+                            k: _Knowledge) -> Judgement | None:
+    """A log shipper (fluentd, fluent-bit, filebeat, promtail, ... named in the
+    Dockerfile) whose config copied in reads the host's container or system log
+    files (``path /var/log/containers/*.log``), or whose Dockerfile comments or
+    documenting README say it collects the containers' (pods', nodes') logs: it
+    runs as a DaemonSet over the host's root-only log files."""
+    if not re.compile(k.journal_shippers).search(ctx.df.text):
+        return None
+    why = ("the containers' logs on the host (/var/log/containers and /var/log/pods link "
+           "to /var/lib/docker/containers, root 0640 under 0700 directories) and the "
+           "system logs are readable by root only, and the shipper records its read "
+           "positions beside them")
+    hint = "leave it as root, as log collectors run (a DaemonSet over the host's logs)"
+    build = ctx.build
+    rx = re.compile(k.host_log_inputs)
+    if build is not None:
+        for f, body, ins in _copied_files(build, copied, re.compile(_CONFIG_FILE)):
+            for m in rx.finditer(body):
+                if not _in_shell_comment(body, m.end()):
+                    return Judgement("host-logs", "app",
+                                     f"`{f}`, which the file copies in, has the log shipper "
+                                     f"read the host's log files: {why}",
+                                     (_cite(f, body, m.end()), _ins_cite(ctx, ins)), hint)
+    prose = re.compile(k.host_log_prose)
+    texts = [(_df_name(ctx), "\n".join(ln if ln.lstrip().startswith("#") else ""
+                                        for ln in ctx.df.text.splitlines()))]
+    if build is not None:
+        texts += [(p, build.read_text(p) or "") for p in image_readmes(build)]
+    for path, text in texts:
+        said = prose.search(text)
+        if said:
+            return Judgement("host-logs", "app",
+                             f"`{path}` says the log shipper collects the containers' logs "
+                             f"(\"{said.group(0)}\"), which it reads on the host: {why}",
+                             (_cite(path, text, said.start()),), hint)
     return None
+
+
+def _pod_volumes(ctx: Context, command: _Command) -> list[HostVolume]:
+    """The hostPath/nfs volumes of the Kubernetes pods that run this image, read
+    once per judgement."""
+    if command.volumes is None:
+        command.volumes = manifest_volumes(ctx.build, ctx.df.text,
+                                           _program_name(command.program))
+    return command.volumes
 
 
 def _unix_socket_client(ctx: Context, info: StageInfo, command: _Command,
@@ -2381,6 +2454,26 @@ def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
                                  "where the container writes host-owned files: a new user can "
                                  "write them only if its uid owns them on the host",
                                  (run.cite(mount.target),), hint)
+    for vol in _pod_volumes(ctx, command):
+        if vol.read_only or vol.source.startswith(("/proc", "/sys", "/dev")) or \
+                vol.source.endswith(".sock"):
+            continue
+        where = f" read-write at `{vol.target}`" if vol.target else " read-write"
+        owner = "the NFS server" if vol.kind == "nfs" else "the host"
+        return Judgement("host-bind-mount", "app",
+                         f"`{vol.path}` runs it in a Kubernetes pod that mounts {owner}'s "
+                         f"`{vol.source}` ({vol.kind}){where}: a new user can write there only "
+                         f"if its uid owns the directory on {owner}",
+                         (vol.cite(),), "leave it as root, or set the pod's "
+                         "`securityContext.runAsUser` to the owner of the directory")
+    prog = _program_name(command.program)
+    if command.ins is not None and prog in k.storage_provisioners:
+        return Judgement("host-bind-mount", "app",
+                         f"the container runs `{prog}`, a Kubernetes storage provisioner: it "
+                         "makes, chowns and removes a directory per volume in the export "
+                         "mounted into its pod (a hostPath or NFS share, root-owned on the "
+                         "host or the NFS server), which only root may",
+                         (_ins_cite(ctx, command.ins),), "leave it as root, as it is deployed")
     return None
 
 

@@ -884,6 +884,162 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
     return out
 
 
-__all__ = ["DOCKERFILE_NAME", "Invocation", "Mount", "built_tags", "code_lines", "companion_readme",
-           "documented_runs", "image_names", "image_readmes", "image_ref_name", "offered_images",
-           "own_readme", "parse_invocation", "sh_expand", "sh_variables"]
+# ---------------------------------------------------------------------------
+# Kubernetes manifests: the host directories a pod that runs this image mounts
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HostVolume:
+    """A ``hostPath`` or ``nfs`` volume of a Kubernetes pod that runs this image."""
+
+    path: str  #: the manifest or README that shows it, relative to the context
+    line: int  #: 1-based line of the volume's ``path:``
+    text: str  #: that line, stripped, for citing
+    kind: str  #: ``hostPath`` or ``nfs``
+    source: str  #: the host's (or the NFS export's) directory
+    target: str  #: where the container mounts it ("" when no volumeMount shows it)
+    read_only: bool
+
+    def cite(self) -> str:
+        return f"{self.path}:{self.line}: {self.text}"
+
+
+#: the directories beside a Dockerfile where its Kubernetes manifests are kept
+_MANIFEST_DIRS = ("deploy", "k8s", "kubernetes", "kube", "manifests")
+_IMAGE_KEY = re.compile(r"^[ \t]*(?:-[ \t]+)?image:[ \t]*['\"]?([^\s'\"#]+)", re.M)
+
+
+def _yaml_docs(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """Split (index, line) pairs into YAML documents: at ``---`` and wherever the
+    indices jump (one README code block from the next)."""
+    docs: list[list[tuple[int, str]]] = [[]]
+    last = None
+    for i, ln in lines:
+        if ln.strip() == "---" or (last is not None and i != last + 1):
+            docs.append([])
+        if ln.strip() != "---":
+            docs[-1].append((i, ln))
+        last = i
+    return [d for d in docs if d]
+
+
+def _yaml_items(lines: list[str]) -> list[tuple[int, int, int]]:
+    """(first line, end, key column) of each YAML list item (``- name: x`` and
+    the lines under it)."""
+    out: list[tuple[int, int, int]] = []
+    for j, ln in enumerate(lines):
+        m = re.match(r"^([ \t]*-[ \t]+)\S", ln)
+        if not m:
+            continue
+        col = len(m.group(1))
+        end = j + 1
+        while end < len(lines) and (not lines[end].strip() or
+                                    len(lines[end]) - len(lines[end].lstrip(" \t")) >= col):
+            end += 1
+        out.append((j, end, col))
+    return out
+
+
+def _item_key(lines: list[str], start: int, end: int, col: int,
+              key: str) -> tuple[int, str] | None:
+    """(line, value) of ``key`` at the item's own level."""
+    for j in range(start, end):
+        ln = lines[j]
+        if j != start and len(ln) - len(ln.lstrip(" \t")) != col:
+            continue
+        m = re.match(rf"{key}:[ \t]*['\"]?([^'\"#]*?)['\"]?[ \t]*(?:#.*)?$", ln[col:])
+        if m:
+            return j, m.group(1)
+    return None
+
+
+def _doc_volumes(path: str, doc: list[tuple[int, str]]) -> list[HostVolume]:
+    """The hostPath/nfs volumes of one YAML document, with their mounts."""
+    lines = [ln for _, ln in doc]
+    items = _yaml_items(lines)
+    mounts: dict[str, tuple[str, bool]] = {}
+    for start, end, col in items:
+        name, target = (_item_key(lines, start, end, col, k) for k in ("name", "mountPath"))
+        if name and target:
+            flag = _item_key(lines, start, end, col, "readOnly")
+            mounts[name[1]] = (target[1], bool(flag and flag[1].lower() == "true"))
+    out: list[HostVolume] = []
+    for start, end, col in items:
+        name = _item_key(lines, start, end, col, "name")
+        for kind in ("hostPath", "nfs"):
+            hit = _item_key(lines, start, end, col, kind)
+            if hit is None:
+                continue
+            for k in range(hit[0] + 1, end):
+                p = re.match(r"^[ \t]*path:[ \t]*['\"]?(/[^\s'\"#]*)", lines[k])
+                if p:
+                    mounted, ro = mounts.get(name[1] if name else "", ("", False))
+                    out.append(HostVolume(path, doc[k][0] + 1, lines[k].strip(), kind,
+                                          p.group(1).rstrip("/") or "/", mounted, ro))
+                    break
+    return out
+
+
+def _manifest_files(build: BuildContext, here: str, most: int = 40) -> list[str]:
+    """The YAML files beside the Dockerfile and in its deploy/k8s/manifests folders."""
+    out: list[str] = []
+    for d in [here] + [f"{here}/{m}" if here else m for m in _MANIFEST_DIRS]:
+        if d != here and not build.is_dir(d):
+            continue
+        for e in sorted(build.list_dir(d)):
+            p = f"{d}/{e}" if d else e
+            if e.lower().endswith((".yaml", ".yml")) and not build.is_dir(p):
+                out.append(p)
+    return out[:most]
+
+
+def manifest_volumes(build: BuildContext | None, dockerfile_text: str,
+                     program: str = "") -> list[HostVolume]:
+    """The ``hostPath`` and ``nfs`` volumes of the Kubernetes pods that run this
+    image: in the YAML code blocks of the READMEs that document it
+    (:func:`image_readmes`) and in the YAML manifests beside it (and in its
+    ``deploy/``, ``k8s/``, ``kubernetes/``, ``kube/``, ``manifests/`` folders).
+    A pod runs this image when one of its ``image:`` lines names it (its
+    directory's or its program's name, or a ``docker build -t`` tag); in the
+    companion README, which documents this Dockerfile alone, also when the block
+    names one image or none (a ``volumes:`` excerpt to edit); in the README of
+    a directory with this one Dockerfile, when all its blocks name one image."""
+    if build is None or not build.dockerfile:
+        return []
+    here = dockerfile_dir(build)
+    names, tags = image_names(build, dockerfile_text, program)
+    wanted = names | tags
+    companion = companion_readme(build)
+    sources: list[tuple[str, list[tuple[int, str]], str]] = []
+    for p in image_readmes(build):
+        text = build.read_text(p) or ""
+        if "hostPath:" in text or "nfs:" in text:
+            sources.append((p, code_lines(text, p.lower().endswith(".rst")),
+                            "companion" if p == companion else "readme"))
+    if _dockerfiles_in(build, here) <= 1 or companion is None:
+        for p in _manifest_files(build, here):
+            text = build.read_text(p) or ""
+            if ("hostPath:" in text or "nfs:" in text) and re.search(r"^\s*containers:", text, re.M):
+                sources.append((p, list(enumerate(text.splitlines())), "manifest"))
+    out: list[HostVolume] = []
+    for p, lines, how in sources:
+        docs = _yaml_docs(lines)
+        every = {image_ref_name(i) for d in docs
+                 for i in _IMAGE_KEY.findall("\n".join(ln for _, ln in d))}
+        for doc in docs:
+            text = "\n".join(ln for _, ln in doc)
+            if not re.search(r"^[ \t]*(?:-[ \t]+)?(?:hostPath|nfs):[ \t]*$", text, re.M):
+                continue
+            images = {image_ref_name(i) for i in _IMAGE_KEY.findall(text)}
+            if not (images & wanted or (how == "companion" and len(images) <= 1)
+                    or (how == "readme" and len(every) == 1 and images)):
+                continue
+            out += _doc_volumes(p, doc)
+    return out
+
+
+__all__ = ["DOCKERFILE_NAME", "HostVolume", "Invocation", "Mount", "built_tags", "code_lines",
+           "companion_readme", "documented_runs", "image_names", "image_readmes", "image_ref_name",
+           "manifest_volumes", "offered_images", "own_readme", "parse_invocation", "sh_expand",
+           "sh_variables"]
