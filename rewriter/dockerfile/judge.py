@@ -1013,6 +1013,13 @@ def _by_command(ctx: Context, info: StageInfo, command: _Command,
             return Judgement("test-fixture", "test-fixture",
                              f"the container runs `{w}`: a test run, not a service",
                              (_ins_cite(ctx, command.ins),))
+    runner = purpose.runs_tests(" ".join(command.words)) if command.documented is None else None
+    if runner is not None:  # `npm run test`, `go test ./...`, `pytest`
+        return Judgement("test-fixture", "test-fixture",
+                         f"its command runs the tests (`{runner}`): a test image, run to check "
+                         "the code and thrown away, not a service", (_ins_cite(ctx, command.ins),),
+                         "leave the test image as it is; switch the user of the image that is "
+                         "deployed")
     return None
 
 

@@ -114,6 +114,15 @@ _TEST_RUNNER = (
     r"(?:gradle|\./gradlew)\s+(?:-\S+\s+)*test|make\s+(?:test|check)|cargo\s+test|mix\s+test|"
     r"dotnet\s+test|python[\d.]*\s+-m\s+(?:unittest|pytest)|jest|mocha|behave|ctest|"
     r"artisan\s+test|run[-_]tests?(?:\.sh)?)(?![\w-])")
+
+
+def runs_tests(command: str) -> str | None:
+    """The test runner a container's command line starts (``npm run test``,
+    ``go test ./...``, ``pytest``), or None."""
+    m = re.search(_TEST_RUNNER, re.sub(r"[\"',\[\]]", " ", command))
+    return m.group(0) if m else None
+
+
 #: a command that runs a container: ``docker run``/``exec``, ``docker compose up``/``run``/``exec``
 _DOCKER_USE = (
     r"\bdocker\s+(?:container\s+)?(?:run|exec)\b|"
