@@ -2660,6 +2660,9 @@ def _left_empty(info: StageInfo, path: str) -> Instruction | None:
 def _project_need(command: _Command, k: _Knowledge) -> str | None:
     """The part of the command that reads a project from the working
     directory: a project tool and its subcommand, or a relative source file."""
+    first = command.program
+    if first.startswith("./") or ("/" in first and not first.startswith(("/", "$", "~", "../"))):
+        return first  # `./build.sh`, `man/generate.sh`: a program read from the working directory
     text = " ".join(command.words) if command.ins is not None and command.ins.json \
         else (command.ins.args if command.ins is not None else "")
     for prog, args in programs(text):
@@ -2679,8 +2682,6 @@ def _project_need(command: _Command, k: _Knowledge) -> str | None:
             if (name in k.interpreters or subs is not None) and rest and \
                     re.compile(_PROJECT_FILE).match(rest[0]) and "-m" not in argv[i + 1:argv.index(rest[0])]:
                 return f"{name} {rest[0]}"
-            if word.startswith("./") and i == 0:
-                return word
             if name not in _WRAPPERS and name not in ("tini", "dumb-init", "gosu", "su-exec",
                                                       "exec", "bundle", "npx", "poetry",
                                                       "pipenv", "run"):
