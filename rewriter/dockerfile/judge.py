@@ -896,7 +896,7 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
                   _no_process, _base_image,
                   _built_upon, _shown_as_base,
                   _documented_purpose, _root_home, _root_owned_writes, _bind_mounts,
-                  _mounted_project, _builder_tool):
+                  _builder_tool, _mounted_project):
         j = check(ctx, info, command, copied, k)
         if j is not None:
             return j
@@ -2695,9 +2695,22 @@ def _fills(s: StageInfo, ins: Instruction, wd: str) -> bool:
     body = ins.logical + "".join(h.content for h in ins.heredocs)
     if ins.heredocs or ins.json:
         return wd in body or workdir_path(s, ins, ".") == wd
-    here = workdir_path(s, ins, ".") == wd
+    cwd = workdir_path(s, ins, ".")
+    here = cwd == wd
     named = re.compile(r"(?<![\w./-])" + re.escape(wd) + r"(?![\w.-])")
     for prog, args in programs(ins.logical):
+        # `cd app && make`, `git clone URL` (into ./NAME): relative to the step's WORKDIR
+        operands = [a for a in args[1:] if not a.startswith("-")] if prog == "git" and \
+            args[:1] == ["clone"] else []
+        into = operands[1] if len(operands) > 1 else (re.sub(
+            r"\.git$", "", operands[0].rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1])
+            if operands else None)
+        if prog == "cd" and args and not args[0].startswith("-"):
+            into = args[0]
+        if into and not into.startswith(("$", "~")):
+            target = posixpath.normpath(posixpath.join(cwd, into))
+            if target == wd or target.startswith(wd.rstrip("/") + "/"):
+                return True
         if here and prog not in _SYSTEM_STEPS and not (
                 prog in ("pip", "pip3") and args[:1] == ["install"]
                 and not {"-r", "-e", ".", "--requirement", "--editable"} & set(args)) and not (
