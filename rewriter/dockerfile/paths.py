@@ -261,8 +261,8 @@ def command_dirs(info: StageInfo) -> list[str]:
         flag, eq, value = w.partition("=")
         if not eq:
             value = words[i + 1] if i + 1 < len(words) else ""
-        if not _STORE_FLAG.match(flag) or not value.startswith("/"):
-            continue
+        if not _STORE_FLAG.match(flag) or not re.fullmatch(r"/[\w.@%+-]+(?:/[\w.@%+-]+)*/?", value):
+            continue  # not a plain path: `/tmp"` from quoted text, `$DIR`, a glob
         path = abspath(value)
         top = path.split("/")[1]
         # a top-level directory of its own (`/data`), or a program's own directory in
