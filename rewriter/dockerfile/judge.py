@@ -3472,8 +3472,9 @@ def needs_login_shell(info: StageInfo) -> bool:
 def app_user_name(info: StageInfo) -> str | None:
     """The name for a new user, after the program the container runs, when
     that program is a plain installed one (``ENTRYPOINT ["firefox"]``:
-    ``firefox``), not an interpreter, a script, a generic name or a user that
-    packages create; None otherwise (the caller picks ``appuser``)."""
+    ``firefox``), not an interpreter, a script, a generic name, a daemon
+    named ``*d`` (``qpidd``) or a user that packages create; None otherwise
+    (the caller picks ``appuser``)."""
     k = knowledge()
     command = _command(info)
     program = command.program.strip("\"'")
@@ -3499,6 +3500,8 @@ def app_user_name(info: StageInfo) -> str | None:
             or name in k.packaged_users or name in taken or name in _WRAPPERS
             or name in k.init_programs or name in k.dind_programs):
         return None
+    if re.fullmatch(r"[a-z0-9-]{2,}d", name):
+        return None  # a daemon's package often makes an account of its name (`qpidd`, `nscd`)
     # A build step other than a package install that names the program may have
     # an account of that name (an install script's `td-agent`, whose init script
     # the build edits: `USER=td-agent`), which a groupadd of the same name fails on.

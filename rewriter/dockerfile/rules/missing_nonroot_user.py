@@ -43,8 +43,10 @@ CMD ["/app/run"]
 - a new user is named after the program the container runs when that is a
   plain installed program (`ENTRYPOINT ["firefox"]`: `firefox`, home
   `/home/firefox`) that no build step other than a package install names
-  (an install script may have made an account of that name: `td-agent`),
-  else `appuser` (`--user`/`--group` choose);
+  (an install script may have made an account of that name: `td-agent`) and
+  that is not a daemon named `*d` (`qpidd`, `nscd`: its package often makes
+  an account of that name, and a second `groupadd` of it fails), else
+  `appuser` (`--user`/`--group` choose);
 - an image made for OpenShift's arbitrary uid (the build gives group 0 write:
   `chgrp -R 0 /x && chmod -R g=u /x`, `chmod g+w /etc/passwd`, in a `RUN` or a
   script from the context a `RUN` runs): the user's primary group is root's
