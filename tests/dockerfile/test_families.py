@@ -68,6 +68,8 @@ FAMILY_CASES = [
     ("redhat/ubi10-minimal", "rhel-minimal", "rhel-minimal"),
     ("redhat/ubi9", "rhel", "rhel"),
     ("ubi8/ubi-minimal", "rhel-minimal", "rhel-minimal"),
+    ("registry.access.redhat.com/rhel7-atomic:latest", "rhel-minimal", "rhel-minimal"),
+    ("rhel7-atomic", "rhel-minimal", "rhel-minimal"),
     ("ubi10-minimal", "rhel-minimal", "rhel-minimal"),
     ("registry.access.redhat.com/ubi9/openjdk-17", "rhel-minimal", "rhel-minimal"),
     ("registry.access.redhat.com/ubi9/python-311", "rhel", "rhel"),
