@@ -889,7 +889,8 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
     copied = _copied_sources(ctx, info)
     for check in (_generated, _by_path, _devcontainer_json, _compose_target, _linuxkit,
                   _unknown_base, _dind,
-                  _already_nonroot, _root_chosen, _by_command, _init_system, _needs_root,
+                  _already_nonroot, _root_chosen, _by_command, _root_only_program, _init_system,
+                  _needs_root,
                   _host_access,
                   _packaged_service,
                   _unread_script, _unread_build_script, _setuid, _devices, _host_pid, _ports,
@@ -1021,6 +1022,48 @@ def _by_command(ctx: Context, info: StageInfo, command: _Command,
                          "leave the test image as it is; switch the user of the image that is "
                          "deployed")
     return None
+
+
+#: a chmod mode that leaves others without execute: ``744``, ``0700``, ``o-x``, ``go-rwx``
+_NO_OTHER_EXEC = r"^(?:0?[0-7]{2}[0246]|[ug]*o[ug]*-[rw]*x[rw]*|a?-[rw]*x[rw]*|=[rw]*)$"
+
+
+def _root_only_program(ctx: Context, info: StageInfo, command: _Command,
+                       copied: list[tuple[str, str, Instruction]],
+                       k: _Knowledge) -> Judgement | None:
+    """The build leaves the program the container runs executable by its
+    owner only (``chmod 744 /usr/bin/app``): root can start it, another user
+    cannot. The last chmod of that file decides (``chmod 755`` after it mends it)."""
+    if command.ins is None or not command.program or "$" in command.program:
+        return None
+    program = command.program
+    before = command.words[:command.words.index(program)] if program in command.words else []
+    if any(_program_name(w) in _SHELLS or _program_name(w) in k.interpreters for w in before):
+        return None  # `sh /usr/local/bin/run.sh`: read by the shell, not executed
+    last: tuple[str, str, Instruction] | None = None
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN":
+                continue
+            for prog, args in programs(ins.logical):
+                ops = [a.strip("\"'") for a in args if not a.startswith("-") or
+                       re.match(r"^-[rwx]+$", a)]
+                if prog != "chmod" or len(ops) < 2:
+                    continue
+                for target in ops[1:]:
+                    full = target if target.startswith("/") else \
+                        posixpath.normpath(posixpath.join(workdir_path(s, ins, "."), target))
+                    if full == program or ("/" not in program and
+                                           posixpath.basename(full) == program and
+                                           posixpath.dirname(full) in _BIN_DIRS):
+                        last = (ops[0], full, ins)
+    if last is None or not re.search(_NO_OTHER_EXEC, last[0]):
+        return None
+    mode, full, ins = last
+    return Judgement("root-only-program", "app",
+                     f"the build makes `{full}`, the program the container runs, executable "
+                     f"by its owner, root, only (`chmod {mode}`): another user cannot start it",
+                     (_ins_cite(ctx, ins),), "let every user run it (`chmod 755`), then add USER")
 
 
 def _setuid(ctx: Context, info: StageInfo, command: _Command,
