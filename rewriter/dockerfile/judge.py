@@ -148,6 +148,7 @@ class _Knowledge:
     storage_provisioners: frozenset[str] = frozenset()
     login_shell_programs: frozenset[str] = frozenset()
     packet_capture: frozenset[str] = frozenset()
+    fuse: frozenset[str] = frozenset()
     ebpf: frozenset[str] = frozenset()
     cross_toolchain_env: str = ""
     libvirt_system: str = ""
@@ -232,6 +233,7 @@ def knowledge() -> _Knowledge:
         project_tools={p: frozenset(v) for p, v in raw["programs"]["project_tools"].items()},
         file_tools=frozenset(raw["programs"]["file_tools"]),
         packet_capture=frozenset(raw["packages"]["packet_capture"]),
+        fuse=frozenset(raw["packages"]["fuse"]),
         ebpf=frozenset(raw["packages"]["ebpf"]),
         cross_toolchain_env="|".join(raw["programs"]["cross_toolchain_env"]),
         libvirt_system=raw["programs"]["libvirt_system"],
@@ -2379,8 +2381,11 @@ def _devices(ctx: Context, info: StageInfo, command: _Command,
          "CAP_SYS_ADMIN (or CAP_BPF) and the host's /sys/kernel/debug",
          "leave it root, run with --privileged or the capabilities"),
         (_package_install(info, k.packet_capture),
-         "it installs `{}`, the packet-capture library: capturing needs raw sockets "
+         "it installs `{}`, for packet capture: capturing needs raw sockets "
          "(CAP_NET_RAW)", "leave it root, or give the program the capability with `setcap`"),
+        (_package_install(info, k.fuse),
+         "it installs `{}`, for FUSE file systems: a mount needs /dev/fuse and CAP_SYS_ADMIN",
+         "leave it root, run with `--device /dev/fuse --cap-add SYS_ADMIN`"),
     ] if command.ins is not None else []
     for installed, says, hint in facilities:
         if installed is not None:
