@@ -2636,14 +2636,9 @@ def _volume_workdir_tool(ctx: Context, info: StageInfo, command: _Command, k: _K
             any(fnmatch(prog, g) for g in k.init_programs) or \
             re.search(_DAEMON_NAME, prog):
         return None
-    volume = None
-    for s in info.chain:
-        for ins in s.stage.instructions:
-            if ins.cmd == "EXPOSE":
-                return None
-            if ins.cmd == "VOLUME" and any(
-                    posixpath.normpath(expand(v, s.env)[0]) == wd for v in ins.values):
-                volume = ins
+    if any(i.cmd == "EXPOSE" for s in info.chain for i in s.stage.instructions):
+        return None
+    volume = _volume_of(info, wd)
     where = _left_empty(info, wd)  # the WORKDIR that makes it, when one does
     if volume is None or where is None or where.cmd != "WORKDIR":
         return None
@@ -2662,12 +2657,18 @@ def _workdir_volume(info: StageInfo, wd: str | None) -> Instruction | None:
     if wd is None or wd in ("/", "/tmp", "/var/tmp", "/root") or wd.startswith(
             ("/root/", *_STATE_PLACES)):
         return None
+    return _volume_of(info, wd)
+
+
+def _volume_of(info: StageInfo, path: str) -> Instruction | None:
+    """The last VOLUME instruction of the chain that names ``path``."""
+    found = None
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins.cmd == "VOLUME" and any(
-                    posixpath.normpath(expand(v, s.env)[0]) == wd for v in ins.values):
-                return ins
-    return None
+                    posixpath.normpath(expand(v, s.env)[0]) == path for v in ins.values):
+                found = ins
+    return found
 
 
 def _official(info: StageInfo) -> bool:
