@@ -147,6 +147,8 @@ class _Knowledge:
     host_log_prose: str = ""  #: a log shipper's own words that it collects the hosts' logs
     storage_provisioners: frozenset[str] = frozenset()
     login_shell_programs: frozenset[str] = frozenset()
+    #: program -> its own flags that switch to another user once started as root
+    user_switch_flags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     packet_capture: frozenset[str] = frozenset()
     fuse: frozenset[str] = frozenset()
     ebpf: frozenset[str] = frozenset()
@@ -194,6 +196,7 @@ def knowledge() -> _Knowledge:
         ci_files=frozenset(raw["paths"]["ci_files"]),
         generic_programs=frozenset(raw["programs"]["generic"]),
         login_shell_programs=frozenset(raw["programs"].get("login_shell", ())),
+        user_switch_flags={k: tuple(v) for k, v in raw["programs"].get("user_switch", {}).items()},
         packaged_users=frozenset(raw["programs"]["packaged_users"]),
         daemon_configs=[(c["glob"], c["listen"]) for c in raw["configs"]["listen"]],
         app_listen=_AppListen(
@@ -3507,6 +3510,22 @@ _SHELL_WORDS = frozenset({
 })
 #: front-end and packaging suffixes of a program's name (``transmission-gtk``)
 _VARIANT = r"(?:-(?:gtk3?|qt[456]?|gui|x11|desktop|esr|bin|stable|beta|nightly))+$"
+
+
+def own_user_switch(text: str) -> str | None:
+    """The daemon in ``text`` (a command line or a script) that switches to
+    another user itself with a flag of its own (``memcached -u daemon``), as
+    that text shows it; None when there is none, or the user it names is root."""
+    flags = knowledge().user_switch_flags
+    for program in flags:
+        if program not in text:
+            continue
+        alts = "|".join(re.escape(f) for f in sorted(flags[program], key=len, reverse=True))
+        m = re.search(r"(?:^|[\s/\"'\[,])" + re.escape(program) + r"\b[\"',]?(?:[^\n;&|#]*?[\s\"',])?(?:"
+                      + alts + r")(?:[\s\"',=]+)([\w.$-][\w.${}-]*)", text, re.M)
+        if m and m.group(1).strip("\"'") not in ("root", "0"):
+            return m.group(0).lstrip(" \t\"'[,/").replace('", "', " ").replace('","', " ")
+    return None
 
 
 def needs_login_shell(info: StageInfo) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from rewriter.dockerfile.analysis import Context
-from rewriter.dockerfile.judge import entrypoint_scripts
+from rewriter.dockerfile.judge import entrypoint_scripts, own_user_switch
 from rewriter.core.edits import Edit
 from rewriter.dockerfile.model import (
     StageInfo,
@@ -121,6 +121,9 @@ def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
                 m = _PRIV_DROP.search(text)
                 if m:
                     return f"`{ins.cmd}` drops privileges itself with `{m.group(1)}`"
+                own = own_user_switch(text)
+                if own:
+                    return f"`{ins.cmd}` starts `{own}`, which switches to that user itself"
                 if ins.json and ins.values and _S6_INIT.search(ins.values[0]):
                     return "the entrypoint is s6-overlay's /init, which manages users itself"
     # the entrypoint script the file copies in, and the scripts it sources or runs,
@@ -128,9 +131,12 @@ def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
     here = dockerfile_dir(ctx.build) if ctx.build is not None else ""
     for path, body in entrypoint_scripts(ctx, info):
         m = _PRIV_DROP.search(body)
-        if m:
+        own = None if m else own_user_switch(body)
+        if m or own:
             name = path[len(here) + 1:] if here and path.startswith(here + "/") else path
-            return f"the entrypoint script `{name}` drops privileges with `{m.group(1)}`"
+            if m:
+                return f"the entrypoint script `{name}` drops privileges with `{m.group(1)}`"
+            return f"the entrypoint script `{name}` starts `{own}`, which switches to that user itself"
     return None
 
 

@@ -84,7 +84,9 @@ a variable) is not guessed at: the finding's message says what to check. In a st
 ## When it declines
 Windows stages; a runtime stage that is only `FROM image` (a re-tag); entrypoints that drop
 privileges themselves (gosu, su-exec,
-setpriv, runuser, s6-overlay, supervisord, and official images that do so);
+setpriv, runuser, s6-overlay, supervisord, and official images that do so),
+or start a daemon with its own user switch (`memcached -u daemon`,
+`gunicorn --user www-data`);
 a `USER` whose value cannot be resolved; a UID the base image already uses;
 files with bare-CR line endings; a URL download that a stage without a shell
 leaves unreadable and whose `ADD` cannot take `--chown` (it has one, or is in
