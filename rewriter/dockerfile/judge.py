@@ -36,6 +36,7 @@ from rewriter.dockerfile.model import (
     is_root,
     _pairs,
     _parse_user_command,
+    commands_named,
     expand,
     may_run,
     run_commands,
@@ -346,6 +347,8 @@ class _Command:
     volumes: list[HostVolume] | None = None
     #: the documented run whose command this is, when the file sets none
     documented: Invocation | None = None
+    #: (context path, text) of the program's own source files (read lazily)
+    sources: list[tuple[str, str]] | None = None
 
 
 def _command(info: StageInfo) -> _Command:
@@ -2254,6 +2257,13 @@ def _root_owned_writes(ctx: Context, info: StageInfo, command: _Command,
                               else _cite(path, text, pos),),
                              "write under a directory the user owns (set a WORKDIR the fix can "
                              "give it, or redirect to /dev/null), then add USER")
+    for target, cite in _source_writes(ctx, info, command, copied):
+        if root_owned(target):
+            return Judgement("writes-root-owned-path", "app",
+                             f"the program's source creates `{target}` when it runs, which "
+                             "would stay root-owned for a new user", (cite,),
+                             f"give `{target}` to the user in the Dockerfile (or make the "
+                             "program write under the app's directory), then add USER")
     for path, text in sources:
         for m in re.compile(_WRITE).finditer(text):
             target = m.group(1)
@@ -2860,6 +2870,7 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
             low += _app_config_ports(build, copied, k, k.app_listen)
         if command.ins is not None and not _sets_own_port(info, command):
             low += _readme_ports(build)
+        low += _source_ports(ctx, info, command, copied, k)
         for path, block, at in _services(ctx, command):
             full = build.read_text(path) or ""
             for m in re.finditer(r"['\"]?(?:[\d.]+:)?\d+:(\d+)(?:/tcp|/udp)?['\"]?", block):
@@ -3012,6 +3023,355 @@ def _sets_own_port(info: StageInfo, command: _Command) -> bool:
             if ins.cmd == "EXPOSE":
                 return True
     return False
+
+
+# ---------------------------------------------------------------------------
+# The program's own source: what it listens on and the paths it creates
+# ---------------------------------------------------------------------------
+
+#: ``go build``/``go install`` flags that take the next word as their value
+_GO_VALUE_FLAGS = frozenset({"-o", "-p", "-ldflags", "-gcflags", "-asmflags", "-tags", "-mod",
+                             "-modfile", "-buildmode", "-compiler", "-installsuffix", "-pkgdir",
+                             "-toolexec", "-overlay", "-pgo", "-C", "-exec"})
+#: directories whose files are never the program's (tests, examples, vendored code)
+_NOT_PROGRAM_DIRS = frozenset({"test", "tests", "testdata", "testing", "example", "examples",
+                               "vendor", "third_party", "node_modules", "fixtures", "docs"})
+_MAX_SOURCE_FILES = 100
+
+
+def _go_builds(ctx: Context, stage: StageInfo) -> Iterator[tuple[Instruction, str, str, list[str]]]:
+    """(RUN, output name, directory it runs in, local package or file arguments) of
+    each ``go build``/``go install`` of ``stage`` that builds one local package."""
+    for ins in stage.stage.instructions:
+        if ins.cmd != "RUN" or "go" not in ins.logical:
+            continue
+        for cmd in commands_named(ins, "go"):
+            args = cmd.args_after_name()
+            if not args or args[0] not in ("build", "install"):
+                continue
+            out, pkgs, i = "", [], 1
+            while i < len(args):
+                a = args[i]
+                if a in _GO_VALUE_FLAGS:
+                    if a == "-o" and i + 1 < len(args):
+                        out = args[i + 1]
+                    i += 2
+                    continue
+                if a.startswith("-o="):
+                    out = a[3:]
+                elif not a.startswith("-"):
+                    pkgs.append(a)
+                i += 1
+            if any("..." in p or "$" in p for p in pkgs) or \
+                    (pkgs and not all(p.startswith(".") or p.endswith(".go") for p in pkgs)):
+                continue  # several packages, or one fetched by its import path
+            cwd = workdir_path(stage, ins, ".")
+            files = [p for p in pkgs if p.endswith(".go")]
+            pkg = posixpath.normpath(posixpath.join(cwd, posixpath.dirname(files[0]) if files
+                                                    else (pkgs[0] if pkgs else ".")))
+            if out and not out.endswith("/") and "$" not in out:
+                name = posixpath.basename(out)
+            elif files:
+                name = posixpath.basename(files[0])[:-3]
+            else:
+                name = posixpath.basename(pkg)
+            yield ins, name, pkg, [posixpath.basename(f) for f in files]
+
+
+def _program_sources(ctx: Context, info: StageInfo, command: _Command,
+                     copied: list[tuple[str, str, Instruction]]) -> list[tuple[str, str]]:
+    """(context path, text) of the source files of the program the command runs,
+    when the build context holds them: the Go main package that a stage builds
+    (``go build -o app ./cmd/app``) into the program the command runs, or that the
+    command runs (``go run .``); the Python or Node file the command runs
+    (``python app.py``, ``node server.js``, ``npm start``'s ``node`` script). Never
+    a test, an example or vendored code; at most :data:`_MAX_SOURCE_FILES` files."""
+    if command.sources is not None:
+        return command.sources
+    command.sources = []
+    build = ctx.build
+    if build is None or command.ins is None:
+        return command.sources
+    words = command.words
+    prog = _program_name(command.program)
+    at = words.index(command.program) if command.program in words else 0
+    rest = words[at + 1:]
+    cwd = final_workdir(info) or "/"
+    dirs: list[tuple[str, list[tuple[str, str, Instruction]], list[str]]] = []
+    files: list[str] = []
+    if prog == "go" and rest[:1] == ["run"]:
+        pkgs = [w for w in rest[1:] if not w.startswith("-")]
+        gofiles = [p for p in pkgs if p.endswith(".go")]
+        target = posixpath.dirname(gofiles[0]) if gofiles else (pkgs[0] if pkgs else ".")
+        if target.startswith(".") or gofiles:
+            dirs.append((posixpath.normpath(posixpath.join(cwd, target)), copied,
+                         [posixpath.basename(f) for f in gofiles]))
+    elif re.fullmatch(r"python[\d.]*|node|nodejs", prog):
+        i = 0
+        while i < len(rest) and rest[i].startswith("-") and rest[i] != "-m":
+            i += 2 if rest[i] in ("-X", "-W", "-r", "--require") else 1
+        script = ""
+        if i < len(rest) and rest[i] == "-m" and i + 1 < len(rest) and prog.startswith("python"):
+            script = rest[i + 1].replace(".", "/") + ".py"
+        elif i < len(rest) and re.search(r"\.(?:py|js|mjs|cjs)$", rest[i]):
+            script = rest[i]
+        if script:
+            files += _in_context(build, "", posixpath.join(cwd, script), copied)
+    elif prog in ("npm", "yarn") and rest[:1] in (["start"], ["run"]) and \
+            (rest[:1] == ["start"] or rest[1:2] == ["start"]):
+        for pj in _in_context(build, "", posixpath.join(cwd, "package.json"), copied):
+            try:
+                start = json.loads(build.read_text(pj) or "{}").get("scripts", {}).get("start")
+            except (ValueError, AttributeError):
+                start = None
+            m = re.fullmatch(r"\s*node(?:js)?\s+((?:\./)?[\w./-]+\.(?:js|mjs|cjs))\s*", start or "")
+            if m:
+                files.append(posixpath.normpath(posixpath.join(posixpath.dirname(pj), m.group(1))))
+            break
+    else:
+        # a Go program built by this file: the chain's own stages, and those it copies from
+        names = {prog}
+        froms: set[str] = set()
+        for s in info.chain:
+            for ins in s.stage.instructions:
+                frm = ins.flag("from") if ins.cmd == "COPY" else None
+                if frm is None or not frm.value or len(ins.values) < 2:
+                    continue
+                froms.add(frm.value.lower())
+                dest = ins.values[-1]
+                for src in ins.values[:-1]:
+                    if posixpath.basename(dest.rstrip("/")) == prog or (
+                            dest.endswith("/") and posixpath.basename(src) == prog):
+                        names.add(posixpath.basename(src.rstrip("/")))
+        stages = [s for s in ctx.model.stages
+                  if any(s is c for c in info.chain) or
+                  ({(s.stage.alias or "").lower(), str(s.stage.index)} & froms)]
+        for s in stages:
+            stage_copied: list[tuple[str, str, Instruction]] | None = None
+            for s2 in s.chain:
+                for ins, name, pkg, gofiles in _go_builds(ctx, s2):
+                    if name in names:
+                        if stage_copied is None:
+                            stage_copied = _copied_sources(ctx, s)
+                        dirs.append((pkg, stage_copied, gofiles))
+    for pkg, where, gofiles in dirs:
+        if gofiles:
+            files += [c for g in gofiles for c in _in_context(build, "", posixpath.join(pkg, g), where)
+                      if not build.is_dir(c)][:len(gofiles)]
+            continue
+        found = next((d for d in _in_context(build, "", pkg, where) if build.is_dir(d)), None)
+        if found is not None:
+            files += [posixpath.join(found, n) if found else n for n in build.list_dir(found)
+                      if n.endswith(".go") and not n.endswith("_test.go")]
+        else:  # its files copied one by one (``COPY *.go ./``)
+            files += [src for src, dest, _ in where if src.endswith(".go") and
+                      pkg in (dest.rstrip("/"), posixpath.dirname(dest)) and
+                      not src.endswith("_test.go") and not build.is_dir(src)]
+    out: list[tuple[str, str]] = []
+    for f in dict.fromkeys(posixpath.normpath(f) for f in files):
+        if len(out) >= _MAX_SOURCE_FILES:
+            break
+        parts = f.lower().split("/")
+        if any(p in _NOT_PROGRAM_DIRS for p in parts[:-1]) or \
+                re.search(r"(?:^|[._-])(?:test|spec|example)s?(?:[._-]|$)", parts[-1]):
+            continue
+        text = build.read_text(f)
+        if text:
+            out.append((f, text))
+    command.sources = out
+    return out
+
+
+#: a listening address in source: ``":80"``, ``"0.0.0.0:443"``, ``"[::]:80"`` (a host
+#: name before the port is a place the program connects to, never counted)
+_SRC_ADDR = r"""["'](?:0\.0\.0\.0|\[::\]|\*)?:\d{1,5}["']"""
+#: a call that listens on its address or port, with the argument it is given
+#: a call's argument: up to its next ``,`` or ``)`` outside nested parentheses
+_SRC_ARG = r"[^,()\n]*(?:\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)[^,()\n]*)*"
+_SRC_LISTEN = (
+    # Go: http.ListenAndServe(":80", ...), net.Listen("tcp", ":443"), Addr: ":443"
+    r"\b(?:ListenAndServe(?:TLS)?|ListenTCP|ListenUDP|(?:net|tls)\.Listen(?:Packet)?)\(\s*"
+    r"""(?:["'](?:tcp|udp)[46]?["']\s*,\s*)?(?P<arg>%s)"""
+    r"|\bAddr:\s*(?P<arg2>%s)"
+    # Python: app.run(port=80), uvicorn.run(app, port=80), web.run_app(app, port=443)
+    r"|\b(?:run|run_app|serve|run_simple)\((?:%s,\s*)*?port\s*=\s*(?P<arg3>%s)"
+    # Python: HTTPServer(("", 80), ...), sock.bind(("0.0.0.0", 80))
+    r"""|\b(?:\w*Server|bind)\(\s*\(\s*["'](?:0\.0\.0\.0|::)?["']\s*,\s*(?P<arg4>%s)\)"""
+    # Node: app.listen(80), server.listen(process.env.PORT || 443)
+    r"|\.listen\(\s*(?P<arg5>%s)"
+) % (_SRC_ARG, _SRC_ARG, _SRC_ARG, _SRC_ARG, _SRC_ARG, _SRC_ARG)
+#: the files each kind of listen call of :data:`_SRC_LISTEN` is read in
+_SRC_LANGUAGE = {"arg": (".go",), "arg2": (".go",), "arg3": (".py",), "arg4": (".py",),
+                 "arg5": (".js", ".mjs", ".cjs")}
+#: a flag whose default is a listening address or port: Go's ``flag.String("addr",
+#: ":80", ...)``, pflag's ``StringVarP(&a, "listen", "l", ":443", ...)``, Python's
+#: ``add_argument("--port", default=80)``
+_SRC_FLAG = (
+    r"""\b(?:String|Int|Uint)(?:Var)?P?\(\s*(?:&[\w.\[\]]+\s*,\s*)?["'](?P<name>[\w.-]+)["']\s*,"""
+    r"""\s*(?:["']\w?["']\s*,\s*)?(?:(?P<addr>%s)|(?P<num>\d{1,5})\s*,)"""
+    r"""|\badd_argument\(\s*["']-{1,2}(?P<name2>[\w.-]+)["'][^)\n]*?\bdefault\s*=\s*(?:(?P<addr2>%s)|["']?(?P<num2>\d{1,5})\b)"""
+) % (_SRC_ADDR, _SRC_ADDR)
+#: an environment variable read with a default: ``os.environ.get("PORT", 80)``,
+#: ``process.env.PORT || 80``, ``getenv("PORT", "80")``
+_SRC_ENV = (r"""(?:\bgetenv|\benviron\.get|\bEnv(?:OrDefault)?)\(\s*["'](?P<env>\w+)["']\s*,"""
+            r"""\s*["']?(?::)?(?P<num>\d{1,5})\b"""
+            r"|\bprocess\.env\.(?P<env2>\w+)\s*\|\|\s*[\"']?(?P<num2>\d{1,5})\b")
+#: a boolean flag of the program (``flag.Bool("prod", ...)``)
+_SRC_BOOL_FLAG = r"""\bBool(?:Var)?P?\(\s*(?:&[\w.\[\]]+\s*,\s*)?["'](?P<name>[\w.-]+)["']"""
+
+
+def _addr_port(addr: str) -> int:
+    """The port of an address or port literal (``":80"``, ``"0.0.0.0:443"``, ``80``)."""
+    return int(re.findall(r"\d{1,5}", addr)[-1])
+
+
+def _source_line_comment(text: str, pos: int) -> bool:
+    start = text.rfind("\n", 0, pos) + 1
+    return text[start:pos].lstrip().startswith(("//", "#", "*", "/*"))
+
+
+def _source_ports(ctx: Context, info: StageInfo, command: _Command,
+                  copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> list[tuple[int, str]]:
+    """(port, ``file:line``) of each port below 1024 that the program's own source
+    (:func:`_program_sources`) listens on: a literal address or port in a listen
+    call, or the default of a flag or environment variable that the call is given,
+    unless the command sets that flag or the file sets that variable. When the
+    source also listens on a port >= 1024, a low one counts only if the command
+    turns on one of the program's boolean flags (a ``-prod`` mode)."""
+    sources = _program_sources(ctx, info, command, copied)
+    if not sources:
+        return []
+    line = " " + " ".join(command.words[1:] if command.words else [])
+    env = {key for s in info.chain for ins in s.stage.instructions if ins.cmd == "ENV"
+           for key, _ in _env_pairs(ins)} | set(re.findall(r"(?:^|\s)(\w+)=", line))
+    # a compose service that builds this file may set it too (`environment:`)
+    env |= {m.group(1) for _, block, _ in _services(ctx, command)
+            for m in re.finditer(r"(?m)^[ \t]*(?:-[ \t]*)?['\"]?(\w+)['\"]?[ \t]*[:=]", block)}
+
+    def flag_set(name: str) -> bool:
+        return re.search(r"(?:^|\s)--?%s(?:[=\s]|$)" % re.escape(name), line + " ") is not None
+
+    def value(text: str, arg: str) -> tuple[int, int] | None:
+        """The port that ``arg``, a listen call's argument, names, and where this
+        file sets it (-1: in the call): a literal, an
+        environment variable's or a flag's default (None when the file or the
+        command sets it), or a name set to one of those in this file."""
+        arg = arg.strip()
+        lit = re.fullmatch(r"(%s|[\"']?\d{1,5}[\"']?)" % _SRC_ADDR, arg)
+        if lit:
+            return _addr_port(arg), -1
+        envm = re.search(_SRC_ENV, arg)
+        if envm:
+            return None if (envm.group("env") or envm.group("env2")) in env else \
+                (int(envm.group("num") or envm.group("num2")), -1)
+        # a name (``":" + port``, ``fmt.Sprintf(":%d", *port)``, ``PORT``): the flag,
+        # variable or constant that this file sets it from
+        m = re.fullmatch(r"""(?:["']:["']\s*\+\s*|\w+\.Sprintf\(\s*["']:%[sdv]["']\s*,\s*)?"""
+                         r"\*?([A-Za-z_][\w.]*)\)?(?:\s*\+\s*[\"']{2})?", arg)
+        if not m:
+            return None
+        name = m.group(1).split(".")[-1]
+        port: tuple[int, int] | None = None
+        for m in re.finditer(r"(?m)^\s*(?:(?:const|let|var)\s+)?%s(?:\s+\w+)?\s*(?::=|=(?!=))"
+                             r"\s*([^\n;]+)" % re.escape(name), text):
+            rhs = re.sub(r"\s(?://|#).*$", "", m.group(1)).strip()
+            flag = re.search(_SRC_FLAG, rhs)
+            if flag:
+                if flag_set(flag.group("name") or flag.group("name2")):
+                    return None
+                addr = flag.group("addr") or flag.group("addr2")
+                return (_addr_port(addr) if addr else int(flag.group("num") or flag.group("num2")),
+                        m.start())
+            envm = re.search(_SRC_ENV, rhs)
+            if envm:
+                return None if (envm.group("env") or envm.group("env2")) in env else \
+                    (int(envm.group("num") or envm.group("num2")), m.start())
+            read = re.search(r"""\b(?:Getenv|getenv|environ\.get|LookupEnv)\(\s*["'](\w+)["']\s*\)"""
+                             r"|\benviron\[\s*[\"'](\w+)[\"']\s*\]|\bprocess\.env\.(\w+)\b", rhs)
+            if read:  # read from the environment; a literal set after it is its default
+                if (read.group(1) or read.group(2) or read.group(3)) in env:
+                    return None
+                continue
+            lit = re.fullmatch(r"(%s|[\"']?\d{1,5}[\"']?)" % _SRC_ADDR, rhs)
+            if lit:
+                port = (_addr_port(rhs), m.start()) if port is None else port
+        return port
+
+    low: list[tuple[int, str]] = []
+    high = False
+    for path, text in sources:
+        for m in re.finditer(_SRC_LISTEN, text):
+            if _source_line_comment(text, m.start()):
+                continue
+            group = next(g for g in ("arg", "arg2", "arg3", "arg4", "arg5")
+                         if m.group(g) is not None)
+            if not path.endswith(_SRC_LANGUAGE[group]):
+                continue  # Python's `sock.listen(5)` is a backlog, not a port
+            arg = m.group(group)
+            found = value(text, arg)
+            if found is None:
+                continue
+            port, where = found
+            if 0 < port < 1024:
+                low.append((port, _cite(path, text, m.start())))
+                if where >= 0:
+                    low.append((port, _cite(path, text, where + len(text[where:]) -
+                                             len(text[where:].lstrip()))))
+            elif port >= 1024:
+                high = True
+        for m in re.finditer(_SRC_FLAG, text):
+            # a flag that is a listening address (``-addr :443``) counts by itself
+            name = m.group("name") or m.group("name2") or ""
+            if not path.endswith(".go" if m.group("name") else ".py"):
+                continue
+            addr = m.group("addr") or m.group("addr2")
+            num = m.group("num") or m.group("num2")
+            listens = addr is not None or (
+                k.app_listen is not None and name.lower().replace("-", "_") in k.app_listen.keys)
+            if not listens or _source_line_comment(text, m.start()):
+                continue
+            port = _addr_port(addr) if addr else int(num or 0)
+            if flag_set(name):
+                continue
+            cite = _cite(path, text, m.start())
+            if 0 < port < 1024:
+                if all(c != cite for _, c in low):
+                    low.append((port, cite))
+            elif port >= 1024:
+                high = True
+    if low and high:
+        modes = {m.group("name") for _, text in sources for m in re.finditer(_SRC_BOOL_FLAG, text)}
+        if not any(flag_set(n) for n in modes):
+            return []
+    if low and any(ins.cmd == "EXPOSE" for s in info.chain for ins in s.stage.instructions):
+        # the file says where it listens: its EXPOSE of a low port declines by itself
+        return []
+    return low
+
+
+#: a call that creates (or writes) an absolute path when the program runs
+_SRC_CREATES = (
+    r"""\bos\.(?:MkdirAll|Mkdir|Create|WriteFile)\(\s*"(?P<go>/[^"\s%]*)"""
+    r"""|\bioutil\.WriteFile\(\s*"(?P<go2>/[^"\s%]*)"""
+    r"""|\bautocert\.DirCache\(\s*"(?P<go3>/[^"\s%]*)"""
+    r"""|\bos\.(?:makedirs|mkdir)\(\s*r?["'](?P<py>/[^"'\s%{]*)"""
+    r"""|\bPath\(\s*r?["'](?P<py2>/[^"'\s%{]*)["']\s*\)\.mkdir\("""
+    r"""|\bfs(?:\.promises)?\.(?:mkdirSync|mkdir|writeFileSync|appendFileSync)\(\s*["'`](?P<js>/[^"'`\s$]*)"""
+    r"""|\bDirectory\.CreateDirectory\(\s*@?"(?P<cs>/[^"\s{]*)""")
+
+
+def _source_writes(ctx: Context, info: StageInfo, command: _Command,
+                   copied: list[tuple[str, str, Instruction]]) -> list[tuple[str, str]]:
+    """(absolute path, ``file:line``) of each path the program's own source
+    (:func:`_program_sources`) creates or writes by a literal name."""
+    out: list[tuple[str, str]] = []
+    for path, text in _program_sources(ctx, info, command, copied):
+        for m in re.finditer(_SRC_CREATES, text):
+            if _source_line_comment(text, m.start()):
+                continue
+            target = next(g for g in m.groups() if g is not None).rstrip("/") or "/"
+            out.append((target, _cite(path, text, m.start())))
+    return out
 
 
 #: a Corefile server block's key: ``.:53 {``, ``example.org:1053 {``, ``tls://.:853``
