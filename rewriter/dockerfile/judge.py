@@ -2637,7 +2637,10 @@ def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
             # directory, where a tool's output lands
             works_there = run.workdir is not None and \
                 run.workdir.rstrip("/") == mount.target.rstrip("/")
-            if _written(info, mount.target) or named or works_there:
+            # a generator, converter or in-place file tool (protoc, pandoc,
+            # fdupes) works on the files the run gives it: those it mounts
+            tool = _program_name(command.program) in k.file_tools
+            if _written(info, mount.target) or named or works_there or tool:
                 what = "the working tree" if mount.working_tree else f"`{mount.source}`"
                 return Judgement("host-bind-mount", "app",
                                  f"its documented `docker run` mounts {what} at `{mount.target}`, "
@@ -2715,6 +2718,19 @@ def _mounted_project(ctx: Context, info: StageInfo, command: _Command,
                          "host's, mounted at run time (`-v \"$PWD\":/work -w /work`), where a "
                          "new user can write only if its uid owns the files",
                          (_ins_cite(ctx, command.ins),), hint)
+    if wd is None and need is not None and what == "the files" and _official(info) and \
+            not any(a.startswith("/") for a in command.words[command.words.index(
+                command.program) + 1:] if command.program in command.words) and \
+            not any(i.cmd in ("ONBUILD", "EXPOSE") for s in info.chain
+                    for i in s.stage.instructions):
+        # what it copies in is the tool itself (`COPY --from=build /out/ /`):
+        # the files it works on are the ones `docker run` gives it
+        return Judgement("host-bind-mount", "app",
+                         f"the container runs `{need}`, which writes its output beside the "
+                         "files it is given, and the file sets no WORKDIR, serves nothing and "
+                         "names no file of its own: the files are the host's, mounted at run "
+                         "time (`-v \"$PWD\":/work -w /work`), where a new user can write only "
+                         "if its uid owns them", (_ins_cite(ctx, command.ins),), hint)
     tool = _volume_workdir_tool(ctx, info, command, k, wd)
     if tool is not None:
         return Judgement("host-bind-mount", "app",
