@@ -26,6 +26,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from rewriter.core.globs import fnmatch, fnmatchcase
 from rewriter.core.settings import Settings
@@ -161,6 +162,8 @@ class _Knowledge:
     file_tools: frozenset[str] = frozenset()
     #: program -> the subcommands or options (globs) that make it a build step
     build_steps: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: images whose environment sets the port (``judge.toml`` ``env_ports``)
+    env_port_images: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,7 @@ def knowledge() -> _Knowledge:
         interpreters=frozenset(raw["programs"]["interpreters"]),
         toolchain_packages=frozenset(raw["packages"]["toolchain"]),
         port_images={k: int(v) for k, v in raw["images"]["binds_port"].items()},
+        env_port_images=list(raw["images"].get("env_ports", ())),
         nonroot_images=list(raw["images"]["runs_nonroot"]),
         root_entrypoint_images=list(raw["images"]["root_entrypoint"]),
         docker_cli=frozenset(raw["packages"]["docker_cli"]),
@@ -2379,11 +2383,11 @@ def _root_owned_writes(ctx: Context, info: StageInfo, command: _Command,
                               else _cite(path, text, pos),),
                              "write under a directory the user owns (set a WORKDIR the fix can "
                              "give it, or redirect to /dev/null), then add USER")
-    for target, cite in _source_writes(ctx, info, command, copied):
+    for target, cite, what in _source_writes(ctx, info, command, copied):
         if root_owned(target):
             return Judgement("writes-root-owned-path", "app",
-                             f"the program's source creates `{target}` when it runs, which "
-                             "would stay root-owned for a new user", (cite,),
+                             what.format(f"`{target}`") + ", which would stay root-owned for "
+                             "a new user", (cite,),
                              f"give `{target}` to the user in the Dockerfile (or make the "
                              "program write under the app's directory), then add USER")
     for path, text in sources:
@@ -2986,6 +2990,7 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
         if fnmatch(base, pat) and not _overrides_command(info):
             low.append((port, _ins_cite(ctx, root.stage.from_) + f" (`{root.base}` listens on {port})"))
             break
+    low += _env_ports(ctx, info, command, copied, k)
     for run in _runs(ctx, command):
         for _, container in run.ports:
             if 0 < container < 1024:
@@ -3499,17 +3504,128 @@ _SRC_CREATES = (
 
 
 def _source_writes(ctx: Context, info: StageInfo, command: _Command,
-                   copied: list[tuple[str, str, Instruction]]) -> list[tuple[str, str]]:
-    """(absolute path, ``file:line``) of each path the program's own source
-    (:func:`_program_sources`) creates or writes by a literal name."""
-    out: list[tuple[str, str]] = []
+                   copied: list[tuple[str, str, Instruction]]) -> list[tuple[str, str, str]]:
+    """(absolute path, ``file:line``, what it does: a format with ``{}`` for the
+    path) of each path the program's own source
+    (:func:`_program_sources`) creates or writes by a literal name, and of each
+    working directory an ASP.NET Core app's settings name (:func:`_appsettings_dirs`)."""
+    out: list[tuple[str, str, str]] = []
     for path, text in _program_sources(ctx, info, command, copied):
         for m in re.finditer(_SRC_CREATES, text):
             if _source_line_comment(text, m.start()):
                 continue
             target = next(g for g in m.groups() if g is not None).rstrip("/") or "/"
-            out.append((target, _cite(path, text, m.start())))
+            out.append((target, _cite(path, text, m.start()), "the program's source creates {} when it runs"))
+    if _program_name(command.program) == "dotnet" and ctx.build is not None:
+        out += [(p, c, "the app's settings name {} as the working directory it creates "
+                 "when it runs")
+                for p, c in _appsettings_dirs(ctx, info, command)]
     return out
+
+
+#: an appsettings key that names a directory the app works in (``BaseWorkingPath``,
+#: ``DataDirectory``, ``UploadFolder``, ``LogPath``), not one it only reads
+_WORK_DIR_KEY = (r"(?i)^\w*(?:work|working|data|storage|cache|upload|uploads|output|temp|tmp|"
+                 r"log|logs|state|spool|queue)\w*(?:path|dir|directory|folder|root)$")
+
+
+def _appsettings_dirs(ctx: Context, info: StageInfo, command: _Command) -> list[tuple[str, str]]:
+    """(absolute path, ``file:line``) of each working directory that the ASP.NET Core
+    app's settings name (``appsettings.json`` and ``appsettings.Production.json``, or
+    the environment ``ASPNETCORE_ENVIRONMENT`` names), in the project the command runs:
+    the app creates and writes them when it runs."""
+    build = ctx.build
+    project = _dotnet_project(ctx, info, command)
+    if build is None or project is None:
+        return []
+    folder = project[0]
+    env = next((v for s in info.chain for ins in s.stage.instructions if ins.cmd == "ENV"
+                for key, v in _env_pairs(ins) if key in ("ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT")),
+               "Production")
+    out: list[tuple[str, str]] = []
+    for name in ("appsettings.json", f"appsettings.{env}.json"):
+        path = posixpath.join(folder, name) if folder else name
+        text = build.read_text(path)
+        if not text:
+            continue
+        try:
+            data = json.loads(re.sub(r"(?m)^\s*//.*$", "", text))
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack += node
+            elif isinstance(node, dict):
+                for key, value in node.items():
+                    if isinstance(value, (dict, list)):
+                        stack.append(value)
+                    elif isinstance(value, str) and value.startswith("/") and \
+                            re.search(_WORK_DIR_KEY, str(key)):
+                        at = re.search(r'"%s"\s*:\s*"%s"' % (re.escape(key), re.escape(value)), text)
+                        out.append((value.rstrip("/") or "/", _cite(path, text, at.start() if at else 0)))
+    return out
+
+
+def _dotnet_project(ctx: Context, info: StageInfo, command: _Command) -> tuple[str, str] | None:
+    """(directory, project file text) of the .NET project whose assembly the command
+    runs (``dotnet App.dll``): the ``App.csproj`` (or one whose ``AssemblyName`` is
+    ``App``) among the files the file's stages copy in from the build context."""
+    build = ctx.build
+    dll = next((w for w in command.words if w.lower().endswith(".dll")), None)
+    if build is None or dll is None:
+        return None
+    name = posixpath.basename(dll)[:-4]
+    sources = dict.fromkeys(src for st in ctx.model.stages for src, _, _ in _copied_sources(ctx, st))
+    for src in sources:
+        for f in _files_under(build, src, 400):
+            if not f.endswith(".csproj") or any(
+                    p in _NOT_PROGRAM_DIRS for p in f.lower().split("/")[:-1]):
+                continue
+            text = build.read_text(f) or ""
+            assembly = re.search(r"<AssemblyName>\s*([^<\s]+)\s*</AssemblyName>", text)
+            if (assembly.group(1) if assembly else posixpath.basename(f)[:-7]) == name:
+                return posixpath.dirname(f), text
+    return None
+
+
+def _env_ports(ctx: Context, info: StageInfo, command: _Command,
+               copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> list[tuple[int, str]]:
+    """(port, ``file:line``) of the port that the base image's environment makes its
+    program listen on (ASP.NET Core before 8: ``ASPNETCORE_URLS=http://+:80``),
+    whatever ENTRYPOINT starts it, unless the file, its command or a compose service
+    sets another, or the app's project in the context sets its own (or is no web app)."""
+    if command.ins is None:
+        return []
+    root = info.chain[-1]
+    base = root.base.lower().split("@")[0]
+    prog = _program_name(command.program)
+    line = " " + " ".join(command.words)
+    for spec in k.env_port_images:
+        if prog != spec["program"] or not any(fnmatch(base, g) for g in spec["images"]):
+            continue
+        names = set(spec["env"])
+        if any(key in names for s in info.chain for ins in s.stage.instructions
+               if ins.cmd == "ENV" for key, _ in _env_pairs(ins)) or \
+                any(re.search(r"(?:^|\s)%s(?:[=\s]|$)" % re.escape(f), line) for f in spec["flags"]) or \
+                any(re.search(r"\b%s\b" % re.escape(n), block)
+                    for _, block, _ in _services(ctx, command) for n in names):
+            return []
+        project = _dotnet_project(ctx, info, command)
+        build = ctx.build
+        if project is not None and build is not None:
+            folder, text = project
+            if not re.search(r"(?i)Sdk\s*=\s*\"Microsoft\.NET\.Sdk\.Web\"", text):
+                return []  # a worker or a console program: it listens on nothing
+            for f in build.list_dir(folder):
+                path = posixpath.join(folder, f) if folder else f
+                if re.fullmatch(r"(?i)(?:appsettings[\w.]*\.json|[\w.]+\.cs)", f) and \
+                        re.search(spec["own"], build.read_text(path) or ""):
+                    return []
+        return [(int(spec["port"]), _ins_cite(ctx, root.stage.from_) +
+                 f" (`{root.base}` sets {spec['env'][0]} to listen on {spec['port']})")]
+    return []
 
 
 #: a Corefile server block's key: ``.:53 {``, ``example.org:1053 {``, ``tls://.:853``
