@@ -154,6 +154,8 @@ class _Knowledge:
     packet_capture: frozenset[str] = frozenset()
     fuse: frozenset[str] = frozenset()
     ebpf: frozenset[str] = frozenset()
+    cron_packages: frozenset[str] = frozenset()  #: cron daemons, which run as root
+    rootless_cron: frozenset[str] = frozenset()  #: crons that run as any user (supercronic)
     cross_toolchain_env: str = ""
     libvirt_system: str = ""
     #: program -> the subcommands that work on the project in the working directory
@@ -246,6 +248,8 @@ def knowledge() -> _Knowledge:
         packet_capture=frozenset(raw["packages"]["packet_capture"]),
         fuse=frozenset(raw["packages"]["fuse"]),
         ebpf=frozenset(raw["packages"]["ebpf"]),
+        cron_packages=frozenset(raw["packages"]["cron"]),
+        rootless_cron=frozenset(raw["packages"]["rootless_cron"]),
         cross_toolchain_env="|".join(raw["programs"]["cross_toolchain_env"]),
         libvirt_system=raw["programs"]["libvirt_system"],
     )
@@ -287,8 +291,8 @@ _SCRIPT_ROOT = [
     (r"(?m)(?:sed\s+-i[^\n]*\s/etc/|>>?\s*/etc/|\btee\s+(?:-a\s+)?/etc/|"
      r"\b(?:cp|mv|ln\s+-sf?|install)\s[^\n;&|]*\s/etc/\S*\s*$)",
      "writes into /etc"),  # _ETC_WRITE
-    (r"\b(?:service\s+\S+\s+(?:start|restart)|/etc/init\.d/\S+\s+(?:start|restart)|"
-     r"systemctl\s+start|rc-service\s+\S+\s+start)\b", "starts system services"),
+    (r"(?:\bservice\s+\S+\s+(?:start|restart)|(?<![\w./-])/etc/init\.d/\S+\s+(?:start|restart)|"
+     r"\bsystemctl\s+(?:start|restart)|\brc-service\s+\S+\s+start)\b", "starts system services"),
     (r"(?m)^\s*(?:apt-get|apt|apk|yum|dnf|microdnf|zypper)\s+(?:-\S+\s+)*"
      r"(?:install|add|update|upgrade)\b", "installs packages at start"),
     (r"(?m)^\s*(?:mount|sysctl|iptables|ip6tables|modprobe|setcap|ulimit\s+-[a-zA-Z]*n)\b"
@@ -1305,15 +1309,46 @@ def _no_process(ctx: Context, info: StageInfo, command: _Command,
                      "switch the user in the images built FROM it")
 
 
-def _installs(info: StageInfo, packages: frozenset[str]) -> bool:
+def _installs(info: StageInfo, packages: frozenset[str]) -> Instruction | None:
+    """The RUN that installs one of ``packages`` (by a word of its command, or a
+    package file of that name: ``dpkg -i filebeat-6.4.0-amd64.deb``), or None."""
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins.cmd != "RUN":
                 continue
-            words = set(re.findall(r"[\w.+-]+", ins.logical))
+            words = set(re.findall(r"[\w.+-]+", ins.logical)) | set(_file_packages(ins.logical))
             if words & packages:
-                return True
-    return False
+                return ins
+    return None
+
+
+#: a package installed from a file: ``dpkg -i x.deb``, ``apt-get install ./x.deb``,
+#: ``gdebi -n x.deb``, ``rpm -ivh x.rpm``, ``yum localinstall x.rpm``, ``dnf install x.rpm``
+_PACKAGE_FILE_INSTALL = (
+    r"\b(?:dpkg[ \t]+(?:-\S+[ \t]+)*?(?:-i|--install)\b|gdebi\b|"
+    r"rpm[ \t]+(?:-\S+[ \t]+)*?-(?:-install|-upgrade|[a-zA-Z]*[iU][a-zA-Z]*)\b|"
+    r"(?:apt-get|apt|yum|dnf|microdnf|zypper)[ \t]+(?:-\S+[ \t]+)*?(?:local)?install\b)"
+    r"([^;&|\n]*)")
+
+
+def _file_packages(text: str) -> list[str]:
+    """The names of the packages ``text`` installs from package files, read
+    from the file names as Debian and RPM name them (``name_version_arch.deb``,
+    ``name-version-release.arch.rpm``, ``filebeat-6.4.0-amd64.deb``)."""
+    if ".deb" not in text and ".rpm" not in text:
+        return []
+    out: list[str] = []
+    for m in re.finditer(_PACKAGE_FILE_INSTALL, text):
+        for word in m.group(1).split():
+            base = posixpath.basename(word.strip("\"'"))
+            stem = re.sub(r"\.(?:deb|rpm)$", "", base)
+            if stem == base or not stem:
+                continue
+            name = stem.split("_", 1)[0] if "_" in stem else \
+                re.split(r"-(?=\d|\$|v\d)", stem, maxsplit=1)[0]
+            if re.fullmatch(r"[a-z0-9][a-z0-9.+-]*", name.lower()):
+                out.append(name.lower())
+    return out
 
 
 def _init_system(ctx: Context, info: StageInfo, command: _Command,
@@ -1324,6 +1359,14 @@ def _init_system(ctx: Context, info: StageInfo, command: _Command,
         return Judgement("system-init", "system-init",
                          f"the container runs `{prog}`, an init system that starts services "
                          "as their own users", (_ins_cite(ctx, command.ins),))
+    if command.ins is not None and any(w in ("&&", ";", "||") or "&&" in w for w in command.words):
+        # last in a shell command line: `rails db:migrate && foreman start`
+        for name, _ in list(programs(" ".join(command.words)))[1:]:
+            if any(fnmatch(name, g) for g in k.init_programs):
+                return Judgement("system-init", "system-init",
+                                 f"the container's command ends by running `{name}`, an init "
+                                 "system that starts services as their own users",
+                                 (_ins_cite(ctx, command.ins),))
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins.cmd == "STOPSIGNAL" and "RTMIN+3" in ins.args:
@@ -1346,12 +1389,138 @@ _ETC_WRITE = "writes into /etc"
 _ETC_TARGET = r"/etc/[\w.@+-]+(?:/[\w.@+-]+)*"  # compiled on first use
 
 
+#: a shell test that the script runs as root: ``[ "$(id -u)" = 0 ]``,
+#: ``[[ $EUID -eq 0 ]]``, ``[ "$(whoami)" = root ]`` (``ne``: that it does not)
+_UID_WORD = (r"[\"']?(?:\$\((?:id[ \t]+-u|whoami)\)|`(?:id[ \t]+-u|whoami)`|\$\{?E?UID\}?)[\"']?")
+_ROOT_IS = r"[ \t]*(?:==?|-eq)[ \t]*[\"']?(?:0|root)\b[\"']?"
+_ROOT_NOT = r"[ \t]*(?:!=|-ne|-gt)[ \t]*[\"']?(?:0|root)\b[\"']?"
+_ROOT_TEST = (r"(?:\[\[?|\btest)[ \t]+(?P<bang>![ \t]+)?" + _UID_WORD +
+              r"(?:(?P<is>" + _ROOT_IS + r")|(?P<not>" + _ROOT_NOT + r"))[ \t]*\]?\]?")
+
+
+#: a branch that leaves the script without an error: ``exec "$@"``, ``exit``, ``exit 0``
+_LEAVES = (r"(?m)^\s*(?:exec\b|exit(?:[ \t]+0)?\s*$|return\b)|"
+           r"[;&|][ \t]*(?:exec\b|exit(?:[ \t]+0)?\b(?![ \t]+[1-9]))")
+
+
+@functools.lru_cache(maxsize=16)
+def _root_branches(text: str) -> tuple[tuple[int, int], ...]:
+    """The spans of a start script that run only as root: the branch of an
+    ``if`` that tests for uid 0 (to its ``else``/``fi``), the rest of a line
+    after ``[ "$(id -u)" = 0 ] &&``, and everything after a block that leaves
+    the script when it is not root (``if [ "$(id -u)" != 0 ]; then exec "$@"; fi``)."""
+    if "id -u" not in text and "UID" not in text and "whoami" not in text:
+        return ()
+    out: list[tuple[int, int]] = []
+    for m in re.finditer(_ROOT_TEST, text):
+        root = bool(m.group("is")) != bool(m.group("bang"))
+        line_end = text.find("\n", m.end())
+        line_end = len(text) if line_end < 0 else line_end
+        after = text[m.end():line_end]
+        before = text[text.rfind("\n", 0, m.start()) + 1:m.start()]
+        if re.match(r"[ \t]*&&", after) and root:
+            out.append((m.end(), line_end))
+            continue
+        if re.match(r"[ \t]*\|\|", after) and not root:
+            out.append((m.end(), line_end))
+            continue
+        if not re.search(r"\b(?:if|elif)[ \t]+$", before):
+            continue
+        then = re.compile(r"\bthen\b").search(text, m.end())
+        if then is None:
+            continue
+        depth, end, stop = 0, len(text), len(text)
+        for t in re.finditer(r"(?<![\w-])(if|fi|else|elif)(?![\w-])", text[then.end():]):
+            word, at = t.group(1), then.end() + t.start()
+            if word == "if":
+                depth += 1
+            elif word == "fi" and depth:
+                depth -= 1
+            elif depth == 0:
+                end = min(end, at)
+                if word == "fi":
+                    stop = at + 2
+                    break
+        if root:
+            out.append((then.end(), end))
+        elif re.search(_LEAVES, text[then.end():end]):
+            # not root: it leaves (runs the command as it is), so what follows runs as root
+            out.append((stop, len(text)))
+    return tuple(out)
+
+
+#: a program's own check that it runs as root, then its exit: shell, Python,
+#: Ruby, JavaScript, Go (``if not os.geteuid() == 0: sys.exit("Must be root")``)
+_REFUSES = {
+    "sh": (r"\bif[ \t]+(?:" + _ROOT_TEST + r")[ \t;]*(?:then)?",
+           r"^\s*exit[ \t]+(?:[1-9]|\$)|[;&|{][ \t]*exit[ \t]+(?:[1-9]|\$)"),
+    "py": (r"\bif[ \t(]+(?:not[ \t(]+os\.gete?uid\(\)[ \t)]*==[ \t]*0|os\.gete?uid\(\)[ \t]*(?:!=|>)[ \t]*0|"
+           r"os\.gete?uid\(\)[ \t)]*:)",
+           r"\bsys\.exit\(|\bexit\(|\bquit\(|\braise\b|\bos\._exit\("),
+    "rb": (r"\b(?:if[ \t]+Process\.e?uid[ \t]*(?:!=[ \t]*0|\.nonzero\?|>[ \t]*0)|"
+           r"unless[ \t]+Process\.e?uid[ \t]*(?:==[ \t]*0|\.zero\?))",
+           r"\b(?:exit|abort|raise|fail)\b"),
+    "js": (r"\bprocess\.gete?uid\(\)[ \t]*(?:!==?|>)[ \t]*0",
+           r"\bprocess\.exit\(|\bthrow\b"),
+    "go": (r"\bos\.Gete?uid\(\)[ \t]*(?:!=|>)[ \t]*0",
+           r"\blog\.Fatal|\bos\.Exit\(|\bpanic\(|\blogrus\.Fatal|\bklog\.Fatal"),
+}
+
+
+def _language(path: str, text: str) -> str | None:
+    """The language of a program's source, for :data:`_REFUSES`."""
+    first = text.split("\n", 1)[0] if text.startswith("#!") else ""
+    ext = posixpath.splitext(path)[1].lower()
+    if ext == ".py" or "python" in first:
+        return "py"
+    if ext == ".rb" or "ruby" in first:
+        return "rb"
+    if ext in (".js", ".mjs", ".cjs", ".ts") or "node" in first:
+        return "js"
+    if ext == ".go":
+        return "go"
+    return "sh" if _is_shell(path, text) else None
+
+
+def _refuses_non_root(path: str, text: str) -> int | None:
+    """Where a program's source stops unless it runs as root: the uid test,
+    followed within three lines (or on its own line, for Ruby's ``abort ...
+    unless Process.euid == 0``) by an exit."""
+    lang = _language(path, text)
+    if lang is None or not re.search(r"(?i)uid|whoami", text):
+        return None
+    test, leave = _REFUSES[lang]
+    for m in re.finditer(test, text):
+        if _in_shell_comment(text, m.start()) or (lang != "sh" and _in_code_comment(text, m.start())):
+            continue
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = m.end()
+        for _ in range(4):
+            nxt = text.find("\n", end + 1)
+            end = len(text) if nxt < 0 else nxt
+        window = text[start:end]
+        if lang == "sh":
+            fi = re.search(r"(?<![\w-])(?:fi|else|elif)(?![\w-])", text[m.end():end])
+            window = text[m.end():m.end() + fi.start()] if fi else text[m.end():end]
+        if re.search(leave, window, re.M):
+            return m.start()
+    return None
+
+
+def _in_code_comment(text: str, pos: int) -> bool:
+    start = text.rfind("\n", 0, pos) + 1
+    return text[start:pos].lstrip().startswith(("#", "//", "*", "/*"))
+
+
 def _root_work(ctx: Context, info: StageInfo, rx: str, what: str,
                text: str) -> re.Match[str] | None:
     """The first place ``text`` does the root-only work ``rx`` finds, skipping
     writes into /etc that the build made writable to group 0 for a user who
     joins it (``chmod g+w /etc/passwd``, ``chgrp -R 0 /etc/app && chmod -R g=u``)."""
+    guarded = _root_branches(text)
     for m in re.compile(rx).finditer(text):
+        if any(a <= m.start() < b for a, b in guarded):
+            continue
         if what == _ETC_WRITE:
             target = re.compile(_ETC_TARGET).search(text, m.start() + m.group(0).rfind("/etc/"))
             zero = joins_group_zero(ctx, info) if target else None
@@ -1374,10 +1543,12 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  (_ins_cite(ctx, root.stage.from_),))
     for s in info.chain:
         for ins in s.stage.instructions:
-            if ins.cmd == "RUN" and re.search(
-                    r"\b(?:apt-get|apt|apk|yum|dnf|microdnf|zypper)\b[^;&|]*\binstall\b|\bapk\s+add\b",
-                    ins.logical):
-                words = set(re.findall(r"[\w.+-]+", ins.logical))
+            if ins.cmd == "RUN":
+                # by name, or from a package file (`dpkg -i docker-ce-cli_20.10_amd64.deb`)
+                words = set(_file_packages(ins.logical))
+                if re.search(r"\b(?:apt-get|apt|apk|yum|dnf|microdnf|zypper)\b[^;&|]*\binstall\b|"
+                             r"\bapk\s+add\b", ins.logical):
+                    words |= set(re.findall(r"[\w.+-]+", ins.logical))
                 hit = sorted(words & k.docker_cli)
                 if hit:
                     return Judgement("needs-devices", "app",
@@ -1415,32 +1586,75 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  f"the command {what}, which needs root",
                                  (_ins_cite(ctx, command.ins),))
     for path, text in _scripts(ctx, info, command, copied):
-        work = _start_work(ctx, info, text, k)
+        work = _start_work(ctx, info, text, k, path)
         if work is not None:
             what, at, hint = work
+            which = "" if what.endswith("as root") else ", which needs root"
+            script = "entrypoint script" if _language(path, text) == "sh" else "program"
             return Judgement("entrypoint-needs-root", "app",
-                             f"the entrypoint script `{path}` {what}, which needs root",
+                             f"the {script} `{path}` {what}{which}",
                              (_cite(path, text, at),), hint)
     for ins, name, text in _built_scripts(info, command):
         work = _start_work(ctx, info, text, k)
         if work is not None:
             what, _, hint = work
+            which = "" if what.endswith("as root") else ", which needs root"
             return Judgement("entrypoint-needs-root", "app",
-                             f"the build writes the container's script `{name}`: it {what}, "
-                             "which needs root", (_ins_cite(ctx, ins),), hint)
-    return None
+                             f"the build writes the container's script `{name}`: it {what}"
+                             f"{which}", (_ins_cite(ctx, ins),), hint)
+    return _cron_script(ctx, info, command, copied, k)
 
 
-def _start_work(ctx: Context, info: StageInfo, text: str,
-                k: _Knowledge) -> tuple[str, int, str] | None:
+#: a script named for cron: ``run_cron.sh``, ``cron.sh``, ``start-crond``, ``crontab-entrypoint.sh``
+_CRON_NAME = r"(?i)(?:^|[-_.])cron(?:d|tab|job|jobs)?(?:[-_.]|$)"
+
+
+def _cron_script(ctx: Context, info: StageInfo, command: _Command,
+                 copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """The image installs a cron daemon and starts a script named for cron that
+    the context does not hold (a script it does hold is read for ``cron``):
+    cron runs as root, to run each crontab as its own user, and writes its pid
+    file under /var/run. Not when a cron that needs no root (supercronic) is there."""
+    if command.ins is None:
+        return None
+    name = _program_name(command.program)
+    if not re.search(_CRON_NAME, name) or name in k.root_programs:
+        return None
+    if any(posixpath.basename(p) == name for p, _ in _scripts(ctx, info, command, copied)):
+        return None
+    installs = _package_install(info, k.cron_packages)
+    if installs is None or re.search(
+            r"(?i)(?<![\w-])(?:%s)(?![\w-])" % "|".join(map(re.escape, sorted(k.rootless_cron))),
+            ctx.df.text):
+        return None
+    ins, pkg = installs
+    return Judgement("entrypoint-needs-root", "app",
+                     f"the image installs cron (`{pkg}`) and starts `{name}`, a script named for "
+                     "it that dockfix cannot read: the cron daemon runs as root, to run each "
+                     "crontab as its own user, and writes its pid file under /var/run",
+                     (_ins_cite(ctx, ins), _ins_cite(ctx, command.ins)),
+                     "run the jobs with a cron that needs no root (supercronic), then add USER")
+
+
+def _start_work(ctx: Context, info: StageInfo, text: str, k: _Knowledge,
+                path: str = "start.sh") -> tuple[str, int, str] | None:
     """The root-only work a start script does (``_SCRIPT_ROOT``, or a program
     that needs root): what it does, where in ``text``, and the hint."""
+    at = _refuses_non_root(path, text)
+    if at is not None:
+        return "stops unless it runs as root", at, ""
     for rx, what in _SCRIPT_ROOT:
         m = _root_work(ctx, info, rx, what, text)
         if m:
             return f"{what} at start", m.start(), "move that work into the build, then add USER"
-    for m in re.finditer(r"^\s*(?:exec\s+)?(\S+)", text, re.M):
-        if posixpath.basename(m.group(1)) in k.root_programs:
+    guarded = _root_branches(text)
+    # a program run at the start of a line, or after `&&` in a shell script
+    rx = r"(?:^|&&)[ \t]*(?:(?:exec|nohup|busybox)[ \t]+)*([^\s;&|()]+)" if \
+        _is_shell(path, text) else r"^\s*(?:exec\s+)?(\S+)"
+    for m in re.finditer(rx, text, re.M):
+        if posixpath.basename(m.group(1)) in k.root_programs and \
+                not _in_shell_comment(text, m.start(1)) and \
+                not any(a <= m.start(1) < b for a, b in guarded):
             return f"starts `{posixpath.basename(m.group(1))}`", m.start(1), ""
     return None
 
@@ -1842,6 +2056,9 @@ def _package_install(info: StageInfo, globs: frozenset[str] | tuple[str, ...],
                     low = word.lower().split("=")[0]
                     if any(fnmatchcase(low, g) for g in globs):
                         return ins, word
+            for name in _file_packages(ins.logical):
+                if any(fnmatchcase(name, g) for g in globs):
+                    return ins, name
     return None
 
 
@@ -2105,9 +2322,10 @@ def _unread_script(ctx: Context, info: StageInfo, command: _Command,
     build = ctx.build
     if build is None or command.ins is None:
         return None
-    names = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
-    names = {n for n in names if n and n not in _WRAPPERS and re.compile(_SCRIPT_NAME).search(n)}
-    if not names:
+    words = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
+    words = {n for n in words if n and n not in _WRAPPERS}
+    names = {n for n in words if re.compile(_SCRIPT_NAME).search(n)}
+    if not words:
         return None
     found = {id(ins) for _, _, ins in copied}
     for s in info.chain:
@@ -2128,7 +2346,9 @@ def _unread_script(ctx: Context, info: StageInfo, command: _Command,
                 else:
                     target = posixpath.basename(src.rstrip("/")) if dest.endswith("/") or \
                         len(srcs) > 1 else posixpath.basename(dest.rstrip("/"))
-                if target in names:
+                # a script by its name, or by the folder it comes from (`script/tmpmount`)
+                if target in names or (target in words and re.search(
+                        r"(?:^|/)scripts?/[^/]+$", src.removeprefix("./"))):
                     return Judgement(
                         "unreadable-entrypoint", "app",
                         f"the container starts `{target}`, which the file copies from `{src}`; "
@@ -2136,6 +2356,8 @@ def _unread_script(ctx: Context, info: StageInfo, command: _Command,
                         "at start (drop privileges, write /etc, start services) is unknown",
                         (_ins_cite(ctx, ins),),
                         "run dockfix from the repository (or pass --context) so it can read it")
+    if not names:
+        return None
     return _missing_under_copy(ctx, info, command, copied) or \
         _missing_in_build_stage(ctx, info, command, names)
 
@@ -2190,8 +2412,11 @@ def _unread_build_script(ctx: Context, info: StageInfo, command: _Command,
         return None
     # the program, by a name with no extension (`couchdb`, not `server.js`)
     name = _program_name(command.program)
+    # (a script's name, `cockpit-kube-launch`, counts when it is a system path a package fills)
     if not re.fullmatch(r"[A-Za-z][\w-]{2,}", name) or "$" in command.program or \
-            name in _SHELLS or name in k.interpreters or re.compile(_SCRIPT_NAME).search(name):
+            name in _SHELLS or name in k.interpreters or (
+                re.compile(_SCRIPT_NAME).search(name) and
+                not re.match(r"/usr/(?:s?bin|libexec|lib)/", command.program)):
         return None
     # named nowhere in the file but in the command itself
     others = "\n".join(ins.logical for s in info.chain for ins in s.stage.instructions
@@ -2213,6 +2438,28 @@ def _unread_build_script(ctx: Context, info: StageInfo, command: _Command,
                 into = ins.values[-1].endswith("/") or len(srcs) > 1
                 missing[posixpath.join(dest, posixpath.basename(src.rstrip("/"))) if into
                         else dest] = (src, ins)
+    # a script under a folder the file copies in whole (`ADD . /container` +
+    # `RUN /container/install.sh`) that the context does not hold there
+    dirs = [(src, dest, ins) for src, dest, ins in copied if build.is_dir(src)]
+    for _, run, path in _run_paths(info) if dirs else ():
+        for src, dest, copy in dirs:
+            if not path.startswith(dest.rstrip("/") + "/"):
+                continue
+            rest = path[len(dest.rstrip("/")) + 1:]
+            cand = posixpath.join(src, rest) if src not in ("", ".") else rest
+            base = posixpath.basename(cand)
+            if not cand.endswith((".sh", ".bash")) or build.read_text(cand) is not None or \
+                    base in build.list_dir(posixpath.dirname(cand)):
+                continue
+            # nothing else writes it: no other step names it, no COPY --from or heredoc
+            if any(i is not run and i is not copy and (
+                    base in i.logical or i.heredocs or
+                    (i.cmd == "COPY" and i.flag("from") is not None))
+                   for st in info.chain for i in st.stage.instructions
+                   if i.cmd in ("RUN", "COPY", "ADD", "ONBUILD")):
+                continue
+            missing.setdefault(path, (posixpath.join(
+                _raw_source(copy) or src, rest), copy))
     if not missing:
         return None
     for _, ins, path in _run_paths(info):
@@ -2227,6 +2474,11 @@ def _unread_build_script(ctx: Context, info: StageInfo, command: _Command,
                 (_ins_cite(ctx, copy), _ins_cite(ctx, ins)),
                 "run dockfix from the repository (or pass --context) so it can read it")
     return None
+
+
+def _raw_source(ins: Instruction) -> str:
+    """The first source of a COPY/ADD as the file writes it."""
+    return ins.values[0] if len(ins.values) >= 2 else ""
 
 
 def _missing_under_copy(ctx: Context, info: StageInfo, command: _Command,
