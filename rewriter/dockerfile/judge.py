@@ -1452,7 +1452,7 @@ def _root_branches(text: str) -> tuple[tuple[int, int], ...]:
 #: a program's own check that it runs as root, then its exit: shell, Python,
 #: Ruby, JavaScript, Go (``if not os.geteuid() == 0: sys.exit("Must be root")``)
 _REFUSES = {
-    "sh": (r"\bif[ \t]+(?:" + _ROOT_TEST + r")[ \t;]*(?:then)?",
+    "sh": (r"(?P<if>\bif[ \t]+)?(?:" + _ROOT_TEST + r")[ \t;]*(?:then)?",
            r"^\s*exit[ \t]+(?:[1-9]|\$)|[;&|{][ \t]*exit[ \t]+(?:[1-9]|\$)"),
     "py": (r"\bif[ \t(]+(?:not[ \t(]+os\.gete?uid\(\)[ \t)]*==[ \t]*0|os\.gete?uid\(\)[ \t]*(?:!=|>)[ \t]*0|"
            r"os\.gete?uid\(\)[ \t)]*:)",
@@ -1487,7 +1487,7 @@ def _refuses_non_root(path: str, text: str) -> int | None:
     followed within three lines (or on its own line, for Ruby's ``abort ...
     unless Process.euid == 0``) by an exit."""
     lang = _language(path, text)
-    if lang is None or not re.search(r"(?i)uid|whoami", text):
+    if lang is None or not re.search(r"(?i)uid|whoami|id[ \t]+-u", text):
         return None
     test, leave = _REFUSES[lang]
     for m in re.finditer(test, text):
@@ -1500,8 +1500,22 @@ def _refuses_non_root(path: str, text: str) -> int | None:
             end = len(text) if nxt < 0 else nxt
         window = text[start:end]
         if lang == "sh":
-            fi = re.search(r"(?<![\w-])(?:fi|else|elif)(?![\w-])", text[m.end():end])
-            window = text[m.end():m.end() + fi.start()] if fi else text[m.end():end]
+            # a test that it is not root: `if [ "$(id -u)" != 0 ]; then ... exit 1`,
+            # or `[ "$EUID" != 0 ] && exit 4` on one line (`= 0 ] || exit 1` alike)
+            root = bool(m.group("is")) != bool(m.group("bang"))
+            if m.group("if"):
+                if root:
+                    continue
+                fi = re.search(r"(?<![\w-])(?:fi|else|elif)(?![\w-])", text[m.end():end])
+                window = text[m.end():m.end() + fi.start()] if fi else text[m.end():end]
+            else:
+                line_end = text.find("\n", m.end())
+                rest = text[m.end():len(text) if line_end < 0 else line_end]
+                joined = r"\|\|" if root else "&&"
+                if not re.match(r"[ \t]*" + joined + r"[ \t]*(?:\{[ \t]*)?(?:(?:echo|printf)[^;|\n]*;[ \t]*)?"
+                                r"exit[ \t]+(?:[1-9]|\$)", rest):
+                    continue
+                return m.start()
         if re.search(leave, window, re.M):
             return m.start()
     return None
@@ -1602,7 +1616,93 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
             return Judgement("entrypoint-needs-root", "app",
                              f"the build writes the container's script `{name}`: it {what}"
                              f"{which}", (_ins_cite(ctx, ins),), hint)
+    for source, body in _entry_sources(ctx, info, command, copied, k):
+        refusal = _refuses_non_root(source, body)
+        if refusal is not None:
+            return Judgement("entrypoint-needs-root", "app",
+                             f"the program's source `{source}` stops unless it runs as root",
+                             (_cite(source, body, refusal),))
     return _cron_script(ctx, info, command, copied, k)
+
+
+#: an interpreter handed a source file or module in a start script:
+#: ``exec python3 /app/main.py``, ``node server.js``, ``python -m app.main``
+_INTERPRETED = (r"(?m)(?:^|&&|;)[ \t]*(?:exec[ \t]+)?(?:\S*/)?(?P<interp>python[\d.]*|node|nodejs|ruby)"
+                r"(?:[ \t]+-[uBOE]+)*[ \t]+(?P<m>-m[ \t]+)?['\"]?(?P<file>[\w./-]+)")
+
+
+def _entry_sources(ctx: Context, info: StageInfo, command: _Command,
+                   copied: list[tuple[str, str, Instruction]],
+                   k: _Knowledge) -> list[tuple[str, str]]:
+    """(context path, text) of the program's own entry source, besides the
+    scripts of :func:`_scripts`: the module ``python -m`` runs, the source file an
+    interpreter is handed in an entrypoint script (``exec python3 /app/main.py``),
+    and the ``package main`` files a build stage compiles into the program (``go
+    build -o /app/server ./cmd/server``)."""
+    build = ctx.build
+    if build is None or command.ins is None:
+        return []
+    seen = {p for p, _ in _scripts(ctx, info, command, copied)}
+    out: list[tuple[str, str]] = []
+    cwd = final_workdir(info) or "/"
+
+    def add(raw: str, module: bool) -> None:
+        cands = [raw]
+        if module:
+            base = raw.replace(".", "/")
+            cands = [base + ".py", base + "/__main__.py"]
+        for c in cands:
+            # a relative file is the WORKDIR's, where the script runs it
+            image = c if c.startswith("/") else posixpath.normpath(posixpath.join(cwd, c))
+            for f in _in_context(build, "", image, copied):
+                text = build.read_text(f) if not build.is_dir(f) else None
+                if text is not None and f not in seen and len(out) < 8:
+                    seen.add(f)
+                    out.append((f, text))
+
+    words = command.words
+    for i, w in enumerate(words[:-2]):
+        if re.fullmatch(r"python[\d.]*", _program_name(w)) and words[i + 1] == "-m":
+            add(words[i + 2], True)
+            break
+    for path, text in _scripts(ctx, info, command, copied):
+        if _language(path, text) != "sh":
+            continue
+        for m in re.finditer(_INTERPRETED, text):
+            if not _in_shell_comment(text, m.start("file")) and "$" not in m.group("file"):
+                add(m.group("file"), bool(m.group("m")))
+    # Go: the build stage that compiles the program, and the package it compiles
+    name = _program_name(command.program)
+    if name and not name.endswith((".py", ".js", ".rb", ".sh")):
+        for st in ctx.model.stages:
+            for ins in st.stage.instructions:
+                if ins.cmd != "RUN" or "go build" not in ins.logical:
+                    continue
+                gb = re.search(r"\bgo[ \t]+build\b([^;&|\n]*)", ins.logical)
+                if gb is None:
+                    continue
+                args = gb.group(1).split()
+                out_at = next((j for j, a in enumerate(args) if a == "-o"), None)
+                if out_at is None or out_at + 1 >= len(args) or \
+                        posixpath.basename(args[out_at + 1]) != name:
+                    continue
+                pkgs = [a for j, a in enumerate(args) if not a.startswith("-") and j != out_at + 1
+                        and a.startswith(".")] or ["."]
+                here = workdir_path(st, ins, pkgs[0])
+                for src, dest, _ in _copied_sources(ctx, st):
+                    if not build.is_dir(src) or not (here == dest.rstrip("/") or
+                                                     here.startswith(dest.rstrip("/") + "/")):
+                        continue
+                    rest = here[len(dest.rstrip("/")):].lstrip("/")
+                    d = posixpath.normpath(posixpath.join(src, rest)) if rest else src
+                    for f in sorted(build.list_dir(d))[:40]:
+                        full = posixpath.join(d, f) if d not in ("", ".") else f
+                        if f.endswith(".go") and not f.endswith("_test.go") and len(out) < 12:
+                            go = build.read_text(full)
+                            if go is not None and "package main" in go:
+                                out.append((full, go))
+                    break
+    return out
 
 
 #: a script named for cron: ``run_cron.sh``, ``cron.sh``, ``start-crond``, ``crontab-entrypoint.sh``
