@@ -295,8 +295,10 @@ _SCRIPT_ROOT = [
      r"\bsystemctl\s+(?:start|restart)|\brc-service\s+\S+\s+start)\b", "starts system services"),
     (r"(?m)^\s*(?:apt-get|apt|apk|yum|dnf|microdnf|zypper)\s+(?:-\S+\s+)*"
      r"(?:install|add|update|upgrade)\b", "installs packages at start"),
-    (r"(?m)^\s*(?:mount|sysctl|iptables|ip6tables|modprobe|setcap|ulimit\s+-[a-zA-Z]*n)\b"
-     r"|\bip\s+(?:link|route|addr)\s+(?:add|set)\b",
+    (r"(?m)^\s*(?:mount(?![ \t]*(?:\||$|>))|sysctl(?![ \t]+-[a-zA-Z]*[naNAX]\b|[ \t]+[\w./]+[ \t]*(?:$|[|;&)]))|"
+     r"iptables|ip6tables|nft|modprobe|insmod|setcap|swapon|ulimit\s+-[a-zA-Z]*n)\b"
+     r"|\bip(?:\s+-\S+)*\s+(?:link|route|r|addr|address|a|rule|neigh|tuntap)\s+"
+     r"(?:add|set|del|delete|replace|change|flush)\b",
      "changes the kernel or network setup"),
     (r"(?m)^\s*exec\s+(?:/sbin/init|/usr/sbin/init|/lib/systemd/systemd|"
      r"/usr/bin/supervisord|supervisord|runsvdir|s6-svscan|/init)\b",
@@ -1752,11 +1754,16 @@ def _start_work(ctx: Context, info: StageInfo, text: str, k: _Knowledge,
     rx = r"(?:^|&&)[ \t]*(?:(?:exec|nohup|busybox)[ \t]+)*([^\s;&|()]+)" if \
         _is_shell(path, text) else r"^\s*(?:exec\s+)?(\S+)"
     for m in re.finditer(rx, text, re.M):
-        if posixpath.basename(m.group(1)) in k.root_programs and \
+        # (`sysctl` and `mount` change something only with their arguments: _SCRIPT_ROOT reads them)
+        if posixpath.basename(m.group(1)) in k.root_programs - _READS_TOO and \
                 not _in_shell_comment(text, m.start(1)) and \
                 not any(a <= m.start(1) < b for a, b in guarded):
             return f"starts `{posixpath.basename(m.group(1))}`", m.start(1), ""
     return None
+
+
+#: root-only programs that also just read (``sysctl vm.max_map_count``, ``mount | grep``)
+_READS_TOO = frozenset({"sysctl", "mount"})
 
 
 #: ``echo|printf WORDS > FILE`` (or ``>>``): a line the build writes into FILE
