@@ -1500,7 +1500,7 @@ def _refuses_non_root(path: str, text: str) -> int | None:
         for _ in range(4):
             nxt = text.find("\n", end + 1)
             end = len(text) if nxt < 0 else nxt
-        window = text[start:end]
+        window = _block(text[start:end], lang)
         if lang == "sh":
             # a test that it is not root: `if [ "$(id -u)" != 0 ]; then ... exit 1`,
             # or `[ "$EUID" != 0 ] && exit 4` on one line (`= 0 ] || exit 1` alike)
@@ -1521,6 +1521,23 @@ def _refuses_non_root(path: str, text: str) -> int | None:
         if re.search(leave, window, re.M):
             return m.start()
     return None
+
+
+def _block(window: str, lang: str) -> str:
+    """The lines of ``window`` (a test's line and the three after it) up to the end
+    of the test's block: a line of its own `}` or `end`, or for Python a line
+    indented no deeper than the test's."""
+    lines = window.split("\n")
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    out = [lines[0]]
+    for line in lines[1:]:
+        bare = line.strip()
+        if lang in ("js", "go", "rb") and bare in ("}", "end", "};"):
+            break
+        if lang == "py" and bare and len(line) - len(line.lstrip()) <= indent:
+            break
+        out.append(line)
+    return "\n".join(out)
 
 
 def _in_code_comment(text: str, pos: int) -> bool:
