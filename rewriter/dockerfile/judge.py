@@ -3597,6 +3597,32 @@ def _go_builds(ctx: Context, stage: StageInfo) -> Iterator[tuple[Instruction, st
             yield ins, name, pkg, [posixpath.basename(f) for f in files]
 
 
+def _entry_file(build: BuildContext, prog: str, rest: list[str], cwd: str,
+                copied: list[tuple[str, str, Instruction]]) -> list[str]:
+    """The context path of the file ``prog`` (python, node, nodemon) runs with the
+    arguments ``rest`` in ``cwd``: ``app.py``, ``-m pkg.app``, ``server.js``,
+    ``./bin/www`` (node's extension-less script). ``copied`` empty: ``cwd`` is a
+    directory of the context (``/`` its root)."""
+    i = 0
+    while i < len(rest) and rest[i].startswith("-") and rest[i] != "-m":
+        i += 2 if rest[i] in ("-X", "-W", "-r", "--require", "--watch", "-w") else 1
+    if i >= len(rest):
+        return []
+    python = prog.startswith("python")
+    if rest[i] == "-m":
+        if not python or i + 1 >= len(rest):
+            return []
+        script = rest[i + 1].replace(".", "/") + ".py"
+    elif re.search(r"\.(?:py)$" if python else r"\.(?:js|mjs|cjs)$|^[\w./-]*/[\w-]+$", rest[i]):
+        script = rest[i]
+    else:
+        return []
+    full = posixpath.normpath(posixpath.join(cwd, script))
+    if not copied:
+        return [full.lstrip("/")]
+    return _in_context(build, "", full, copied)
+
+
 def _program_sources(ctx: Context, info: StageInfo, command: _Command,
                      copied: list[tuple[str, str, Instruction]]) -> list[tuple[str, str]]:
     """(context path, text) of the source files of the program the command runs,
@@ -3625,31 +3651,29 @@ def _program_sources(ctx: Context, info: StageInfo, command: _Command,
         if target.startswith(".") or gofiles:
             dirs.append((posixpath.normpath(posixpath.join(cwd, target)), copied,
                          [posixpath.basename(f) for f in gofiles]))
-    elif re.fullmatch(r"python[\d.]*|node|nodejs", prog):
-        i = 0
-        while i < len(rest) and rest[i].startswith("-") and rest[i] != "-m":
-            i += 2 if rest[i] in ("-X", "-W", "-r", "--require") else 1
-        script = ""
-        if i < len(rest) and rest[i] == "-m" and i + 1 < len(rest) and prog.startswith("python"):
-            script = rest[i + 1].replace(".", "/") + ".py"
-        elif i < len(rest) and re.search(r"\.(?:py|js|mjs|cjs)$", rest[i]):
-            script = rest[i]
-        if script:
-            files += _in_context(build, "", posixpath.join(cwd, script), copied)
-    elif prog in ("npm", "yarn") and rest[:1] in (["start"], ["run"]) and \
-            (rest[:1] == ["start"] or rest[1:2] == ["start"]):
+    elif re.fullmatch(r"python[\d.]*|node|nodejs|nodemon", prog):
+        files += _entry_file(build, prog, rest, cwd, copied)
+    elif prog in ("npm", "yarn", "pnpm"):
+        # `npm start`, `npm run serve`, `yarn start`: the package.json script, when it
+        # runs one node file (`node server.js`, `nodemon ./bin/www`)
+        task = rest[1:2] if rest[:1] in (["run"], ["run-script"]) else rest[:1]
         for pj in _in_context(build, "", posixpath.join(cwd, "package.json"), copied):
             try:
-                start = json.loads(build.read_text(pj) or "{}").get("scripts", {}).get("start")
+                script = json.loads(build.read_text(pj) or "{}").get("scripts", {}).get(
+                    task[0] if task else "")
             except (ValueError, AttributeError):
-                start = None
-            m = re.fullmatch(r"\s*node(?:js)?\s+((?:\./)?[\w./-]+\.(?:js|mjs|cjs))\s*", start or "")
-            if m:
-                files.append(posixpath.normpath(posixpath.join(posixpath.dirname(pj), m.group(1))))
+                script = None
+            if isinstance(script, str) and re.fullmatch(r"[\w ./=-]+", script) and \
+                    script.split()[0] in ("node", "nodejs", "nodemon"):
+                here = posixpath.dirname(pj)
+                files += _entry_file(build, script.split()[0], script.split()[1:],
+                                     "/" + here if here else "/", [])
             break
     else:
-        # a Go program built by this file: the chain's own stages, and those it copies from
-        names = {prog}
+        # a Go program built by this file: the chain's own stages, and those it copies
+        # from; the command runs it, or an entrypoint script of it does
+        names = {prog} | {m.group(1) for _, text in _scripts(ctx, info, command, copied)
+                          for m in re.finditer(_SCRIPT_PROGRAM, text, re.M)}
         froms: set[str] = set()
         for s in info.chain:
             for ins in s.stage.instructions:
@@ -3720,8 +3744,7 @@ _SRC_LISTEN = (
     r"|\.listen\(\s*(?P<arg5>%s)"
 ) % (_SRC_ARG, _SRC_ARG, _SRC_ARG, _SRC_ARG, _SRC_ARG, _SRC_ARG)
 #: the files each kind of listen call of :data:`_SRC_LISTEN` is read in
-_SRC_LANGUAGE = {"arg": (".go",), "arg2": (".go",), "arg3": (".py",), "arg4": (".py",),
-                 "arg5": (".js", ".mjs", ".cjs")}
+_SRC_LANGUAGE = {"arg": "go", "arg2": "go", "arg3": "py", "arg4": "py", "arg5": "js"}
 #: a flag whose default is a listening address or port: Go's ``flag.String("addr",
 #: ":80", ...)``, pflag's ``StringVarP(&a, "listen", "l", ":443", ...)``, Python's
 #: ``add_argument("--port", default=80)``
@@ -3737,6 +3760,20 @@ _SRC_ENV = (r"""(?:\bgetenv|\benviron\.get|\bEnv(?:OrDefault)?)\(\s*["'](?P<env>
             r"|\bprocess\.env\.(?P<env2>\w+)\s*\|\|\s*[\"']?(?P<num2>\d{1,5})\b")
 #: a boolean flag of the program (``flag.Bool("prod", ...)``)
 _SRC_BOOL_FLAG = r"""\bBool(?:Var)?P?\(\s*(?:&[\w.\[\]]+\s*,\s*)?["'](?P<name>[\w.-]+)["']"""
+
+
+def _source_language(path: str, text: str) -> str:
+    """``go``, ``py`` or ``js``: by the file's extension, or its ``#!`` line."""
+    ext = posixpath.splitext(path)[1].lower()
+    if ext in (".go", ".py"):
+        return ext[1:]
+    if ext in (".js", ".mjs", ".cjs"):
+        return "js"
+    first = text.split("\n", 1)[0]
+    if first.startswith("#!"):
+        return "js" if re.search(r"\bnode(?:js)?\b", first) else \
+            "py" if re.search(r"\bpython[\d.]*\b", first) else ""
+    return ""
 
 
 def _addr_port(addr: str) -> int:
@@ -3760,7 +3797,8 @@ def _source_ports(ctx: Context, info: StageInfo, command: _Command,
     sources = _program_sources(ctx, info, command, copied)
     if not sources:
         return []
-    line = " " + " ".join(command.words[1:] if command.words else [])
+    # the command line, and the entrypoint scripts that may set a flag or variable
+    line = " ".join([""] + command.words[1:] + [t for _, t in _scripts(ctx, info, command, copied)])
     env = {key for s in info.chain for ins in s.stage.instructions if ins.cmd == "ENV"
            for key, _ in _env_pairs(ins)} | set(re.findall(r"(?:^|\s)(\w+)=", line))
     # a compose service that builds this file may set it too (`environment:`)
@@ -3824,7 +3862,7 @@ def _source_ports(ctx: Context, info: StageInfo, command: _Command,
                 continue
             group = next(g for g in ("arg", "arg2", "arg3", "arg4", "arg5")
                          if m.group(g) is not None)
-            if not path.endswith(_SRC_LANGUAGE[group]):
+            if _source_language(path, text) != _SRC_LANGUAGE[group]:
                 continue  # Python's `sock.listen(5)` is a backlog, not a port
             arg = m.group(group)
             found = value(text, arg)
@@ -3841,7 +3879,7 @@ def _source_ports(ctx: Context, info: StageInfo, command: _Command,
         for m in re.finditer(_SRC_FLAG, text):
             # a flag that is a listening address (``-addr :443``) counts by itself
             name = m.group("name") or m.group("name2") or ""
-            if not path.endswith(".go" if m.group("name") else ".py"):
+            if _source_language(path, text) != ("go" if m.group("name") else "py"):
                 continue
             addr = m.group("addr") or m.group("addr2")
             num = m.group("num") or m.group("num2")
