@@ -1657,7 +1657,7 @@ def _entry_sources(ctx: Context, info: StageInfo, command: _Command,
     scripts of :func:`_scripts`: the module ``python -m`` runs, the source file an
     interpreter is handed in an entrypoint script (``exec python3 /app/main.py``),
     and the ``package main`` files a build stage compiles into the program (``go
-    build -o /app/server ./cmd/server``)."""
+    build -o /app/server ./cmd/server``, found by :func:`_program_sources`)."""
     build = ctx.build
     if build is None or command.ins is None:
         return []
@@ -1690,37 +1690,11 @@ def _entry_sources(ctx: Context, info: StageInfo, command: _Command,
         for m in re.finditer(_INTERPRETED, text):
             if not _in_shell_comment(text, m.start("file")) and "$" not in m.group("file"):
                 add(m.group("file"), bool(m.group("m")))
-    # Go: the build stage that compiles the program, and the package it compiles
-    name = _program_name(command.program)
-    if name and not name.endswith((".py", ".js", ".rb", ".sh")):
-        for st in ctx.model.stages:
-            for ins in st.stage.instructions:
-                if ins.cmd != "RUN" or "go build" not in ins.logical:
-                    continue
-                gb = re.search(r"\bgo[ \t]+build\b([^;&|\n]*)", ins.logical)
-                if gb is None:
-                    continue
-                args = gb.group(1).split()
-                out_at = next((j for j, a in enumerate(args) if a == "-o"), None)
-                if out_at is None or out_at + 1 >= len(args) or \
-                        posixpath.basename(args[out_at + 1]) != name:
-                    continue
-                pkgs = [a for j, a in enumerate(args) if not a.startswith("-") and j != out_at + 1
-                        and a.startswith(".")] or ["."]
-                here = workdir_path(st, ins, pkgs[0])
-                for src, dest, _ in _copied_sources(ctx, st):
-                    if not build.is_dir(src) or not (here == dest.rstrip("/") or
-                                                     here.startswith(dest.rstrip("/") + "/")):
-                        continue
-                    rest = here[len(dest.rstrip("/")):].lstrip("/")
-                    d = posixpath.normpath(posixpath.join(src, rest)) if rest else src
-                    for f in sorted(build.list_dir(d))[:40]:
-                        full = posixpath.join(d, f) if d not in ("", ".") else f
-                        if f.endswith(".go") and not f.endswith("_test.go") and len(out) < 12:
-                            go = build.read_text(full)
-                            if go is not None and "package main" in go:
-                                out.append((full, go))
-                    break
+    # Go: the package main a build stage compiles into the program, or that
+    # `go run` runs (:func:`_program_sources`)
+    for full, go in _program_sources(ctx, info, command, copied):
+        if full.endswith(".go") and full not in seen and "package main" in go and len(out) < 12:
+            out.append((full, go))
     return out
 
 
