@@ -3364,6 +3364,7 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
         if command.ins is not None and not _sets_own_port(info, command):
             low += _readme_ports(build)
         low += _source_ports(ctx, info, command, copied, k)
+        low += _spring_ports(ctx, info, command, copied)
         for path, block, at in _services(ctx, command):
             full = build.read_text(path) or ""
             for m in re.finditer(r"['\"]?(?:[\d.]+:)?\d+:(\d+)(?:/tcp|/udp)?['\"]?", block):
@@ -3697,6 +3698,55 @@ def _program_sources(ctx: Context, info: StageInfo, command: _Command,
             out.append((f, text))
     command.sources = out
     return out
+
+
+def _spring_ports(ctx: Context, info: StageInfo, command: _Command,
+                  copied: list[tuple[str, str, Instruction]]) -> list[tuple[int, str]]:
+    """(port, ``file:line``) of a port below 1024 that a Spring Boot app's own
+    ``src/main/resources/application.properties`` (or ``.yml``, and the profile's
+    ``application-PROFILE.*`` that ``SPRING_PROFILES_ACTIVE`` names) sets as
+    ``server.port``, when a stage builds it (Maven or Gradle) and the command runs
+    ``java``; unless the file, its command or a compose service sets the port."""
+    build = ctx.build
+    if build is None or command.ins is None or _program_name(command.program) != "java" or \
+            not re.search(r"(?m)\b(?:mvn|mvnw|gradle|gradlew)\b", ctx.df.text):
+        return []
+    env = {key: v for s in info.chain for ins in s.stage.instructions if ins.cmd == "ENV"
+           for key, v in _env_pairs(ins)}
+    line = " ".join(command.words)
+    if "SERVER_PORT" in env or re.search(r"server\.port|SERVER_PORT", line) or \
+            any(re.search(r"\bSERVER_PORT\b|server\.port", block)
+                for _, block, _ in _services(ctx, command)):
+        return []
+    profiles = [p.strip() for p in env.get("SPRING_PROFILES_ACTIVE", "").split(",") if p.strip()]
+    names = {f"application.{ext}" for ext in ("properties", "yml", "yaml")} | {
+        f"application-{p}.{ext}" for p in profiles for ext in ("properties", "yml", "yaml")}
+    sources = dict.fromkeys(src for st in ctx.model.stages for src, _, _ in _copied_sources(ctx, st))
+    out: list[tuple[int, str]] = []
+    for src in sources:
+        for f in _files_under(build, src, 400):
+            parts = f.split("/")
+            if parts[-1] not in names or "/".join(parts[-4:-1]) != "src/main/resources" or \
+                    any(d.lower() in _NOT_PROGRAM_DIRS for d in parts[:-1]):
+                continue
+            text = build.read_text(f) or ""
+            for m in re.finditer(_SPRING_PORT, text):
+                port = int(m.group("a") or m.group("b"))
+                var = m.group("env") or m.group("env2")
+                if var and (var in env or var in line or any(
+                        re.search(r"\b%s\b" % var, b) for _, b, _ in _services(ctx, command))):
+                    continue  # `${PORT:80}`: the file sets PORT
+                if 0 < port < 1024:
+                    out.append((port, _cite(f, text, m.start("a") if m.group("a") else m.start("b"))))
+    return out
+
+
+#: Spring Boot's own port: ``server.port=80`` (``.properties``, or a YAML key as
+#: one), or ``port:`` under a top-level ``server:`` in YAML; ``${PORT:80}`` is 80
+#: unless ``PORT`` is set
+_SPRING_PORT = (r"(?m)^[ \t]*server\.port[ \t]*[=:][ \t]*['\"]?(?:\$\{(?P<env>\w+):)?(?P<a>\d{1,5})\b"
+                r"|^server:[ \t]*\n(?:(?:[ \t]*#.*|[ \t]*|[ \t]{2,}\S.*)\n)*?"
+                r"(?P<indent>[ \t]+)port:[ \t]*['\"]?(?:\$\{(?P<env2>\w+):)?(?P<b>\d{1,5})\b")
 
 
 #: a listening address in source: ``":80"``, ``"0.0.0.0:443"``, ``"[::]:80"`` (a host
