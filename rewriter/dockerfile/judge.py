@@ -50,6 +50,7 @@ from rewriter.dockerfile.paths import (
     config_writes,
     final_workdir,
     owned_by_file,
+    run_dir,
     writable_dirs,
 )
 from rewriter.dockerfile.shell import Command, commands, form_words, programs, run_script
@@ -2786,9 +2787,10 @@ def _relative_writes(info: StageInfo, command: _Command, line: str,
                      scripts: list[tuple[str, str]]) -> tuple[str, str, int, str] | None:
     """(where, text, offset, absolute path) of the first relative file the
     command (in shell form, or a shell's ``-c`` text) or an entrypoint script
-    that never changes directory writes: it lands in the WORKDIR (``/`` when
-    the file sets none)."""
-    cwd = final_workdir(info) or "/"
+    that never changes directory writes: it lands in the run directory (the
+    directory the command changes into, else the WORKDIR; ``/`` when the file
+    sets neither)."""
+    cwd = run_dir(info) or "/"
     texts: list[tuple[str, str]] = []
     if command.ins is not None and not command.ins.json:
         texts.append(("", line))

@@ -68,12 +68,63 @@ def _app_dir(path: str | None) -> str | None:
     return path
 
 
+#: commands a shell line may run before it changes into the app's directory
+_SETUP = frozenset({".", "source", "set", "export", "umask", "ulimit"})
+
+
+def command_cd(info: StageInfo) -> str | None:
+    """The directory the container's shell command changes into before it
+    starts its program (``CMD cd georef && node georef``, ``sh -c "cd /app &&
+    npm start"``), resolved against the WORKDIR; None when the command starts
+    no shell, or runs something else first (``. /.profile`` and ``set -e``
+    aside)."""
+    for ins, s in command_parts(info):
+        if ins.json:
+            words = list(ins.values)
+            at = next((i for i, w in enumerate(words[:3]) if re.fullmatch(r"-[a-z]*c", w)), None)
+            if at is None or posixpath.basename(words[0]) not in _SHELL_NAMES \
+                    or at + 1 >= len(words):
+                continue
+            text = words[at + 1]
+        else:
+            text = ins.args
+        for program, args in programs(text):
+            if program in _SETUP:
+                continue
+            if program != "cd" or not args or args[0].startswith("-"):
+                return None
+            path, ok = expand(args[0].strip("'\""), s.env)
+            if not ok or any(c in path for c in "$`*?[]{}~"):
+                return None
+            return abspath(posixpath.join(final_workdir(info) or "/", path))
+    return None
+
+
+_SHELL_NAMES = frozenset({"sh", "bash", "ash", "dash", "zsh"})
+
+
+def run_dir(info: StageInfo) -> str | None:
+    """The directory the program runs in: the one its shell command changes
+    into, else the WORKDIR (None when the file sets neither)."""
+    return command_cd(info) or final_workdir(info)
+
+
 def app_workdir(info: StageInfo) -> str | None:
-    """The WORKDIR, when it is the app's own directory (not a system one) that
-    the app may write into: logs, caches, data, uploads beside its code. The
-    source trees ``/usr/src`` and ``/usr/local/src`` count when the file copies
-    its app straight into them (``WORKDIR /usr/src`` + ``COPY . .``)."""
-    wd = final_workdir(info)
+    """The run directory (:func:`run_dir`: the WORKDIR, or the directory the
+    command changes into), when it is the app's own directory (not a system
+    one) that the app may write into: logs, caches, data, uploads beside its
+    code. The source trees ``/usr/src`` and ``/usr/local/src`` count when the
+    file copies its app straight into them (``WORKDIR /usr/src`` + ``COPY . .``).
+    A WORKDIR of the app's own holds the directories its command changes into
+    (``cd utils && ...``): the WORKDIR is the tree then."""
+    workdir = _app_workdir(info, final_workdir(info))
+    cd = command_cd(info)
+    if cd is None or (workdir is not None and (cd + "/").startswith(workdir.rstrip("/") + "/")):
+        return workdir
+    return _app_workdir(info, cd)
+
+
+def _app_workdir(info: StageInfo, wd: str | None) -> str | None:
     if wd is not None and wd.rstrip("/") in _SOURCE_DIRS and _copied_into(info, wd.rstrip("/")):
         return wd.rstrip("/")
     return _app_dir(wd)
@@ -208,7 +259,13 @@ def app_trees(info: StageInfo) -> list[str]:
             top = next((d for d in created if path == d or path.startswith(d + "/")), None)
             if top is not None and top not in out and not any(
                     top.startswith(o + "/") for o in out):
-                out.append(top)
+                # a run directory inside it (`cd /src/app/build`) is owned with it
+                inner = [i for i, o in enumerate(out) if o.startswith(top + "/")]
+                out = [o for i, o in enumerate(out) if i not in inner[1:]]
+                if inner:
+                    out[inner[0]] = top
+                else:
+                    out.append(top)
     return out
 
 
