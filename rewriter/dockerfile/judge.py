@@ -46,6 +46,7 @@ from rewriter.dockerfile.model import (
 from rewriter.dockerfile.imageref import split_ref
 from rewriter.dockerfile.paths import (
     SOURCE_DIRS,
+    build_databases,
     command_parts,
     config_writes,
     final_workdir,
@@ -374,12 +375,25 @@ def _command(info: StageInfo) -> _Command:
 
 
 def _program_of(words: list[str]) -> str:
-    """The program a command line starts: its first word that is not a wrapper."""
+    """The program a command line starts: its first word that is not a wrapper,
+    past a ``cd DIR &&`` (or ``;``) that only picks its run directory."""
     program = ""
-    for w in words:
+    skip = 0
+    for i, w in enumerate(words):
+        if skip:
+            skip -= 1
+            continue
         if w in _WRAPPERS or w.startswith("-"):
             continue
-        program = w
+        if w == "cd" and i + 2 < len(words) and words[i + 2] in ("&&", ";"):
+            skip = 2
+            continue
+        if w == "cd" and i + 1 < len(words) and words[i + 1].endswith(";") and \
+                words[i + 1] != ";":
+            skip = 1
+            continue
+        m = re.match(r"cd\s+[^\s;&|]+\s*(?:&&|;)\s*(\S.*)", w, re.S)
+        program = m.group(1) if m else w  # a shell's `-c` text: the rest of it
         break
     if not program and "-c" not in words:
         # a bare shell (`ENTRYPOINT ["/bin/bash"]`, `CMD ["sh"]`) is the command itself,
@@ -2741,6 +2755,29 @@ def _root_owned_writes(ctx: Context, info: StageInfo, command: _Command,
                              "a new user", (cite,),
                              f"give `{target}` to the user in the Dockerfile (or make the "
                              "program write under the app's directory), then add USER")
+    for path, ins in build_databases(info):
+        if root_owned(path):
+            return Judgement("writes-root-owned-path", "app",
+                             f"the build creates the database `{path}` as root in "
+                             f"`{posixpath.dirname(path)}`, a directory a fix cannot give to a "
+                             "new user: the program writes it, and its journal beside it, at "
+                             "run time",
+                             (_ins_cite(ctx, ins),),
+                             "create the database under a directory of the app's own (or a "
+                             "VOLUME), then add USER")
+    source = _source_relative_write(info, _program_sources(ctx, info, command, copied)
+                                    + _scripts(ctx, info, command, copied))
+    if source is not None:
+        path, text, pos, target = source
+        if root_owned(target):
+            cwd = run_dir(info) or "/"
+            return Judgement("writes-root-owned-path", "app",
+                             f"the program `{path}` writes `{posixpath.relpath(target, cwd)}` "
+                             f"relative to its working directory `{cwd}`, which a fix cannot "
+                             "give to a new user",
+                             (_cite(path, text, pos),),
+                             "set a WORKDIR of the app's own (or make the path absolute, under "
+                             "a directory the user owns), then add USER")
     for path, text in sources:
         for m in re.compile(_WRITE).finditer(text):
             target = m.group(1)
@@ -2809,6 +2846,49 @@ def _relative_writes(info: StageInfo, command: _Command, line: str,
             if _quoted(text, m.start()) or _in_shell_comment(text, m.start()):
                 continue
             return path, text, m.start(), posixpath.normpath(posixpath.join(cwd, target))
+    return None
+
+
+#: a relative path as a source file's string literal: ``'logs'``, ``"./data/"``,
+#: ``'../out.csv'`` (no URL, variable, format field or home)
+_REL_LITERAL = r"""(?P<q>['"`])(?P<rel>(?:\.{1,2}/)*[\w][\w.-]*(?:/[\w.-]+)*/?)(?P=q)"""
+#: calls of a program's own source that write a path (Python, JavaScript, Ruby):
+#: ``open('out.txt', 'w')``, ``os.makedirs('logs')``, ``SummaryWriter('./logs')``,
+#: ``logging.FileHandler('app.log')``, ``sqlite3.connect('app.db')``,
+#: ``fs.writeFileSync('x.json', ...)``, ``multer({dest: 'uploads/'})``,
+#: ``File.write('x', ...)``
+_SOURCE_WRITES = (
+    r"(?P<call>\bopen\(|\bos\.(?:makedirs|mkdir)\("
+    r"|\b(?:SummaryWriter|FileHandler|RotatingFileHandler|TimedRotatingFileHandler)\(\s*"
+    r"(?:(?:log_?dir|filename)\s*=)?"
+    r"|\bbasicConfig\([^)]*?\bfilename\s*=|\bsqlite3\.connect\("
+    r"|\bfs\.(?:writeFile|appendFile|mkdir|createWriteStream)(?:Sync)?\("
+    r"|\bmulter\(\s*\{[^}]*?\bdest\s*:|\bnew\s+(?:sqlite3\.)?Database\("
+    r"|\bFile\.(?:write|open)\(|\b(?:os|ioutil)\.(?:MkdirAll|Mkdir|Create|WriteFile)\()\s*"
+    + _REL_LITERAL +
+    r"(?P<mode>\s*,\s*(?:mode\s*=\s*)?['\"][rb+]*[wax])?"
+)
+_SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".go")
+
+
+def _source_relative_write(info: StageInfo, scripts: list[tuple[str, str]]
+                           ) -> tuple[str, str, int, str] | None:
+    """(file, text, offset, absolute path) of the first relative path that a
+    source file the command runs (``python /var/train.py``, ``node server.js``)
+    writes, outside comments: it lands in the run directory."""
+    cwd = run_dir(info) or "/"
+    for path, text in scripts:
+        if not path.endswith(_SOURCE_SUFFIXES):
+            continue
+        for m in re.compile(_SOURCE_WRITES).finditer(text):
+            rel = m.group("rel")
+            if m.group("call").endswith("open(") and not m.group("mode"):
+                continue  # opened for reading
+            start = text.rfind("\n", 0, m.start()) + 1
+            if re.match(r"\s*(?:#|//|\*)", text[start:m.start()]) or rel in (".", "..") \
+                    or rel.lower() in ("memory", "nul"):
+                continue
+            return path, text, m.start(), posixpath.normpath(posixpath.join(cwd, rel))
     return None
 
 
@@ -3618,7 +3698,7 @@ def _program_sources(ctx: Context, info: StageInfo, command: _Command,
     prog = _program_name(command.program)
     at = words.index(command.program) if command.program in words else 0
     rest = words[at + 1:]
-    cwd = final_workdir(info) or "/"
+    cwd = run_dir(info) or "/"
     dirs: list[tuple[str, list[tuple[str, str, Instruction]], list[str]]] = []
     files: list[str] = []
     if prog == "go" and rest[:1] == ["run"]:

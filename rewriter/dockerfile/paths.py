@@ -241,13 +241,42 @@ def _go_source_tree(info: StageInfo, wd: str) -> bool:
                for name, args in programs(ins.logical))
 
 
+#: a database file by its name: ``app.db``, ``data.sqlite3``
+_DB_FILE = re.compile(r"[^/]\.(?:db|db3|sqlite|sqlite3)$")
+
+
+def build_databases(info: StageInfo) -> list[tuple[str, Instruction]]:
+    """(path, RUN) of each database file the build creates for the app
+    (``touch app.db``, ``sqlite3 /srv/x.sqlite < schema.sql``): the program
+    writes it, and its journal beside it, at run time. A ``RUN`` that changes
+    directory first is not followed."""
+    found: list[tuple[str, Instruction]] = []
+    for s in reversed(info.chain):
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN" or "touch" not in ins.logical and "sqlite3" not in ins.logical:
+                continue
+            if any(name in ("cd", "pushd") for name, _ in programs(ins.logical)):
+                continue
+            for name in ("touch", "sqlite3"):
+                for cmd in commands_named(ins, name):
+                    args = [a for a in cmd.args_after_name() if not a.startswith("-")]
+                    for a in args[:1] if name == "sqlite3" else args:
+                        path, ok = expand(a, s.env)
+                        if ok and _DB_FILE.search(path) and not any(c in path for c in "$*?[]{}"):
+                            path = posixpath.normpath(workdir_path(s, ins, path))
+                            if (path, ins) not in found:
+                                found.append((path, ins))
+    return found
+
+
 def app_trees(info: StageInfo) -> list[str]:
     """The app's own directories, owned recursively by a fix: the WORKDIR, and
     each directory the file creates that holds the program the container runs
     or a file its command names (an Erlang release writing ``log/`` beside
     ``bin/``, an emulator opening its disk image read-write). A Go package's
     source tree as the WORKDIR is not the app's when the program is a binary
-    installed outside it (:func:`_go_source_tree`)."""
+    installed outside it (:func:`_go_source_tree`). And the directory of a
+    database file the build creates there (:func:`build_databases`)."""
     out: list[str] = []
     wd = app_workdir(info)
     if wd is not None and not _go_source_tree(info, wd):
@@ -266,6 +295,11 @@ def app_trees(info: StageInfo) -> list[str]:
                     out[inner[0]] = top
                 else:
                     out.append(top)
+    # the directory of a database the build creates, with the file (its journal goes there)
+    for path, _ in build_databases(info):
+        d = _app_dir(posixpath.dirname(path))
+        if d is not None and not any(d == o or d.startswith(o + "/") for o in out):
+            out.append(d)
     return out
 
 
