@@ -48,6 +48,7 @@ from rewriter.dockerfile.paths import (
     SOURCE_DIRS,
     build_databases,
     command_parts,
+    command_relative_stores,
     config_writes,
     final_workdir,
     owned_by_file,
@@ -2765,6 +2766,15 @@ def _root_owned_writes(ctx: Context, info: StageInfo, command: _Command,
                              (_ins_cite(ctx, ins),),
                              "create the database under a directory of the app's own (or a "
                              "VOLUME), then add USER")
+    for flag, value, ins in command_relative_stores(info):
+        cwd = run_dir(info) or "/"
+        if root_owned(posixpath.normpath(posixpath.join(cwd, value))):
+            return Judgement("writes-root-owned-path", "app",
+                             f"the command's `{flag}` names `{value}`, relative to its working "
+                             f"directory `{cwd}`, which a fix cannot give to a new user",
+                             (_ins_cite(ctx, ins),),
+                             "set a WORKDIR of the app's own (or an absolute path under a "
+                             "directory the user owns), then add USER")
     source = _source_relative_write(info, _program_sources(ctx, info, command, copied)
                                     + _scripts(ctx, info, command, copied))
     if source is not None:

@@ -329,6 +329,33 @@ def owned_by_file(info: StageInfo, path: str) -> bool:
 #: (``--data-dir``, ``--git=/data``, ``-storage.path``, ``--state``)
 _STORE_FLAG = re.compile(r"^--?[\w.-]*(?:data|dir|store|storage|db|git|repo|state|cache|"
                          r"home|logs?|out|output|save|volume|root)[\w.-]*$", re.I)
+#: a flag of that kind that names no place on disk (``--db-host``, ``--log-level``)
+_NOT_A_PATH_FLAG = re.compile(r"host|url|uri|addr|port|name|user|pass|level|format|type|mode|"
+                              r"driver|version|size|time|ttl|engine|backend|region|bucket|"
+                              r"table|schema|key|id\b|max|min|count|limit", re.I)
+
+
+def command_relative_stores(info: StageInfo) -> list[tuple[str, str, Instruction]]:
+    """(flag, relative path, CMD/ENTRYPOINT) of each flag of the container's
+    command that names, relative to the run directory, where the program keeps
+    what it writes (``--data-dir data``, ``-db=./app.db``, ``--log-file
+    app.log``): a path with a ``/`` or a file name with an extension."""
+    found: list[tuple[str, str, Instruction]] = []
+    for ins, s in command_parts(info):
+        words = [expand(v, s.env)[0] for v in form_words(ins)]
+        for i, w in enumerate(words):
+            flag, eq, value = w.partition("=")
+            if not eq:
+                value = words[i + 1] if i + 1 < len(words) else ""
+            if not _STORE_FLAG.match(flag) or _NOT_A_PATH_FLAG.search(flag):
+                continue
+            if not re.fullmatch(r"(?:\.{1,2}/)*[\w-][\w.-]*(?:/[\w.-]+)*/?", value) or \
+                    value.startswith("-") or not ("/" in value or re.search(r"\.[a-z]\w*$", value)):
+                continue
+            found.append((flag, value, ins))
+    return found
+
+
 #: top-level directories of every Linux image, and those no app should own
 _FHS_TOPS = frozenset({"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32",
                        "media", "mnt", "opt", "proc", "root", "run", "sbin", "srv", "sys",
