@@ -3690,6 +3690,35 @@ def _entry_file(build: BuildContext, prog: str, rest: list[str], cwd: str,
     return _in_context(build, "", full, copied)
 
 
+def _go_local_imports(build: BuildContext, files: list[str]) -> list[str]:
+    """The Go files of the packages of its own module that the main package
+    ``files`` imports (``example.com/app/internal/server``), one level deep: the
+    ``go.mod`` above them names the module."""
+    if not files:
+        return []
+    d = posixpath.dirname(posixpath.normpath(files[0]))
+    while True:
+        mod = build.read_text(posixpath.join(d, "go.mod") if d else "go.mod")
+        if mod is not None or not d:
+            break
+        d = posixpath.dirname(d)
+    m = re.search(r"(?m)^module\s+(\S+)", mod or "")
+    if m is None:
+        return []
+    module = m.group(1).strip("\"")
+    out: list[str] = []
+    seen: set[str] = set()
+    for f in files:
+        for imp in re.findall(r'"%s/([\w./-]+)"' % re.escape(module), build.read_text(f) or ""):
+            pkg = posixpath.normpath(posixpath.join(d, imp)) if d else posixpath.normpath(imp)
+            if pkg in seen or pkg.startswith("..") or not build.is_dir(pkg):
+                continue
+            seen.add(pkg)
+            out += [posixpath.join(pkg, n) for n in build.list_dir(pkg)
+                    if n.endswith(".go") and not n.endswith("_test.go")][:_MAX_SOURCE_FILES]
+    return out
+
+
 def _program_sources(ctx: Context, info: StageInfo, command: _Command,
                      copied: list[tuple[str, str, Instruction]]) -> list[tuple[str, str]]:
     """(context path, text) of the source files of the program the command runs,
@@ -3777,6 +3806,7 @@ def _program_sources(ctx: Context, info: StageInfo, command: _Command,
             files += [src for src, dest, _ in where if src.endswith(".go") and
                       pkg in (dest.rstrip("/"), posixpath.dirname(dest)) and
                       not src.endswith("_test.go") and not build.is_dir(src)]
+    files += _go_local_imports(build, [f for f in files if f.endswith(".go")])
     out: list[tuple[str, str]] = []
     for f in dict.fromkeys(posixpath.normpath(f) for f in files):
         if len(out) >= _MAX_SOURCE_FILES:
