@@ -4060,7 +4060,15 @@ _SRC_CREATES = (
     r"""|\bos\.(?:makedirs|mkdir)\(\s*r?["'](?P<py>/[^"'\s%{]*)"""
     r"""|\bPath\(\s*r?["'](?P<py2>/[^"'\s%{]*)["']\s*\)\.mkdir\("""
     r"""|\bfs(?:\.promises)?\.(?:mkdirSync|mkdir|writeFileSync|appendFileSync)\(\s*["'`](?P<js>/[^"'`\s$]*)"""
-    r"""|\bDirectory\.CreateDirectory\(\s*@?"(?P<cs>/[^"\s{]*)""")
+    r"""|\bDirectory\.CreateDirectory\(\s*@?"(?P<cs>/[^"\s{]*)"""
+    # a file opened for writing: Go's os.OpenFile(..., os.O_CREATE...), Python's
+    # open("/x", "w"), a log file handler, Node's write stream
+    r"""|\bos\.OpenFile\(\s*"(?P<go4>/[^"\s%]*)"[^)\n]*\bO_(?:CREATE|WRONLY|RDWR|APPEND)\b"""
+    r"""|(?<![\w.])open\(\s*r?["'](?P<py3>/[^"'\s%{]*)["']\s*,\s*(?:mode\s*=\s*)?r?["'][^"']*[wax+]"""
+    r"""|\b(?:FileHandler|RotatingFileHandler|TimedRotatingFileHandler|WatchedFileHandler)\("""
+    r"""\s*(?:filename\s*=\s*)?r?["'](?P<py4>/[^"'\s%{]*)"""
+    r"""|\bbasicConfig\([^)\n]*\bfilename\s*=\s*r?["'](?P<py5>/[^"'\s%{]*)"""
+    r"""|\bfs\.createWriteStream\(\s*["'`](?P<js2>/[^"'`\s$]*)""")
 
 
 def _source_writes(ctx: Context, info: StageInfo, command: _Command,
@@ -4075,7 +4083,7 @@ def _source_writes(ctx: Context, info: StageInfo, command: _Command,
             if _source_line_comment(text, m.start()):
                 continue
             target = next(g for g in m.groups() if g is not None).rstrip("/") or "/"
-            out.append((target, _cite(path, text, m.start()), "the program's source creates {} when it runs"))
+            out.append((target, _cite(path, text, m.start()), "the program's source creates or writes {} when it runs"))
     if _program_name(command.program) == "dotnet" and ctx.build is not None:
         out += [(p, c, "the app's settings name {} as the working directory it creates "
                  "when it runs")
