@@ -127,7 +127,31 @@ def app_workdir(info: StageInfo) -> str | None:
 def _app_workdir(info: StageInfo, wd: str | None) -> str | None:
     if wd is not None and wd.rstrip("/") in _SOURCE_DIRS and _copied_into(info, wd.rstrip("/")):
         return wd.rstrip("/")
-    return _app_dir(wd)
+    local = _local_app(info, wd)
+    return local if local is not None else _app_dir(wd)
+
+
+#: the standard directories of ``/usr/local``, which belong to the system
+_LOCAL_DIRS = frozenset({"bin", "sbin", "lib", "lib32", "lib64", "libexec", "include", "share",
+                         "etc", "man", "games", "src", "var"})
+
+
+def _local_app(info: StageInfo, wd: str | None) -> str | None:
+    """``/usr/local/NAME``, when the run directory is in it and the file itself
+    names it other than by that ``WORKDIR`` (``ENV GLASSFISH_HOME=/usr/local/glassfish4``,
+    the program ``/usr/local/app/bin/app``, a ``COPY`` into it): an app unpacked
+    or installed there, not a system directory nor one the base image ships."""
+    m = re.match(r"^/usr/local/([^/]+)(?:/|$)", wd or "")
+    if m is None or m.group(1) in _LOCAL_DIRS or any(c in m.group(1) for c in "*?[]{}$"):
+        return None
+    top = "/usr/local/" + m.group(1)
+    mention = re.compile(rf"(?<![\w.-]){re.escape(top)}(?![\w.-])")
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd not in ("WORKDIR", "LABEL", "EXPOSE", "FROM") and (
+                    mention.search(ins.args) or mention.search(expand(ins.args, s.env)[0])):
+                return top
+    return None
 
 
 _SOURCE_DIRS = frozenset(d.rstrip("/") for d in _APP_TREES_IN_SYSTEM)
