@@ -3822,45 +3822,66 @@ def _program_sources(ctx: Context, info: StageInfo, command: _Command,
     return out
 
 
-def _spring_ports(ctx: Context, info: StageInfo, command: _Command,
-                  copied: list[tuple[str, str, Instruction]]) -> list[tuple[int, str]]:
-    """(port, ``file:line``) of a port below 1024 that a Spring Boot app's own
-    ``src/main/resources/application.properties`` (or ``.yml``, and the profile's
-    ``application-PROFILE.*`` that ``SPRING_PROFILES_ACTIVE`` names) sets as
-    ``server.port``, when a stage builds it (Maven or Gradle) and the command runs
-    ``java``; unless the file, its command or a compose service sets the port."""
+def _spring_configs(ctx: Context, info: StageInfo, command: _Command) -> list[tuple[str, str]]:
+    """(context path, text) of a Spring Boot app's own settings,
+    ``src/main/resources/application.properties`` (or ``.yml``) and the profile's
+    ``application-PROFILE.*`` that ``SPRING_PROFILES_ACTIVE`` names, when a stage
+    builds it (Maven or Gradle) and the command runs ``java``."""
     build = ctx.build
     if build is None or command.ins is None or _program_name(command.program) != "java" or \
             not re.search(r"(?m)\b(?:mvn|mvnw|gradle|gradlew)\b", ctx.df.text):
         return []
     env = {key: v for s in info.chain for ins in s.stage.instructions if ins.cmd == "ENV"
            for key, v in _env_pairs(ins)}
-    line = " ".join(command.words)
-    if "SERVER_PORT" in env or re.search(r"server\.port|SERVER_PORT", line) or \
-            any(re.search(r"\bSERVER_PORT\b|server\.port", block)
-                for _, block, _ in _services(ctx, command)):
-        return []
     profiles = [p.strip() for p in env.get("SPRING_PROFILES_ACTIVE", "").split(",") if p.strip()]
     names = {f"application.{ext}" for ext in ("properties", "yml", "yaml")} | {
         f"application-{p}.{ext}" for p in profiles for ext in ("properties", "yml", "yaml")}
     sources = dict.fromkeys(src for st in ctx.model.stages for src, _, _ in _copied_sources(ctx, st))
-    out: list[tuple[int, str]] = []
+    out: list[tuple[str, str]] = []
     for src in sources:
         for f in _files_under(build, src, 400):
             parts = f.split("/")
             if parts[-1] not in names or "/".join(parts[-4:-1]) != "src/main/resources" or \
                     any(d.lower() in _NOT_PROGRAM_DIRS for d in parts[:-1]):
                 continue
-            text = build.read_text(f) or ""
-            for m in re.finditer(_SPRING_PORT, text):
-                port = int(m.group("a") or m.group("b"))
-                var = m.group("env") or m.group("env2")
-                if var and (var in env or var in line or any(
-                        re.search(r"\b%s\b" % var, b) for _, b, _ in _services(ctx, command))):
-                    continue  # `${PORT:80}`: the file sets PORT
-                if 0 < port < 1024:
-                    out.append((port, _cite(f, text, m.start("a") if m.group("a") else m.start("b"))))
+            text = build.read_text(f)
+            if text:
+                out.append((f, text))
     return out
+
+
+def _spring_ports(ctx: Context, info: StageInfo, command: _Command,
+                  copied: list[tuple[str, str, Instruction]]) -> list[tuple[int, str]]:
+    """(port, ``file:line``) of a port below 1024 that a Spring Boot app's own
+    settings (:func:`_spring_configs`) set as ``server.port``, unless the file, its
+    command or a compose service sets the port."""
+    configs = _spring_configs(ctx, info, command)
+    if not configs:
+        return []
+    env = {key for s in info.chain for ins in s.stage.instructions if ins.cmd == "ENV"
+           for key, _ in _env_pairs(ins)}
+    line = " ".join(command.words)
+    blocks = [block for _, block, _ in _services(ctx, command)]
+    if "SERVER_PORT" in env or re.search(r"server\.port|SERVER_PORT", line) or \
+            any(re.search(r"\bSERVER_PORT\b|server\.port", block) for block in blocks):
+        return []
+    out: list[tuple[int, str]] = []
+    for f, text in configs:
+        for m in re.finditer(_SPRING_PORT, text):
+            port = int(m.group("a") or m.group("b"))
+            var = m.group("env") or m.group("env2")
+            if var and (var in env or var in line or
+                        any(re.search(r"\b%s\b" % var, b) for b in blocks)):
+                continue  # `${PORT:80}`: the file sets PORT
+            if 0 < port < 1024:
+                out.append((port, _cite(f, text, m.start("a") if m.group("a") else m.start("b"))))
+    return out
+
+
+#: where a Spring Boot app writes its log: ``logging.file.name=/var/log/app.log``,
+#: ``logging.file.path=/var/log/app`` (and the older ``logging.file``, ``logging.path``)
+_SPRING_LOG = (r"(?m)^[ \t]*logging\.(?:file(?:\.name|\.path)?|path)[ \t]*[=:][ \t]*['\"]?"
+               r"(/[\w./@+-]+)")
 
 
 #: Spring Boot's own port: ``server.port=80`` (``.properties``, or a YAML key as
@@ -4084,6 +4105,10 @@ def _source_writes(ctx: Context, info: StageInfo, command: _Command,
                 continue
             target = next(g for g in m.groups() if g is not None).rstrip("/") or "/"
             out.append((target, _cite(path, text, m.start()), "the program's source creates or writes {} when it runs"))
+    for path, text in _spring_configs(ctx, info, command):
+        out += [(m.group(1).rstrip("/"), _cite(path, text, m.start(1)),
+                 "the app's settings make it write its log at {} when it runs")
+                for m in re.finditer(_SPRING_LOG, text)]
     if _program_name(command.program) == "dotnet" and ctx.build is not None:
         out += [(p, c, "the app's settings name {} as the working directory it creates "
                  "when it runs")
