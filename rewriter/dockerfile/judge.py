@@ -4771,6 +4771,8 @@ def app_user_name(info: StageInfo) -> str | None:
         taken |= set(s.groups)
     if name.endswith(("-wrapper", "-entrypoint", "-run", "-start")) or name in _SHELL_WORDS:
         return None
+    if re.match(r"(?:start|run|launch)[a-z]", name):
+        return None  # a launcher of something else (`startxfce4` starts a desktop session)
     if (name in k.interpreters or name in k.root_programs or name in k.generic_programs
             or name in k.packaged_users or name in taken or name in _WRAPPERS
             or name in k.init_programs or name in k.dind_programs):

@@ -45,7 +45,8 @@ CMD ["/app/run"]
   `/home/firefox`) that no build step other than a package install names
   (an install script may have made an account of that name: `td-agent`) and
   that is not a daemon named `*d` (`qpidd`, `nscd`: its package often makes
-  an account of that name, and a second `groupadd` of it fails), else
+  an account of that name, and a second `groupadd` of it fails) nor a
+  launcher of something else (`startxfce4`, `startfirefox`), else
   `appuser` (`--user`/`--group` choose);
 - an image made for OpenShift's arbitrary uid (the build gives group 0 write:
   `chgrp -R 0 /x && chmod -R g=u /x`, `chmod g+w /etc/passwd`, in a `RUN` or a
@@ -53,7 +54,8 @@ CMD ["/app/run"]
   (`useradd -g 0`, BusyBox `adduser -G root`, no new group) and `USER UID:0`;
   those paths are not chowned again (an explicit `--gid` wins);
 - its shell is the family's `nologin`, except for a program that starts its
-  user's login shell (a terminal emulator, `tmux`, `screen`, a web terminal):
+  user's login shell (a terminal emulator, `tmux`, `screen`, a web terminal,
+  a desktop session such as `startxfce4`):
   `/bin/sh`, or every new terminal would close at once.
 
 The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
