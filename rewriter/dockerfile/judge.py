@@ -3668,7 +3668,8 @@ def _entry_file(build: BuildContext, prog: str, rest: list[str], cwd: str,
                 copied: list[tuple[str, str, Instruction]]) -> list[str]:
     """The context path of the file ``prog`` (python, node, nodemon) runs with the
     arguments ``rest`` in ``cwd``: ``app.py``, ``-m pkg.app``, ``server.js``,
-    ``./bin/www`` (node's extension-less script). ``copied`` empty: ``cwd`` is a
+    ``./bin/www`` (node's extension-less script), ``server`` (node's ``server.js``).
+    ``copied`` empty: ``cwd`` is a
     directory of the context (``/`` its root)."""
     i = 0
     while i < len(rest) and rest[i].startswith("-") and rest[i] != "-m":
@@ -3682,6 +3683,8 @@ def _entry_file(build: BuildContext, prog: str, rest: list[str], cwd: str,
         script = rest[i + 1].replace(".", "/") + ".py"
     elif re.search(r"\.(?:py)$" if python else r"\.(?:js|mjs|cjs)$|^[\w./-]*/[\w-]+$", rest[i]):
         script = rest[i]
+    elif not python and re.fullmatch(r"[\w-]+", rest[i]):
+        script = rest[i] + ".js"  # `node server` runs server.js
     else:
         return []
     full = posixpath.normpath(posixpath.join(cwd, script))
@@ -4551,6 +4554,8 @@ def _base_image(ctx: Context, info: StageInfo, command: _Command,
         "/" in a or "." in a for a in args[1:])
     if not bare:
         return None
+    if prog in ("node", "nodejs") and any(not a.startswith("-") for a in args[1:]):
+        return None  # `node server` runs a script (server.js), no bare interpreter
     versioned = [(key, ins) for s in info.chain for ins in s.stage.instructions
                  if ins.cmd == "ENV" for key, _ in _env_pairs(ins) if re.match(_VERSION_ENV, key)]
     evidence = [_ins_cite(ctx, command.ins)]
