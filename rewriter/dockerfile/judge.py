@@ -44,6 +44,7 @@ from rewriter.dockerfile.model import (
     workdir_path,
 )
 from rewriter.dockerfile.imageref import split_ref
+from rewriter.dockerfile.makefile import make_call, makefile_paths, recipes
 from rewriter.dockerfile.paths import (
     SOURCE_DIRS,
     build_databases,
@@ -671,6 +672,12 @@ def _entrypoint_scripts(ctx: Context, info: StageInfo, command: _Command,
                 if text is not None and (f, text) not in out:
                     out.append((f, text))
     out = out[:8]
+    # a command that runs make (`make serve`) runs the recipe of its target
+    cwd = final_workdir(info) or "/"
+    for argv, at in _argvs_in(command.words, cwd):
+        for made in _make_recipes(build, copied, argv, at):
+            if made not in out and len(out) < 8:
+                out.append(made)
     # What those scripts source or run from the context, two levels down, at
     # most 8 scripts in all: the work done at start may sit in a helper.
     level = list(out)
@@ -729,6 +736,55 @@ def _path_variables(text: str, end: int, env: dict[str, str]) -> dict[str, str |
     out: dict[str, str | None] = dict(env)
     out.update(sh_variables(text, end))
     return out
+
+
+def _argvs_in(words: list[str], cwd: str) -> list[tuple[list[str], str]]:
+    """(argv, run directory) of the commands a command line runs: the line
+    itself past its wrappers, or what its shell's ``-c`` string runs, past a
+    ``cd DIR`` (``sh -c "cd app && make serve"``)."""
+    if "-c" in words[:-1] and any(_program_name(w) in _SHELLS for w in words[:words.index("-c")]):
+        inner = words[words.index("-c") + 1]
+        return list(_argvs_with_cwd(commands(inner).commands, cwd)) if len(inner) < 4096 else []
+    # past an entrypoint script that runs its arguments (`/entrypoint.sh make serve`)
+    at = next((i for i, w in enumerate(words[:4]) if _program_name(w) in ("make", "gmake")), None)
+    if at is not None:
+        return [(words[at:], cwd)]
+    rest = list(words)
+    while rest and (rest[0] in _WRAPPERS or rest[0].startswith("-")):
+        rest.pop(0)
+    return [(rest, cwd)] if rest else []
+
+
+def _argvs_with_cwd(cmds: Iterable[Command], cwd: str) -> Iterator[tuple[list[str], str]]:
+    """(argv, run directory) of each command, past the ``cd DIR`` before it."""
+    for argv in _run_argvs(cmds):
+        if argv[:1] == ["cd"] and len(argv) == 2 and "$" not in argv[1]:
+            cwd = posixpath.normpath(posixpath.join(cwd, argv[1]))
+            continue
+        yield argv, cwd
+
+
+def _make_recipes(build: BuildContext, copied: list[tuple[str, str, Instruction]],
+                  argv: list[str], cwd: str) -> list[tuple[str, str]]:
+    """(context path, recipes) of the Makefile that ``argv`` runs, when it is a
+    ``make`` command run in ``cwd`` and the context holds the Makefile the
+    image has there: its text with only the recipe lines of the targets named
+    (:func:`rewriter.dockerfile.makefile.recipes`), line numbers kept."""
+    while argv and _program_name(argv[0]) in ("sudo", "env", "nohup", "time", "exec"):
+        argv = argv[1:]
+    call = make_call(argv)
+    if call is None:
+        return []
+    for image in makefile_paths(cwd, call):
+        for found in _in_context(build, "", image, copied):
+            if build.is_dir(found):
+                continue
+            text = build.read_text(found)
+            if text is None:
+                continue
+            body = recipes(text, call[2])
+            return [(found, body)] if body is not None else []
+    return []
 
 
 def _script_calls(build: BuildContext, path: str, text: str,
@@ -1639,7 +1695,9 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
         if work is not None:
             what, at, hint = work
             which = "" if what.endswith("as root") else ", which needs root"
-            script = "entrypoint script" if _language(path, text) == "sh" else "program"
+            script = ("make recipe in" if "makefile" in posixpath.basename(path).lower()
+                      or path.endswith(".mk") else
+                      "entrypoint script" if _language(path, text) == "sh" else "program")
             return Judgement("entrypoint-needs-root", "app",
                              f"the {script} `{path}` {what}{which}",
                              (_cite(path, text, at),), hint)
@@ -4357,12 +4415,46 @@ def _home_config(info: StageInfo, ins: Instruction, reads: str) -> str | None:
 
 def _home_tool(info: StageInfo, ins: Instruction) -> str | None:
     """What a build step leaves in root's home through a tool's defaults."""
+    found = _home_tool_in(info, ins.logical)
+    return found[0] if found else None
+
+
+def _home_tool_in(info: StageInfo, text: str, settings: str = "") -> tuple[str, int] | None:
+    """What a build step's text leaves in root's home through a tool's
+    defaults, and where; ``settings`` is more text that may set the tool's
+    place (the whole Makefile of a recipe)."""
     env = " ".join(i.args for s in info.chain for i in s.stage.instructions
-                   if i.cmd in ("ENV", "RUN"))
+                   if i.cmd in ("ENV", "RUN")) + "\n" + settings
     for step, elsewhere, lands in _HOME_TOOLS:
-        m = re.compile(step).search(ins.logical)
-        if m and not re.compile(elsewhere).search(env):
-            return f"`{m.group(0).strip()}` leaves {lands}"
+        for m in re.compile(step).finditer(text):
+            if not _in_shell_comment(text, m.start()) and not re.compile(elsewhere).search(env):
+                return f"`{m.group(0).strip()}` leaves {lands}", m.start()
+    return None
+
+
+def _recipe_root_home(ctx: Context, info: StageInfo, ins: Instruction) -> Judgement | None:
+    """A ``make`` the RUN ``ins`` runs leaves what the program uses in root's
+    home, as the RUN's own line would (``RUN make init`` with ``init:``
+    running ``pipenv install``)."""
+    build = ctx.build
+    for _, run, path, text in _run_makefiles(ctx, info):
+        if run is not ins or build is None:
+            continue
+        what, at = None, -1
+        for m in re.compile(_ROOT_HOME_WRITE).finditer(text):
+            if not _in_shell_comment(text, m.start()):
+                what, at = f"it installs into root's home (`{m.group(0).strip()}`)", m.start()
+                break
+        if what is None:
+            found = _home_tool_in(info, text, build.read_text(path) or "")
+            if found is not None:
+                what, at = found
+        if what is not None:
+            return Judgement("root-home", "app",
+                             f"the build runs the recipe of `{path}`: {what}, which a new user "
+                             "cannot reach (root's home is mode 700)",
+                             (_cite(path, text, at), _ins_cite(ctx, ins)),
+                             "install outside /root, then add USER")
     return None
 
 
@@ -4432,6 +4524,10 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                     what = f"edits a file in root's home (`{edit.group(1)}`) for the program"
                 else:
                     what = _home_tool(info, ins)
+                if what is None and re.search(r"\bg?make\b", ins.logical):
+                    found = _recipe_root_home(ctx, info, ins)
+                    if found is not None:
+                        return found
                 if what is None and command.ins is not None:
                     if reads is None:
                         reads = " ".join(command.words) + "\n" + "\n".join(
@@ -4854,6 +4950,32 @@ def _run_scripts(ctx: Context, info: StageInfo
             if text and _is_shell(found, text) and all(found != f for _, _, f, _ in out):
                 out.append((s, ins, found, text))
             break
+    return out + [r for r in _run_makefiles(ctx, info, copied)
+                  if all(r[2:] != o[2:] for o in out)]
+
+
+def _run_makefiles(ctx: Context, info: StageInfo,
+                   copied: list[tuple[str, str, Instruction]] | None = None
+                   ) -> list[tuple[StageInfo, Instruction, str, str]]:
+    """(stage, RUN, Makefile, recipes) of each ``make`` a RUN of the runtime
+    chain runs (``RUN make init``, ``RUN cd app && make -f build.mk``) with a
+    Makefile of the build context: the recipe lines of its targets, read as a
+    script (:func:`_make_recipes`)."""
+    build = ctx.build
+    if build is None:
+        return []
+    copied = _copied_sources(ctx, info) if copied is None else copied
+    if not copied:
+        return []
+    out: list[tuple[StageInfo, Instruction, str, str]] = []
+    for s in reversed(info.chain):
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN" or not re.search(r"\bg?make\b", ins.logical):
+                continue
+            for argv, cwd in _argvs_with_cwd(run_commands(ins), workdir_path(s, ins, ".")):
+                for path, text in _make_recipes(build, copied, argv, cwd):
+                    if all((path, text) != (p, t) for _, _, p, t in out):
+                        out.append((s, ins, path, text))
     return out
 
 
