@@ -135,8 +135,9 @@ class _Knowledge:
     device_packages: frozenset[str] = frozenset()
     device_images: list[str] = field(default_factory=list)
     services: list[_Service] = field(default_factory=list)
-    #: program -> (the port it listens on by default, a regex of the flags that set another)
-    port_programs: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: program -> (the port it listens on by default, a regex of the flags that set
+    #: another, a regex of the flags that make it listen there: "" when it always does)
+    port_programs: dict[str, tuple[int, str, str]] = field(default_factory=dict)
     #: program -> (its config file's name, a regex of the flags that name another)
     port_configs: dict[str, tuple[str, str]] = field(default_factory=dict)
     unix_socket_commands: str = ""
@@ -228,7 +229,7 @@ def knowledge() -> _Knowledge:
         device_images=list(raw["images"]["devices"]),
         services=[_Service(frozenset(sv["programs"]), tuple(sv["packages"]), dict(sv["users"]))
                   for sv in raw["services"]],
-        port_programs={p: (int(v["port"]), _port_flags(v["flags"]))
+        port_programs={p: (int(v["port"]), _port_flags(v["flags"]), _switch_flags(v.get("when", [])))
                        for p, v in raw["programs"]["binds_port"].items()},
         port_configs={p: (v["name"], _value_flags(v["flags"]))
                       for p, v in raw["programs"]["port_configs"].items()},
@@ -261,12 +262,24 @@ def knowledge() -> _Knowledge:
 
 def _value_flags(flags: list[str]) -> str:
     """``-conf /etc/coredns/Corefile``, ``--conf=...``: the path a flag names."""
+    if not flags:
+        return r"(?!)"
     names = "|".join(re.escape(f.lstrip("-")) for f in flags)
     return rf"(?:^|\s)--?(?:{names})(?:=|\s+)['\"]?([^\s'\"]+)"
 
 
+def _switch_flags(flags: list[str]) -> str:
+    """``-prod``, ``--prod``, ``-prod=true``: a flag that turns a mode on ("" for none)."""
+    if not flags:
+        return ""
+    names = "|".join(re.escape(f.lstrip("-")) for f in flags)
+    return rf"(?:^|\s)['\"]?--?(?:{names})(?:=(?:true|1|t)\b|(?![\w.=-]))"
+
+
 def _port_flags(flags: list[str]) -> str:
     """``-addr :5353``, ``--addr=0.0.0.0:5353``, ``-dns.port 1053``: the port a flag sets."""
+    if not flags:
+        return r"(?!)"
     names = "|".join(re.escape(f.lstrip("-")) for f in flags)
     return rf"(?:^|\s)--?(?:{names})(?:=|\s+)['\"]?(?:[\w.\[\]-]*:)?(\d{{1,5}})\b"
 
@@ -3472,8 +3485,11 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
         prog = _program_name(command.program)
         if prog in k.port_programs:
             # a server that listens below 1024 unless its command sets another port
-            default, flags = k.port_programs[prog]
+            default, flags, when = k.port_programs[prog]
             line = " " + " ".join(command.words)
+            mode = re.search(when, line) if when else None
+            if when and mode is None:
+                default = 0  # it listens there only in a mode its command does not turn on
             set_ports = [int(m.group(1)) for m in re.compile(flags).finditer(line)] + [
                 int(m.group(1) or m.group(2)) for m in re.compile(_PORT_ARG).finditer(line)]
             port = set_ports[0] if set_ports else default
@@ -3483,7 +3499,8 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
                 low += [(p, where) for p, where in config if 0 < p < 1024]
             elif 0 < port < 1024:
                 low.append((port, _ins_cite(ctx, command.ins) + (
-                    "" if set_ports else f" (`{prog}` listens on {port} by default)")))
+                    "" if set_ports else f" (`{prog}` listens on {port} with `{mode.group().strip()}`)" if mode
+                    else f" (`{prog}` listens on {port} by default)")))
     root = info.chain[-1]
     base = root.base.lower().split("@")[0]
     for pat, port in k.port_images.items():

@@ -772,7 +772,9 @@ def _label_runs(name: str, text: str) -> list[Invocation]:
         return []
     kept = ["" for _ in text.splitlines()]
     for m in re.finditer(_ATOMIC_LABEL, text):
-        kept[text.count("\n", 0, m.start())] = m.group(1)
+        # ``/usr/bin/docker/ run``: the label's value is always a ``docker run``
+        kept[text.count("\n", 0, m.start())] = re.sub(r"\bdocker/(?=[ \t]+run\b)", "docker",
+                                                      m.group(1))
     if not any(kept):
         return []
     return _invocations(name, "\n".join(kept), comments_only=False)
