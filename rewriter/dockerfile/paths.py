@@ -387,7 +387,35 @@ _FHS_TOPS = frozenset({"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib
 
 
 #: where the system keeps a program's own directory (``/var/lib/NAME``)
-_PROGRAM_PLACES = ("/var/lib/", "/var/cache/", "/var/log/", "/srv/", "/opt/")
+_PROGRAM_PLACES = ("/var/lib/", "/var/cache/", "/var/log/", "/var/spool/", "/srv/", "/opt/")
+#: a command's flag that names a place the program only reads (``--config-dir``,
+#: ``--static-root``, ``--plugin-path``) or a URL path (``--root-path /api``)
+_CONFIG_WORDS = frozenset({"conf", "config", "configs", "cfg", "etc"})
+_READ_ONLY_WORDS = frozenset({
+    "include", "includes", "plugin", "plugins",
+    "static", "statics", "template", "templates", "tpl", "asset", "assets", "public", "html",
+    "www", "doc", "docs", "web", "theme", "themes", "locale", "locales", "i18n", "schema",
+    "schemas", "cert", "certs", "ssl", "tls", "key", "keys", "ca", "bin", "lib", "libs",
+    "module", "modules", "src", "source", "sources", "prefix", "base", "url", "uri", "route",
+    "api", "context", "script", "scripts", "ui", "frontend"})
+
+
+def _read_only_flag(flag: str, config: bool) -> bool:
+    """The flag names a place the program only reads (``--staticroot``,
+    ``--plugin-path``; with ``config``, ``--config-path`` too) or a URL path
+    (``--root-path /api``)."""
+    parts = [p for p in re.split(r"[-_.]", flag.lstrip("-").lower()) if p]
+    if parts[-2:] == ["root", "path"]:
+        return True
+    words = _READ_ONLY_WORDS | _CONFIG_WORDS if config else _READ_ONLY_WORDS
+    return any(re.sub(r"(?:dir|root|path)s?$", "", p) in words for p in parts)
+
+
+#: a command's flag that names a directory (``--*-root``, ``--*-dir``, ``--*-path``,
+#: ``--spool*``, ``--state*``, ``--cache*``, ``--work*``): where the program writes,
+#: unless it is one :func:`_read_only_flag` names
+_DIR_FLAG = re.compile(r"^--?(?:[\w.-]*(?:root|dir)|[\w.-]+path|(?:spool|state|cache|work)(?![a-z])[\w.-]*)$",
+                       re.I)
 
 
 def command_dirs(info: StageInfo) -> list[str]:
@@ -403,7 +431,11 @@ def command_dirs(info: StageInfo) -> list[str]:
         flag, eq, value = w.partition("=")
         if not eq:
             value = words[i + 1] if i + 1 < len(words) else ""
-        if not _STORE_FLAG.match(flag) or not re.fullmatch(r"/[\w.@%+-]+(?:/[\w.@%+-]+)*/?", value):
+        # a store flag (`--data-dir`, `--config-dir`, which some programs write), or
+        # one naming a directory that is no configuration's (`--spool-root`)
+        store = bool(_STORE_FLAG.match(flag))
+        if not (store or _DIR_FLAG.match(flag)) or _read_only_flag(flag, not store) \
+                or not re.fullmatch(r"/[\w.@%+-]+(?:/[\w.@%+-]+)*/?", value):
             continue  # not a plain path: `/tmp"` from quoted text, `$DIR`, a glob
         path = abspath(value)
         top = path.split("/")[1]

@@ -64,7 +64,7 @@ The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
 same block, and so are a `HOME` the file sets (`ENV HOME=/webex`, which wins
 over the user's own home), a directory the command names for its data that
 nothing makes (`--data-dir=/data`,
-`--data-dir=/var/lib/NAME`), and the directory of a pid or log file that the
+`--data-dir=/var/lib/NAME`, `--spool-root /var/spool/NAME`), and the directory of a pid or log file that the
 build puts into a configuration (`sed -i 's@logfile .*@logfile
 /var/log/kvd/kvd.log@'`, `echo "pidfile /srv/kvd/kvd.pid" >> kvd.conf`; one in
 `/run`, `/var/log` or `/` themselves is declined instead); in a stage without a shell, the `COPY` that
