@@ -74,6 +74,8 @@ from rewriter.dockerfile.usage import (
     own_readme,
     sh_expand,
     sh_variables,
+    skaffold_artifacts,
+    skaffold_own,
 )
 from rewriter.io.context import BuildContext, ancestors, dockerfile_dir
 
@@ -2837,6 +2839,9 @@ def _root_owned_writes(ctx: Context, info: StageInfo, command: _Command,
                              (_ins_cite(ctx, ins),),
                              "create the database under a directory of the app's own (or a "
                              "VOLUME), then add USER")
+    synced = _skaffold_sync(ctx, info, copied, root_owned)
+    if synced is not None:
+        return synced
     for flag, value, ins in command_relative_stores(info):
         cwd = run_dir(info) or "/"
         if root_owned(posixpath.normpath(posixpath.join(cwd, value))):
@@ -2874,6 +2879,41 @@ def _root_owned_writes(ctx: Context, info: StageInfo, command: _Command,
                              (cite,),
                              f"give `{posixpath.dirname(target) or target}` to the user in the "
                              "Dockerfile (or write under the app's directory), then add USER")
+    return None
+
+
+def _skaffold_sync(ctx: Context, info: StageInfo, copied: list[tuple[str, str, Instruction]],
+                   root_owned: Callable[[str], bool]) -> Judgement | None:
+    """A skaffold.yaml artifact that builds this Dockerfile syncs files into
+    the running container (``sync: manual:`` to its ``dest:``, relative to the
+    WORKDIR; ``sync: infer:`` to where the Dockerfile COPYs them). skaffold
+    extracts them there as the container's user, so a destination a fix leaves
+    root-owned (``/``, a system directory) breaks the sync."""
+    build = ctx.build
+    arts = skaffold_own(build, skaffold_artifacts(build))
+    if not arts:
+        return None
+    wd = final_workdir(info) or "/"
+    for art in arts:
+        targets = [(posixpath.normpath(posixpath.join(wd, dest)), line, text)
+                   for line, text, dest in art.sync_dests if dest and "$" not in dest]
+        for line, text, pattern in art.sync_infer:
+            for src, dest, _ in copied:
+                rel = posixpath.relpath(src, art.context or ".")
+                if build is not None and build.is_dir(src):
+                    targets.append((dest, line, text))  # `COPY . /app`: its files go under it
+                elif any(fnmatch(rel, p) for p in (pattern, pattern.removeprefix("**/"))):
+                    same = posixpath.basename(dest) == posixpath.basename(src)
+                    targets.append((posixpath.dirname(dest) if same else dest, line, text))
+        for target, line, text in targets:
+            if root_owned(posixpath.join(target, "synced")):
+                return Judgement("writes-root-owned-path", "app",
+                                 f"`{art.path}` syncs files into the running container at "
+                                 f"`{target}`, which skaffold writes as the container's user: "
+                                 "a new user could not write there, and the sync would fail",
+                                 (f"{art.path}:{line}: {text}",),
+                                 "sync into a directory of the app's own (a WORKDIR the fix "
+                                 "gives the user), then add USER")
     return None
 
 

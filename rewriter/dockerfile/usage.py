@@ -52,7 +52,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from rewriter.io.context import BuildContext, dockerfile_dir
+from rewriter.io.context import BuildContext, ancestors, dockerfile_dir
 
 
 @dataclass(frozen=True)
@@ -1041,7 +1041,125 @@ def manifest_volumes(build: BuildContext | None, dockerfile_text: str,
     return out
 
 
+@dataclass(frozen=True)
+class SkaffoldArtifact:
+    """A ``build.artifacts`` entry of a ``skaffold.yaml`` (in any of its
+    documents or ``profiles``), read line by line like the compose files."""
+
+    path: str  #: the skaffold.yaml, relative to the context
+    image: str
+    dockerfile: str  #: the Dockerfile it builds, relative to the context
+    context: str  #: its context directory, relative to the context ("" for the top)
+    #: (line, text, image, alias) of each ``requires:`` entry
+    requires: tuple[tuple[int, str, str, str], ...]
+    #: (line, text, dest) of each ``sync: manual:`` entry's ``dest:``
+    sync_dests: tuple[tuple[int, str, str], ...]
+    #: (line, text, pattern) of each ``sync: infer:`` pattern
+    sync_infer: tuple[tuple[int, str, str], ...]
+    item: str  #: the entry's lines, joined
+
+
+_SKAFFOLD_FILES = ("skaffold.yaml", "skaffold.yml")
+
+
+def _indent(ln: str) -> int:
+    return len(ln) - len(ln.lstrip(" \t"))
+
+
+def _parent_key(lines: list[str], j: int) -> str:
+    """The key a list item at line ``j`` sits under (``artifacts`` for
+    ``artifacts:`` then ``- image: x``)."""
+    dash = _indent(lines[j])
+    for k in range(j - 1, -1, -1):
+        ln = lines[k]
+        if not ln.strip() or ln.lstrip().startswith("#"):
+            continue
+        ind = _indent(ln)
+        if ind < dash or (ind == dash and not ln.lstrip().startswith("-")):
+            m = re.match(r"^[ \t]*(?:-[ \t]+)?([\w.-]+):", ln)
+            return m.group(1) if m else ""
+    return ""
+
+
+def _scalar(value: str) -> str:
+    return re.sub(r"[ \t]+#.*$", "", value).strip().strip("'\"")
+
+
+def skaffold_artifacts(build: BuildContext | None, most: int = 4) -> list[SkaffoldArtifact]:
+    """The artifacts of the ``skaffold.yaml`` files in the Dockerfile's
+    directory and the (three) directories above it. An artifact's ``context``
+    and ``dockerfile`` (``docker.dockerfile``, else ``Dockerfile``) are
+    relative to the skaffold.yaml's directory and to its context."""
+    if build is None or not build.dockerfile:
+        return []
+    out: list[SkaffoldArtifact] = []
+    for d in ancestors(build.dockerfile)[:most]:
+        for name in _SKAFFOLD_FILES:
+            path = f"{d}/{name}" if d else name
+            text = build.read_text(path) if name in build.list_dir(d) else None
+            if not text or "artifacts:" not in text:
+                continue
+            for doc in _yaml_docs(list(enumerate(text.splitlines()))):
+                lines = [ln for _, ln in doc]
+                for start, end, col in _yaml_items(lines):
+                    image = _item_key(lines, start, end, col, "image")
+                    if image is None or _parent_key(lines, start) != "artifacts":
+                        continue
+                    context = _item_key(lines, start, end, col, "context")
+                    ctx_dir = posixpath.normpath(posixpath.join(
+                        d, _scalar(context[1]) if context else "."))
+                    ctx_dir = "" if ctx_dir == "." else ctx_dir
+                    df = "Dockerfile"
+                    requires: list[tuple[int, str, str, str]] = []
+                    dests: list[tuple[int, str, str]] = []
+                    infer: list[tuple[int, str, str]] = []
+                    for j in range(start + 1, end):
+                        ln = lines[j]
+                        m = re.match(r"^[ \t]*dockerfile:[ \t]*(\S.*)$", ln)
+                        if m:
+                            df = _scalar(m.group(1))
+                        m = re.match(r"^[ \t]*(?:-[ \t]+)?(image|dest|alias):[ \t]*(\S.*)$", ln)
+                        if m and m.group(1) == "image" and ln.lstrip().startswith("-") and \
+                                _parent_key(lines, j) == "requires":
+                            alias, rcol = "", len(re.match(r"^[ \t]*-[ \t]+", ln).group(0))  # type: ignore[union-attr]
+                            for k in range(j + 1, end):
+                                if lines[k].strip() and (_indent(lines[k]) < rcol or
+                                                         lines[k].lstrip().startswith("-")):
+                                    break
+                                a = re.match(r"^[ \t]*alias:[ \t]*(\S.*)$", lines[k])
+                                if a:
+                                    alias = _scalar(a.group(1))
+                            requires.append((doc[j][0] + 1, ln.strip(), _scalar(m.group(2)), alias))
+                        elif m and m.group(1) == "dest":
+                            dests.append((doc[j][0] + 1, ln.strip(), _scalar(m.group(2))))
+                        if re.match(r"^[ \t]*-[ \t]+\S", ln) and _parent_key(lines, j) == "infer":
+                            infer.append((doc[j][0] + 1, ln.strip(),
+                                          _scalar(ln.lstrip()[1:])))
+                    out.append(SkaffoldArtifact(
+                        path, _scalar(image[1]),
+                        posixpath.normpath(posixpath.join(ctx_dir, df)), ctx_dir,
+                        tuple(requires), tuple(dests), tuple(infer),
+                        "\n".join(lines[start:end])))
+    return out
+
+
+def skaffold_own(build: BuildContext | None,
+                 artifacts: list[SkaffoldArtifact]) -> list[SkaffoldArtifact]:
+    """The artifacts that build this Dockerfile: by their context and
+    dockerfile, or, in a sample whose contexts are not in the repository, a
+    ``Dockerfile.IMAGE`` beside the skaffold.yaml."""
+    if build is None or not build.dockerfile:
+        return []
+    out = [a for a in artifacts if a.dockerfile == build.dockerfile]
+    if out:
+        return out
+    here, base = posixpath.split(build.dockerfile)
+    return [a for a in artifacts if posixpath.dirname(a.path) == here
+            and a.context and not build.is_dir(a.context)
+            and base.lower() == f"dockerfile.{a.image.rsplit('/', 1)[-1].lower()}"]
+
+
 __all__ = ["DOCKERFILE_NAME", "HostVolume", "Invocation", "Mount", "built_tags", "code_lines",
            "companion_readme", "documented_runs", "image_names", "image_readmes", "image_ref_name",
            "manifest_volumes", "offered_images", "own_readme", "parse_invocation", "sh_expand",
-           "sh_variables"]
+           "sh_variables", "SkaffoldArtifact", "skaffold_artifacts", "skaffold_own"]
