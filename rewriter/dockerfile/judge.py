@@ -4741,6 +4741,9 @@ def _built_upon(ctx: Context, info: StageInfo, command: _Command,
     build = ctx.build
     if build is None or not build.dockerfile:
         return None
+    required = _skaffold_required(build)
+    if required is not None:
+        return required
     here = dockerfile_dir(build)
     name = posixpath.basename(here).lower()
     tags = {r[0] for r in map(split_ref, built_tags(build, build.dockerfile, ctx.df.text))
@@ -4773,6 +4776,40 @@ def _built_upon(ctx: Context, info: StageInfo, command: _Command,
                                      "image, whose children run their own build steps as root",
                                      (_cite(path, text, m.start(1)),),
                                      "switch the user in the images built FROM it")
+    return None
+
+
+def _skaffold_required(build: BuildContext) -> Judgement | None:
+    """A skaffold.yaml artifact that builds this Dockerfile is one another
+    artifact ``requires``, and that one builds on it: its Dockerfile starts
+    ``FROM $ALIAS`` (the ``alias:`` skaffold passes as a build argument), or
+    it names the image as its ``fromImage``, ``builder`` or ``runImage``."""
+    arts = skaffold_artifacts(build)
+    for own in skaffold_own(build, arts):
+        for other in arts:
+            if other.path != own.path or other is own:
+                continue
+            for line, text, image, alias in other.requires:
+                if image != own.image:
+                    continue
+                uses = re.search(rf"^[ \t]*(?:fromImage|builder|runImage):[ \t]*['\"]?"
+                                 rf"{re.escape(image)}['\"]?[ \t]*(?:#.*)?$", other.item, re.M)
+                if alias and uses is None:
+                    paths = [other.dockerfile]
+                    if other.context and not build.is_dir(other.context):
+                        paths.append(posixpath.join(posixpath.dirname(other.path),
+                                                    f"Dockerfile.{other.image.rsplit('/', 1)[-1]}"))
+                    uses = next((m for p in paths for m in [re.search(
+                        rf"(?im)^[ \t]*FROM[ \t]+(?:--platform=\S+[ \t]+)?\$\{{?{re.escape(alias)}\b",
+                        build.read_text(p) or "")] if m), None)
+                if uses is None:
+                    continue
+                return Judgement("base-image", "base-image",
+                                 f"`{own.path}` builds it as the artifact `{own.image}`, which "
+                                 f"the artifact `{other.image}` requires and builds on: a base "
+                                 "image, whose children run their own build steps as root",
+                                 (f"{own.path}:{line}: {text}",),
+                                 "switch the user in the images built FROM it")
     return None
 
 
