@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from rewriter.dockerfile.usage import Mount, _invocations, documented_runs, parse_invocation
+from rewriter.dockerfile.usage import (
+    Mount,
+    _invocations,
+    documented_runs,
+    parse_invocation,
+    skaffold_artifacts,
+    skaffold_own,
+)
 from rewriter.io.context import MemoryContext
 
 
@@ -175,3 +182,26 @@ def test_the_command_after_the_image() -> None:
     assert "interactive" not in f and f["command"] == []
     _, f = parse_invocation("docker run --interactive img run-job 1")
     assert f["interactive"] is True and f["command"] == ["run-job", "1"]
+
+
+def test_skaffold_artifacts_documents_and_profiles() -> None:
+    """Artifacts are read from every document and from profiles; context and
+    ``docker.dockerfile`` resolve from the skaffold.yaml's directory."""
+    files = {
+        "svc/api/Dockerfile.dev": "FROM alpine:3\n",
+        "svc/skaffold.yaml": (
+            "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n"
+            "  - image: api\n    context: api\n    docker:\n      dockerfile: Dockerfile.dev\n"
+            "    sync:\n      manual:\n      - src: 'static/**'\n        dest: /srv/static\n"
+            "---\nkind: Config\nprofiles:\n- name: gen\n  build:\n    artifacts:\n"
+            "    - image: worker\n      requires:\n      - image: api\n        alias: API\n"
+            "      sync:\n        infer:\n        - '**/*.py'\n"),
+    }
+    ctx = MemoryContext(files, dockerfile="svc/api/Dockerfile.dev")
+    arts = skaffold_artifacts(ctx)
+    assert [(a.image, a.dockerfile) for a in arts] == [
+        ("api", "svc/api/Dockerfile.dev"), ("worker", "svc/Dockerfile")]
+    assert arts[0].sync_dests == ((12, "dest: /srv/static", "/srv/static"),)
+    assert arts[1].requires == ((21, "- image: api", "api", "API"),)
+    assert arts[1].sync_infer == ((25, "- '**/*.py'", "**/*.py"),)
+    assert [a.image for a in skaffold_own(ctx, arts)] == ["api"]
