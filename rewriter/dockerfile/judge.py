@@ -69,6 +69,7 @@ from rewriter.dockerfile.usage import (
     image_names,
     image_readmes,
     image_ref_name,
+    manifest_ports,
     manifest_volumes,
     offered_images,
     own_readme,
@@ -3552,6 +3553,10 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
         for _, container in run.ports:
             if 0 < container < 1024:
                 low.append((container, run.cite(f":{container}")))
+    # a Kubernetes container of this image that declares `containerPort: 80`
+    low += [(p, where) for p, where in manifest_ports(ctx.build, ctx.df.text,
+                                                       _program_name(command.program))
+            if 0 < p < 1024]
     build = ctx.build
     if build is not None:
         for src, dest, ins in copied:

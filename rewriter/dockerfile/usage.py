@@ -1159,7 +1159,43 @@ def skaffold_own(build: BuildContext | None,
             and base.lower() == f"dockerfile.{a.image.rsplit('/', 1)[-1].lower()}"]
 
 
+def manifest_ports(build: BuildContext | None, dockerfile_text: str,
+                   program: str = "") -> list[tuple[int, str]]:
+    """(port, ``file:line: text``) of each ``containerPort:`` of a Kubernetes
+    container whose ``image:`` names this image (as :func:`manifest_volumes`
+    names it), in the manifests beside the Dockerfile and the YAML code blocks of
+    the READMEs that document it: the port the container's process listens on."""
+    if build is None or not build.dockerfile:
+        return []
+    here = dockerfile_dir(build)
+    names, tags = image_names(build, dockerfile_text, program)
+    wanted = names | tags
+    sources: list[tuple[str, list[tuple[int, str]]]] = []
+    for p in image_readmes(build):
+        text = build.read_text(p) or ""
+        if "containerPort:" in text:
+            sources.append((p, code_lines(text, p.lower().endswith(".rst"))))
+    if _dockerfiles_in(build, here) <= 1 or companion_readme(build) is None:
+        for p in _manifest_files(build, here):
+            text = build.read_text(p) or ""
+            if "containerPort:" in text and re.search(r"^\s*containers:", text, re.M):
+                sources.append((p, list(enumerate(text.splitlines()))))
+    out: list[tuple[int, str]] = []
+    for p, lines in sources:
+        for doc in _yaml_docs(lines):
+            rows = [ln for _, ln in doc]
+            for start, end, col in _yaml_items(rows):
+                image = _item_key(rows, start, end, col, "image")
+                if image is None or image_ref_name(image[1].strip()) not in wanted:
+                    continue
+                for k in range(start, end):
+                    m = re.match(r"^[ \t]*(?:-[ \t]+)?containerPort:[ \t]*['\"]?(\d{1,5})\b", rows[k])
+                    if m:
+                        out.append((int(m.group(1)), f"{p}:{doc[k][0] + 1}: {rows[k].strip()}"))
+    return out
+
+
 __all__ = ["DOCKERFILE_NAME", "HostVolume", "Invocation", "Mount", "built_tags", "code_lines",
            "companion_readme", "documented_runs", "image_names", "image_readmes", "image_ref_name",
-           "manifest_volumes", "offered_images", "own_readme", "parse_invocation", "sh_expand",
-           "sh_variables", "SkaffoldArtifact", "skaffold_artifacts", "skaffold_own"]
+           "manifest_ports", "manifest_volumes", "offered_images", "own_readme", "parse_invocation",
+           "sh_expand", "sh_variables", "SkaffoldArtifact", "skaffold_artifacts", "skaffold_own"]
