@@ -57,7 +57,7 @@ from rewriter.dockerfile.paths import (
     writable_dirs,
 )
 from rewriter.dockerfile.shell import Command, commands, form_words, programs, run_script
-from rewriter.dockerfile.syntax import Instruction, ParseError, parse
+from rewriter.dockerfile.syntax import Dockerfile, Instruction, ParseError, parse
 from rewriter.dockerfile.usage import (
     DOCKERFILE_NAME,
     HostVolume,
@@ -5323,6 +5323,12 @@ def _tagged_beside(build: BuildContext, base: str) -> list[str]:
     here = dockerfile_dir(build)
     beside = [f"{here}/{e}" if here else e for e in sorted(build.list_dir(here))
               if re.match(DOCKERFILE_NAME, e)][:60]
+    name = repo[0].rsplit("/", 1)[-1]
+    # the file's own ARG/LABEL naming where it lives (label-schema's
+    # ``dockerfile`` label: ``ARG DOCKERFILE=alpine-base/Dockerfile``)
+    own_path = re.compile(rf"(?i)(?:^|[\s=/\"']){re.escape(name)}/Dockerfile(?:$|[\s\"'])")
+    # its companion README's Docker Hub or microbadger link to the image
+    hub = re.compile(rf"(?i)(?:hub\.docker\.com/r|microbadger\.com/images)/{re.escape(repo[0])}(?![\w.-])")
     for path in beside:
         if path == build.dockerfile or build.is_dir(path):
             continue
@@ -5330,20 +5336,31 @@ def _tagged_beside(build: BuildContext, base: str) -> list[str]:
         if any(r is not None and r[0] == repo[0]
                for r in map(split_ref, built_tags(build, path, text))):
             return [path]
+        try:
+            df = parse(text)
+        except ParseError:
+            continue
+        if any(ins.cmd in ("ARG", "LABEL") and own_path.search(ins.args) for ins in df.instructions):
+            return [path]
+        companion = companion_readme(build, path)
+        if companion is not None and hub.search(build.read_text(companion) or ""):
+            return [path]
     return []
 
 
-def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser], str | None]:
-    """Users of a base image that another Dockerfile of the repository builds
-    (``FROM org/kubernetes-master`` and ``kubernetes/master/Dockerfile``), and
-    the USER that Dockerfile ends with (``None``: root or not found)."""
+def sibling_base(ctx: Context, info: StageInfo) -> tuple[str, str, Dockerfile] | None:
+    """(path, text, parsed) of the Dockerfile of this repository that builds
+    the runtime chain's base image (``FROM org/kubernetes-master`` and
+    ``kubernetes/master/Dockerfile``; or a Dockerfile beside this one that a
+    ``docker build -t``, its own ARG/LABEL path or its README's Docker Hub link
+    names), or None."""
     build = ctx.build
     root = info.chain[-1]
     if build is None or root.parent is not None:
-        return [], None
+        return None
     name = root.base.lower().split("@")[0].split(":")[0].rsplit("/", 1)[-1]
     if not name or name in ("scratch",):
-        return [], None
+        return None
     # Where another Dockerfile of this repository would build that image:
     # ``kubernetes-master`` from ``kubernetes/master/`` or ``kubernetes-master/``,
     # next to this file's directory or at the root (no walk of the tree).
@@ -5364,9 +5381,52 @@ def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser]
         if not text:
             continue
         try:
-            df = parse(text)
+            return path, text, parse(text)
         except ParseError:
             continue
+    return None
+
+
+def sibling_base_entrypoint(ctx: Context, info: StageInfo) -> tuple[Instruction, str, list[tuple[str, str]]] | None:
+    """The ENTRYPOINT the image inherits from its base built in this
+    repository (:func:`sibling_base`), when the runtime chain sets none of its
+    own: (the instruction, its ``path:line`` cite, and the (path, text) of the
+    script it runs when that Dockerfile copies it in from beside itself)."""
+    if any(i.cmd == "ENTRYPOINT" for s in info.chain for i in s.stage.instructions):
+        return None
+    found = sibling_base(ctx, info)
+    if found is None or ctx.build is None:
+        return None
+    path, text, df = found
+    last = df.stages[-1].instructions if df.stages else []
+    entry = next((i for i in reversed(last) if i.cmd == "ENTRYPOINT"), None)
+    if entry is None:
+        return None
+    words = entry.values if entry.json else entry.args.split()
+    scripts: list[tuple[str, str]] = []
+    target = words[0] if words else ""
+    here = posixpath.dirname(path)
+    for ins in last:
+        if ins.cmd not in ("COPY", "ADD") or ins.flag("from") is not None or len(ins.values) < 2:
+            continue
+        dest = ins.values[-1]
+        for src in ins.values[:-1]:
+            at = dest + posixpath.basename(src) if dest.endswith("/") else dest
+            if target.startswith("/") and posixpath.normpath(at) == posixpath.normpath(target):
+                rel = posixpath.normpath(posixpath.join(here, src)) if here else posixpath.normpath(src)
+                body = ctx.build.read_text(rel)
+                if body:
+                    scripts.append((rel, body))
+    return entry, _cite(path, text, entry.span.start), scripts
+
+
+def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser], str | None]:
+    """Users of a base image that another Dockerfile of the repository builds
+    (:func:`sibling_base`), and the USER that Dockerfile ends with (``None``:
+    root or not found)."""
+    found = sibling_base(ctx, info)
+    if found is not None:
+        path, text, df = found
         users: list[ContextUser] = []
         last_user = None
         for ins in df.instructions:
@@ -5385,4 +5445,5 @@ def sibling_base_users(ctx: Context, info: StageInfo) -> tuple[list[ContextUser]
 
 __all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_name", "documented_command",
            "group_zero_writable", "joins_group_zero",
-           "judge", "knowledge", "script_users", "sibling_base_users"]
+           "judge", "knowledge", "script_users", "sibling_base", "sibling_base_entrypoint",
+           "sibling_base_users"]

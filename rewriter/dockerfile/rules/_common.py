@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from rewriter.dockerfile.analysis import Context
-from rewriter.dockerfile.judge import entrypoint_scripts, own_user_switch
+from rewriter.dockerfile.judge import entrypoint_scripts, own_user_switch, sibling_base_entrypoint
 from rewriter.core.edits import Edit
 from rewriter.dockerfile.model import (
     StageInfo,
@@ -140,4 +140,34 @@ def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
     return None
 
 
-__all__ = ["insert_after", "numeric", "privilege_drop", "runs_as_root", "tail_anchor", "uid_of"]
+def parent_privilege_drop(ctx: Context, info: StageInfo) -> tuple[str, str] | None:
+    """(why, evidence) when the image sets no ENTRYPOINT of its own and the
+    base image another Dockerfile of the repository builds has one that starts
+    as root and drops privileges itself (s6-overlay's /init, gosu, su-exec,
+    supervisord, a script that switches user): the image inherits it."""
+    found = sibling_base_entrypoint(ctx, info)
+    if found is None:
+        return None
+    entry, cite, scripts = found
+    text = " ".join(entry.values) if entry.json else entry.args
+    base = f"`{info.chain[-1].base}` (built in this repository)"
+    m = _PRIV_DROP.search(text)
+    if m:
+        return f"{base} has an ENTRYPOINT that drops privileges with `{m.group(1)}`", cite
+    own = own_user_switch(text)
+    if own:
+        return f"{base} has an ENTRYPOINT that starts `{own}`, which switches user itself", cite
+    if entry.json and entry.values and _S6_INIT.search(entry.values[0]):
+        return (f"{base} has s6-overlay's /init as its ENTRYPOINT, which starts as root "
+                "and manages users itself"), cite
+    for path, body in scripts:
+        m = _PRIV_DROP.search(body)
+        own = None if m else own_user_switch(body)
+        if m or own:
+            how = f"drops privileges with `{m.group(1)}`" if m else f"starts `{own}`, which switches user itself"
+            return f"{base} has an ENTRYPOINT script, `{path}`, that {how}", cite
+    return None
+
+
+__all__ = ["insert_after", "numeric", "parent_privilege_drop", "privilege_drop", "runs_as_root",
+           "tail_anchor", "uid_of"]

@@ -119,7 +119,13 @@ from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.model import StageInfo, expand, is_root, workdir_path
 from rewriter.dockerfile.paths import app_trees, writable_dirs
 from rewriter.dockerfile.remote import unreadable_downloads
-from rewriter.dockerfile.rules._common import insert_after, privilege_drop, tail_anchor, uid_of
+from rewriter.dockerfile.rules._common import (
+    insert_after,
+    parent_privilege_drop,
+    privilege_drop,
+    tail_anchor,
+    uid_of,
+)
 from rewriter.dockerfile.judge import (
     GroupZero,
     app_user_name,
@@ -343,6 +349,11 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         return Decline("privilege-drop-entrypoint",
                        f"{why}; leave the image starting as root, or drop the privilege "
                        "switch and add USER yourself", line, info.name)
+    inherited = parent_privilege_drop(ctx, info)
+    if inherited:
+        return Decline("privilege-drop-entrypoint",
+                       f"{inherited[0]}; the image inherits it, so leave it starting as root",
+                       line, info.name, evidence=(inherited[1],))
     verdict = judge(ctx, info)
     if verdict is not None:
         hint = f"; {verdict.hint}" if verdict.hint else ""
