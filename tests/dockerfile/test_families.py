@@ -28,7 +28,13 @@ FAMILY_CASES = [
     ("alpine:3.23", "alpine", "alpine"),
     ("busybox", "busybox", "busybox"),
     ("busybox:1.36-musl", "busybox", "busybox"),
-    ("busybox:ubuntu-14.04", "busybox", "busybox"),
+    ("busybox:glibc", "busybox", "busybox"),
+    ("busybox:1.36-uclibc", "busybox", "busybox"),
+    ("busybox:buildroot-2014.02", "busybox", "busybox"),
+    # the distribution's busybox-static, without adduser/addgroup
+    ("busybox:ubuntu-14.04", "busybox-distro", None),
+    ("busybox:ubuntu", "busybox-distro", None),
+    ("busybox:debian", "busybox-distro", None),
     ("debian:bookworm-slim", "debian", "debian"),
     ("debian:sid-slim", "debian", "debian"),
     ("debian:jessie", "debian", "debian"),
@@ -192,7 +198,7 @@ FAMILY_CASES = [
 
 
 #: The family names of the table dockfix ships (``--mappings`` may add others).
-FAMILY_NAMES = ("alpine", "busybox", "chainguard", "debian", "distroless", "rhel", "rhel-minimal",
+FAMILY_NAMES = ("alpine", "busybox", "busybox-distro", "chainguard", "debian", "distroless", "rhel", "rhel-minimal",
                 "scratch", "suse", "ubuntu", "unknown", "windows")
 
 

@@ -19,6 +19,8 @@ from rewriter.core.settings import Settings
 FAMILIES = {
     "alpine": ("alpine:3.20", True, "adduser -S -D -h /home/appuser -u 10001 -G appgroup"),
     "busybox": ("busybox:1.36", True, "adduser -S -D -h /home/appuser -u 10001 -G appgroup"),
+    # a distribution's busybox-static: no adduser applet, so numeric ids only
+    "busybox-distro": ("busybox:ubuntu-14.04", True, None),
     "debian": ("debian:bookworm-slim", True, "useradd --system --no-log-init --uid 10001"),
     "ubuntu": ("ubuntu:22.04", True, "useradd --system --no-log-init --uid 10001"),
     "rhel": ("registry.access.redhat.com/ubi9/ubi:9.4", True, "useradd -r -l -u 10001"),
@@ -59,6 +61,8 @@ def test_df001_user_by_family(family: str) -> None:
     elif family == "chainguard":
         assert out == text  # runs as nonroot 65532 already
         assert {d.reason for d in result.declines} == {"already-nonroot"}
+    elif family == "busybox-distro":
+        assert out == text.replace("CMD", "USER 10001:10001\nCMD")
     elif shell:
         assert block in out
         assert "USER 10001:10001\nCMD" in out

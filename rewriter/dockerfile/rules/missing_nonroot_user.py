@@ -37,7 +37,9 @@ CMD ["/app/run"]
   `shadow-utils` from `microdnf` first;
 - distroless and chainguard: no `RUN` (no shell): `USER 65532:65532`, the
   `nonroot` user they ship;
-- scratch: `USER UID:GID` only (numeric ids need no passwd entry);
+- scratch: `USER UID:GID` only (numeric ids need no passwd entry); so do the
+  old `busybox:ubuntu-*`/`debian-*` tags, a distribution's busybox-static built
+  without the adduser/addgroup applets (their directories are chowned in a `RUN`);
 - a user the file already creates, or a dedicated user the base image ships
   (`node`: 1000), is reused instead of creating a second one;
 - a new user is named after the program the container runs when that is a
@@ -435,9 +437,10 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         return Plan(info, f"{uid}:{uid}", why=f"run as `nonroot` ({uid}), which {fam.name} "
                     "images ship", dirs=dirs)
     if not fam.passwd:
-        return Plan(info, f"{s.uid}:{gid}",
-                    why=f"run as {s.uid}:{gid} (numeric ids need no passwd entry){joined}",
-                    dirs=dirs)
+        # (with a shell, as a distribution's busybox-static has, the directories
+        # are given to the ids in a RUN)
+        return _run_as(ctx, info, f"{s.uid}:{gid}", dirs,
+                       f"run as {s.uid}:{gid} (numeric ids need no passwd entry){joined}")
     return Plan(info, f"{s.uid}:{gid}", applicability=Applicability.UNSAFE,
                 why=f"run as {s.uid}:{gid}; the base image family is unknown, so nothing "
                 f"checks that the image works as that id{joined}", dirs=dirs)
