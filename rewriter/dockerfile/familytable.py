@@ -56,6 +56,8 @@ class ImageInfo:
     users: Mapping[str, int] = field(hash=False)  #: non-root users the image ships (read-only)
     used_uids: frozenset[int]  #: uids taken in the image: never create a user with one
     privilege_drop: bool  #: starts as root and drops privileges itself (docs/pitfalls.md #3)
+    #: variables the image's own ENV sets (``GOPATH=/go``): a file's ``$GOPATH`` means them
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     #: True when only naming conventions (a tag like ``-alpine``, a repository named
     #: ``*/ubuntu``) gave the family: users and default_user are then unknown.
     guessed: bool = False
@@ -119,6 +121,9 @@ _TEXT = _field(lambda v: isinstance(v, str), "a string")
 _NAMES = _field(_str_list, "a list of names")
 _UID = _field(is_id, "a uid")
 _USERS = _field(_users_ok, "a table of names to uids")
+_ENV = _field(lambda v: isinstance(v, dict) and all(
+    isinstance(k, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) and isinstance(x, str)
+    for k, x in v.items()), "a table of variable names to strings")
 _GLOBS = _field(_globs_ok, "a non-empty list of globs")
 
 #: What each kind of table may hold.  ``families.toml``'s header says what the
@@ -155,6 +160,7 @@ SCHEMA: Mapping[str, Mapping[str, _Field]] = MappingProxyType({
         "tag_hints": _BOOL,
         "default_user": _field(lambda v: isinstance(v, str) and bool(v), "a user"),
         "users": _USERS,
+        "env": _ENV,
         "privilege_drop": _BOOL,
         "guess": _BOOL,
         "note": _TEXT,
@@ -293,6 +299,7 @@ class _Entry:
     tag_hints: bool
     default_user: str | None
     users: tuple[tuple[str, int], ...]
+    env: tuple[tuple[str, str], ...]
     privilege_drop: bool
     guess: bool
     note: str | None
@@ -388,6 +395,7 @@ class Table:
             users=MappingProxyType(users),
             used_uids=frozenset(used),
             privilege_drop=entry.privilege_drop if entry else False,
+            env=MappingProxyType(dict(entry.env) if entry else {}),
             guessed=guessed,
             note=entry.note if entry else None,
         )
@@ -456,6 +464,7 @@ def _build(docs: list[tuple[dict[str, Any], str]]) -> Table:
                 tag_hints=e.get("tag_hints", True),
                 default_user=e.get("default_user"),
                 users=tuple(e.get("users", {}).items()),
+                env=tuple(e.get("env", {}).items()),
                 privilege_drop=e.get("privilege_drop", False),
                 guess=e.get("guess", False),
                 note=e.get("note"),

@@ -2736,6 +2736,13 @@ def _missing_dirs(ctx: Context, info: StageInfo,
     return out
 
 
+#: a build step whose output lands in its working directory under a name it
+#: need not spell out: `go build` (named after the directory), `make`, a compiler
+_COMPILES_HERE = (r"(?:^RUN\s+|[;&|(]\s*|\b(?:then|do)\s+)(?:\w+=\S*\s+)*"
+                  r"(?:go\s+build\b|make\b|cmake\s+--build\b|"
+                  r"cargo\s+build\b|(?:gcc|g\+\+|cc|clang|clang\+\+)\s|ghc\s|rustc\s|swift\s+build\b)")
+
+
 def _made_by_build(info: StageInfo, copy: Instruction, image: str, copy_dest: str) -> bool:
     """Whether something other than ``copy`` may put ``image`` in the image: a
     RUN that names it (``go build -o``, a download), a COPY --from, another COPY
@@ -2756,6 +2763,9 @@ def _made_by_build(info: StageInfo, copy: Instruction, image: str, copy_dest: st
                     name in body or any(re.search(re.escape(d) + r"(?![\w.-])", body)
                                         for d in dirs)):
                 return True
+            if ins.cmd == "RUN" and workdir_path(s, ins, ".") == posixpath.dirname(image) and \
+                    re.search(_COMPILES_HERE, body):
+                return True  # `go build .` in /go/src/app makes /go/src/app/app
             if ins.cmd in ("COPY", "ADD") and len(ins.values) >= 2:
                 dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
                 if ins.flag("from") is not None or ins.heredocs or "://" in ins.logical:

@@ -442,8 +442,8 @@ def analyse(df: Dockerfile, settings: Settings, path: str | None = None) -> Mode
             fam, source = parent.family, "parent"
             env = dict(parent.env)
         else:
-            env = {}
             image = families.lookup(base, table) if ok else None
+            env = dict(image.env) if image is not None else {}
             if image is not None:
                 fam, source = image.family, "table"
             else:

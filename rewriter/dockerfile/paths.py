@@ -53,6 +53,11 @@ SOURCE_DIRS = frozenset({"src", "source", "sources", "code", "workspace", "proje
 _SYSTEM_TREES = ("/usr/", "/etc/", "/bin/", "/sbin/", "/lib", "/proc/", "/sys/", "/dev/",
                  "/root/", "/tmp/", "/var/lib/dpkg", "/var/cache/apt", "/var/tmp/", "/run/",
                  "/var/run/", "/boot/")
+#: the directories of ``/usr`` that belong to the system (FHS, and what distributions add)
+_USR_DIRS = frozenset({"bin", "sbin", "lib", "lib32", "lib64", "libx32", "libexec", "include",
+                       "share", "local", "src", "games", "X11R6", "X11R7", "etc", "var", "tmp",
+                       "man", "doc", "info", "java", "lib-gnu", "libdata", "obj", "ports",
+                       "spool", "standalone"})
 #: ... except the places where sources and apps are unpacked.
 _APP_TREES_IN_SYSTEM = ("/usr/src/", "/usr/local/src/")
 
@@ -63,6 +68,9 @@ def _app_dir(path: str | None) -> str | None:
         return None
     if path.startswith(_APP_TREES_IN_SYSTEM) and path.count("/") >= 3:
         return path
+    m = re.match(r"^/usr/([^/]+)(?:/|$)", path)
+    if m is not None and m.group(1) not in _USR_DIRS:
+        return path  # /usr/deploy/app: no part of the system lives there
     if (path.rstrip("/") + "/").startswith(_SYSTEM_TREES):  # `/bin` itself too
         return None
     return path

@@ -752,3 +752,21 @@ def test_schema_errors_name_the_key(tmp_path: Path, text: str, message: str) -> 
     overlay.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=message):
         lookup("python", [overlay])
+
+
+@pytest.mark.parametrize("ref, env", [
+    ("golang:1.21", {"GOPATH": "/go"}),
+    ("golang:1.21-alpine", {"GOPATH": "/go"}),
+    ("python:3.12", {}),
+])
+def test_image_env(ref: str, env: dict[str, str]) -> None:
+    """What the image's own ENV sets, for the paths a file builds on it."""
+    info = lookup(ref)
+    assert info is not None and dict(info.env) == env
+
+
+def test_image_env_is_checked(tmp_path: Path) -> None:
+    overlay = tmp_path / "env.toml"
+    overlay.write_text('[[images]]\nmatch = "x"\nenv = { GOPATH = 1 }\n')
+    with pytest.raises(Exception, match="env"):
+        families.load([str(overlay)])
