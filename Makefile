@@ -55,6 +55,9 @@ venv: $(STAMP)
 APT_PACKAGES := \
 	tmux \
 	vim \
+	neovim \
+	emacs-nox \
+	elpa-eglot \
 	redis-server
 
 system-packages:

@@ -1,8 +1,9 @@
 """deploy/compose.yaml as Docker Compose itself reads it (``docker compose config``):
 valid, every service locked down, every ``*_FILE`` variable naming a secret the
-service mounts.  Skips when no Compose v2 is on this machine (``docker compose``,
-``docker-compose`` v2, ``DOCKFIX_COMPOSE``, or the plugin the stack test fetches
-into the build oracle's work directory)."""
+service mounts.  Compose v2 is ``docker compose``, ``docker-compose`` v2 or
+``DOCKFIX_COMPOSE``; else, as root with ``../shared/tools/build-oracle.sh``,
+Debian's plugin is fetched into the build oracle's work directory (the stack
+test uses it too).  Without any of them the tests skip, and fail under CI."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "deploy" / "compose.yaml"
-#: where the stack test (test_compose_stack.py) puts Debian's Compose plugin
+ORACLE = REPO / ".." / "shared" / "tools" / "build-oracle.sh"
+CI = os.environ.get("CI") == "true"
+#: where Debian's Compose plugin is fetched to (this module and test_compose_stack.py)
 ORACLE_DIR = Path(os.environ.get("BC_DIR") or
                   Path(os.environ.get("TMPDIR") or "/tmp") / "dockfix-buildcheck")
 PLUGIN = ORACLE_DIR / "compose" / "usr" / "libexec" / "docker" / "cli-plugins" / "docker-compose"
@@ -45,6 +48,51 @@ def compose_command() -> list[str] | None:
     return next((c for c in candidates if _v2(c)), None)
 
 
+def oracle(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ORACLE), *args], capture_output=True, text=True, timeout=timeout)
+
+
+def _fetch_compose() -> None:
+    """Debian 13's docker-compose plugin, with the oracle's private apt configuration."""
+    apt = ORACLE_DIR / "apt-trixie"
+    if not (apt / "sources.list").is_file():
+        return
+    opts = ["-o", f"Dir::Etc::SourceList={apt}/sources.list", "-o", "Dir::Etc::SourceParts=/dev/null",
+            "-o", f"Dir::State::Lists={apt}/lists", "-o", f"Dir::Cache={apt}/cache",
+            "-o", "APT::Sandbox::User=root"]
+    debs = ORACLE_DIR / "compose-debs"
+    debs.mkdir(exist_ok=True)
+    for _ in range(2):
+        if subprocess.run(["apt-get", *opts, "download", "docker-compose"], cwd=debs,
+                          capture_output=True, timeout=600).returncode == 0:
+            break
+        subprocess.run(["apt-get", *opts, "update", "-q"], capture_output=True, timeout=600)
+    for deb in debs.glob("docker-compose_*.deb"):
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(ORACLE_DIR / "compose")], check=True,
+                       timeout=300)
+        deb.unlink()
+
+
+def ensure_compose() -> list[str]:
+    """Compose v2's argv: the one on this machine, else Debian's plugin, fetched
+    with the build oracle's apt configuration (its ``setup`` writes it). Skips
+    when there is none, and fails under CI, where root and the oracle are given."""
+    compose = compose_command()
+    if compose is None and os.geteuid() == 0 and ORACLE.is_file() \
+            and not os.environ.get("DOCKFIX_NO_BUILD"):
+        p = oracle("setup")
+        if p.returncode != 0:
+            pytest.fail(f"build-oracle.sh setup: {p.stderr[-2000:]}")
+        _fetch_compose()
+        compose = compose_command()
+    if compose is None:
+        message = "no Docker Compose v2 here (docker compose, docker-compose, DOCKFIX_COMPOSE)"
+        if CI and not os.environ.get("DOCKFIX_NO_BUILD"):
+            pytest.fail(f"{message}, and Debian's docker-compose could not be fetched")
+        pytest.skip(message)
+    return compose
+
+
 def resolved(compose: list[str], project: Path, *files: Path) -> dict:
     args = [a for f in (COMPOSE_FILE, *files) for a in ("-f", str(f))]
     proc = subprocess.run([*compose, *args, "--project-directory", str(COMPOSE_FILE.parent),
@@ -55,10 +103,7 @@ def resolved(compose: list[str], project: Path, *files: Path) -> dict:
 
 
 def test_compose_reads_the_file_as_locked_down(tmp_path):
-    compose = compose_command()
-    if compose is None:
-        pytest.skip("no Docker Compose v2 here (docker compose, docker-compose, DOCKFIX_COMPOSE)")
-    check_locked_down(compose, tmp_path)
+    check_locked_down(ensure_compose(), tmp_path)
 
 
 def check_locked_down(compose: list[str], tmp_path: Path) -> None:
@@ -94,9 +139,7 @@ def check_locked_down(compose: list[str], tmp_path: Path) -> None:
 
 def test_compose_refuses_a_broken_file(tmp_path):
     """The check above can fail: Compose rejects a file with a bad key."""
-    compose = compose_command()
-    if compose is None:
-        pytest.skip("no Docker Compose v2 here")
+    compose = ensure_compose()
     bad = tmp_path / "bad.yaml"
     bad.write_text("services:\n  web:\n    read_only: maybe\n")
     proc = subprocess.run([*compose, "-f", str(COMPOSE_FILE), "-f", str(bad),

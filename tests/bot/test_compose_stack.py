@@ -37,12 +37,11 @@ from pathlib import Path
 
 import pytest
 
-from test_compose import COMPOSE_FILE, ORACLE_DIR, PLUGIN, REPO, check_locked_down, compose_command
+from test_compose import (CI, COMPOSE_FILE, ORACLE, PLUGIN, REPO, _fetch_compose,
+                          check_locked_down, compose_command, oracle)
 
 pytestmark = pytest.mark.build
 
-ORACLE = REPO / ".." / "shared" / "tools" / "build-oracle.sh"
-CI = os.environ.get("CI") == "true"
 STANDIN_PYTHON = """FROM debian:bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-pip \\
     && rm -rf /var/lib/apt/lists/* && ln -s /usr/bin/python3 /usr/local/bin/python
@@ -55,31 +54,6 @@ RUN apt-get update && apt-get install -y --no-install-recommends redis-server \\
     && rm -rf /var/lib/apt/lists/* && mkdir /data && chown 999:1000 /data
 """
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
-
-
-def oracle(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(ORACLE), *args], capture_output=True, text=True, timeout=timeout)
-
-
-def _fetch_compose() -> None:
-    """Debian 13's docker-compose plugin, with the oracle's private apt configuration."""
-    apt = ORACLE_DIR / "apt-trixie"
-    if not (apt / "sources.list").is_file():
-        return
-    opts = ["-o", f"Dir::Etc::SourceList={apt}/sources.list", "-o", "Dir::Etc::SourceParts=/dev/null",
-            "-o", f"Dir::State::Lists={apt}/lists", "-o", f"Dir::Cache={apt}/cache",
-            "-o", "APT::Sandbox::User=root"]
-    debs = ORACLE_DIR / "compose-debs"
-    debs.mkdir(exist_ok=True)
-    for _ in range(2):
-        if subprocess.run(["apt-get", *opts, "download", "docker-compose"], cwd=debs,
-                          capture_output=True, timeout=600).returncode == 0:
-            break
-        subprocess.run(["apt-get", *opts, "update", "-q"], capture_output=True, timeout=600)
-    for deb in debs.glob("docker-compose_*.deb"):
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(ORACLE_DIR / "compose")], check=True,
-                       timeout=300)
-        deb.unlink()
 
 
 @pytest.fixture(scope="module")
