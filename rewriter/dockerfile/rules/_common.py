@@ -118,25 +118,31 @@ def privilege_drop(ctx: Context, info: StageInfo) -> str | None:
         for ins in s.stage.instructions:
             if ins.cmd in ("ENTRYPOINT", "CMD"):
                 text = " ".join(ins.values) if ins.json else ins.args
-                m = _PRIV_DROP.search(text)
-                if m:
-                    return f"`{ins.cmd}` drops privileges itself with `{m.group(1)}`"
-                own = own_user_switch(text)
-                if own:
-                    return f"`{ins.cmd}` starts `{own}`, which switches to that user itself"
+                how = _drops(text, "itself ")
+                if how:
+                    return f"`{ins.cmd}` {how}"
                 if ins.json and ins.values and _S6_INIT.search(ins.values[0]):
                     return "the entrypoint is s6-overlay's /init, which manages users itself"
     # the entrypoint script the file copies in, and the scripts it sources or runs,
     # named as the Dockerfile's COPY names them (from its own directory)
     here = dockerfile_dir(ctx.build) if ctx.build is not None else ""
     for path, body in entrypoint_scripts(ctx, info):
-        m = _PRIV_DROP.search(body)
-        own = None if m else own_user_switch(body)
-        if m or own:
+        how = _drops(body)
+        if how:
             name = path[len(here) + 1:] if here and path.startswith(here + "/") else path
-            if m:
-                return f"the entrypoint script `{name}` drops privileges with `{m.group(1)}`"
-            return f"the entrypoint script `{name}` starts `{own}`, which switches to that user itself"
+            return f"the entrypoint script `{name}` {how}"
+    return None
+
+
+def _drops(text: str, itself: str = "") -> str | None:
+    """How ``text`` (a command line or a script) drops privileges once started
+    as root, as a message's verb phrase; None when it does not."""
+    m = _PRIV_DROP.search(text)
+    if m:
+        return f"drops privileges {itself}with `{m.group(1)}`"
+    own = own_user_switch(text)
+    if own:
+        return f"starts `{own}`, which switches to that user itself"
     return None
 
 
@@ -151,20 +157,15 @@ def parent_privilege_drop(ctx: Context, info: StageInfo) -> tuple[str, str] | No
     entry, cite, scripts = found
     text = " ".join(entry.values) if entry.json else entry.args
     base = f"`{info.chain[-1].base}` (built in this repository)"
-    m = _PRIV_DROP.search(text)
-    if m:
-        return f"{base} has an ENTRYPOINT that drops privileges with `{m.group(1)}`", cite
-    own = own_user_switch(text)
-    if own:
-        return f"{base} has an ENTRYPOINT that starts `{own}`, which switches user itself", cite
+    how = _drops(text)
+    if how:
+        return f"{base} has an ENTRYPOINT that {how}", cite
     if entry.json and entry.values and _S6_INIT.search(entry.values[0]):
         return (f"{base} has s6-overlay's /init as its ENTRYPOINT, which starts as root "
                 "and manages users itself"), cite
     for path, body in scripts:
-        m = _PRIV_DROP.search(body)
-        own = None if m else own_user_switch(body)
-        if m or own:
-            how = f"drops privileges with `{m.group(1)}`" if m else f"starts `{own}`, which switches user itself"
+        how = _drops(body)
+        if how:
             return f"{base} has an ENTRYPOINT script, `{path}`, that {how}", cite
     return None
 
