@@ -82,7 +82,7 @@ _SETUP = frozenset({".", "source", "set", "export", "umask", "ulimit"})
 
 def command_cd(info: StageInfo) -> str | None:
     """The directory the container's shell command changes into before it
-    starts its program (``CMD cd georef && node georef``, ``sh -c "cd /app &&
+    starts its program (``CMD cd web && node server.js``, ``sh -c "cd /app &&
     npm start"``), resolved against the WORKDIR; None when the command starts
     no shell, or runs something else first (``. /.profile`` and ``set -e``
     aside)."""
