@@ -5335,7 +5335,7 @@ def _tagged_beside(build: BuildContext, base: str) -> list[str]:
               if re.match(DOCKERFILE_NAME, e)][:60]
     name = repo[0].rsplit("/", 1)[-1]
     # the file's own ARG/LABEL naming where it lives (label-schema's
-    # ``dockerfile`` label: ``ARG DOCKERFILE=alpine-base/Dockerfile``)
+    # ``dockerfile`` label: ``ARG DOCKERFILE=base/Dockerfile``)
     own_path = re.compile(rf"(?i)(?:^|[\s=/\"']){re.escape(name)}/Dockerfile(?:$|[\s\"'])")
     # its companion README's Docker Hub or microbadger link to the image
     hub = re.compile(rf"(?i)(?:hub\.docker\.com/r|microbadger\.com/images)/{re.escape(repo[0])}(?![\w.-])")
