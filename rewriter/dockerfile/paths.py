@@ -419,10 +419,11 @@ def _read_only_flag(flag: str, config: bool) -> bool:
     return any(re.sub(r"(?:dir|root|path)s?$", "", p) in words for p in parts)
 
 
-#: a command's flag that names a directory (``--*-root``, ``--*-dir``, ``--*-path``,
-#: ``--spool*``, ``--state*``, ``--cache*``, ``--work*``): where the program writes,
-#: unless it is one :func:`_read_only_flag` names
-_DIR_FLAG = re.compile(r"^--?(?:[\w.-]*(?:root|dir)|[\w.-]+path|(?:spool|state|cache|work)(?![a-z])[\w.-]*)$",
+#: a command's flag that names a directory (``--*-root``, ``--*-dir``, ``--spool*``,
+#: ``--state*``, ``--cache*``, ``--work*``): where the program writes, unless it is
+#: one :func:`_read_only_flag` names. Not ``--*-path``: more often a URL path
+#: (``--health-path=/healthz``) or a file than a directory the program fills
+_DIR_FLAG = re.compile(r"^--?(?:[\w.-]*(?:root|dir)|(?:spool|state|cache|work)(?![a-z])[\w.-]*)$",
                        re.I)
 
 
