@@ -4062,28 +4062,9 @@ _SRC_ENV = (r"""(?:\bgetenv|\benviron\.get|\bEnv(?:OrDefault)?)\(\s*["'](?P<env>
 _SRC_BOOL_FLAG = r"""\bBool(?:Var)?P?\(\s*(?:&[\w.\[\]]+\s*,\s*)?["'](?P<name>[\w.-]+)["']"""
 
 
-def _source_language(path: str, text: str) -> str:
-    """``go``, ``py`` or ``js``: by the file's extension, or its ``#!`` line."""
-    ext = posixpath.splitext(path)[1].lower()
-    if ext in (".go", ".py"):
-        return ext[1:]
-    if ext in (".js", ".mjs", ".cjs"):
-        return "js"
-    first = text.split("\n", 1)[0]
-    if first.startswith("#!"):
-        return "js" if re.search(r"\bnode(?:js)?\b", first) else \
-            "py" if re.search(r"\bpython[\d.]*\b", first) else ""
-    return ""
-
-
 def _addr_port(addr: str) -> int:
     """The port of an address or port literal (``":80"``, ``"0.0.0.0:443"``, ``80``)."""
     return int(re.findall(r"\d{1,5}", addr)[-1])
-
-
-def _source_line_comment(text: str, pos: int) -> bool:
-    start = text.rfind("\n", 0, pos) + 1
-    return text[start:pos].lstrip().startswith(("//", "#", "*", "/*"))
 
 
 def _source_ports(ctx: Context, info: StageInfo, command: _Command,
@@ -4158,11 +4139,11 @@ def _source_ports(ctx: Context, info: StageInfo, command: _Command,
     high = False
     for path, text in sources:
         for m in re.finditer(_SRC_LISTEN, text):
-            if _source_line_comment(text, m.start()):
+            if _in_code_comment(text, m.start()):
                 continue
             group = next(g for g in ("arg", "arg2", "arg3", "arg4", "arg5")
                          if m.group(g) is not None)
-            if _source_language(path, text) != _SRC_LANGUAGE[group]:
+            if _language(path, text) != _SRC_LANGUAGE[group]:
                 continue  # Python's `sock.listen(5)` is a backlog, not a port
             arg = m.group(group)
             found = value(text, arg)
@@ -4179,13 +4160,13 @@ def _source_ports(ctx: Context, info: StageInfo, command: _Command,
         for m in re.finditer(_SRC_FLAG, text):
             # a flag that is a listening address (``-addr :443``) counts by itself
             name = m.group("name") or m.group("name2") or ""
-            if _source_language(path, text) != ("go" if m.group("name") else "py"):
+            if _language(path, text) != ("go" if m.group("name") else "py"):
                 continue
             addr = m.group("addr") or m.group("addr2")
             num = m.group("num") or m.group("num2")
             listens = addr is not None or (
                 k.app_listen is not None and name.lower().replace("-", "_") in k.app_listen.keys)
-            if not listens or _source_line_comment(text, m.start()):
+            if not listens or _in_code_comment(text, m.start()):
                 continue
             port = _addr_port(addr) if addr else int(num or 0)
             if flag_set(name):
@@ -4234,7 +4215,7 @@ def _source_writes(ctx: Context, info: StageInfo, command: _Command,
     out: list[tuple[str, str, str]] = []
     for path, text in _program_sources(ctx, info, command, copied):
         for m in re.finditer(_SRC_CREATES, text):
-            if _source_line_comment(text, m.start()):
+            if _in_code_comment(text, m.start()):
                 continue
             target = next(g for g in m.groups() if g is not None).rstrip("/") or "/"
             out.append((target, _cite(path, text, m.start()), "the program's source creates or writes {} when it runs"))
