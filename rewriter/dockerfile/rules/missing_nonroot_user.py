@@ -42,7 +42,9 @@ CMD ["/app/run"]
   without the adduser/addgroup applets (their directories are chowned in a `RUN`);
 - a user the file already creates, or a dedicated user the base image ships
   (`node`: 1000), is reused instead of creating a second one;
-- a new user is named after the program the container runs when that is a
+- a new user takes the name `ENV USER` gives it when no account has that
+  name and `HOME` is unset or `/home/NAME` (`ENV USER jovyan`: `jovyan`);
+  otherwise it is named after the program the container runs when that is a
   plain installed program (`ENTRYPOINT ["firefox"]`: `firefox`, home
   `/home/firefox`) that no build step other than a package install names
   (an install script may have made an account of that name: `td-agent`) and
@@ -165,6 +167,24 @@ def _shared(name: str) -> bool:
 def _app_user(name: str, uid: int | None) -> bool:
     """A user the app may run as: not root, not an account made for something else."""
     return not _shared(name) and name != "root" and uid != 0
+
+
+def _env_user_name(info: StageInfo) -> str | None:
+    """The name the file already gives its user in ``ENV USER`` (``ENV USER
+    jovyan``, ``ENV HOME /home/jovyan``) when no account has it: the new user
+    takes that name, so ``$USER`` and ``$HOME`` name its own passwd entry and
+    home. Only when ``HOME`` is unset or is that user's ``/home/NAME`` (the
+    templates' home), and never a name the image or the file already uses."""
+    name = info.env.get("USER", "").strip()
+    if not re.fullmatch(r"[a-z_][a-z0-9_-]{0,30}", name) or not _app_user(name, None):
+        return None
+    home = info.env.get("HOME", "").rstrip("/")
+    if home and home != f"/home/{name}":
+        return None
+    taken = set(info.image_users()) | {u.name for u in info.known_users().values()}
+    for s in info.chain:
+        taken |= set(s.groups)
+    return None if name in taken else name
 
 
 def _spec(name: str, uid: int | None, gid: int | None, group_zero: bool = False) -> str:
@@ -416,7 +436,7 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         late, early = _split_dirs(ctx, info, f"{s.uid}:{gid}", dirs)
         app = app_trees(info)
         trees = [d for d in late if d in app]
-        named = None if s.user else app_user_name(info)
+        named = None if s.user else _env_user_name(info) or app_user_name(info)
         user = s.user or named or "appuser"
         group = "root" if gid == 0 else s.group or named or "appgroup"
         files, notes = _downloads(info, f"{s.uid}:{gid}", trees)
