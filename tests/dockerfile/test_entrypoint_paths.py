@@ -1,5 +1,5 @@
 """Variables in the paths of the scripts an entrypoint sources or runs
-(``judge._script_calls``), through the real command: a path the script's own
+(``judge.context._script_calls``), through the real command: a path the script's own
 assignments or the image's ``ENV`` resolve is read; any other is left alone."""
 
 from __future__ import annotations

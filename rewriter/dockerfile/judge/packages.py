@@ -1,0 +1,90 @@
+"""The packages a stage installs, by a package manager or from a package file
+(``dpkg -i filebeat-6.4.0-amd64.deb``), and the libraries it copies in from
+another stage.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from rewriter.core.globs import fnmatchcase
+from rewriter.dockerfile.model import StageInfo
+from rewriter.dockerfile.syntax import Instruction
+
+
+def _installs(info: StageInfo, packages: frozenset[str]) -> Instruction | None:
+    """The RUN that installs one of ``packages`` (by a word of its command, or a
+    package file of that name: ``dpkg -i filebeat-6.4.0-amd64.deb``), or None."""
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN":
+                continue
+            words = set(re.findall(r"[\w.+-]+", ins.logical)) | set(_file_packages(ins.logical))
+            if words & packages:
+                return ins
+    return None
+
+
+#: a package installed from a file: ``dpkg -i x.deb``, ``apt-get install ./x.deb``,
+#: ``gdebi -n x.deb``, ``rpm -ivh x.rpm``, ``yum localinstall x.rpm``, ``dnf install x.rpm``
+_PACKAGE_FILE_INSTALL = (
+    r"\b(?:dpkg[ \t]+(?:-\S+[ \t]+)*?(?:-i|--install)\b|gdebi\b|"
+    r"rpm[ \t]+(?:-\S+[ \t]+)*?-(?:-install|-upgrade|[a-zA-Z]*[iU][a-zA-Z]*)\b|"
+    r"(?:apt-get|apt|yum|dnf|microdnf|zypper)[ \t]+(?:-\S+[ \t]+)*?(?:local)?install\b)"
+    r"([^;&|\n]*)")
+
+
+def _file_packages(text: str) -> list[str]:
+    """The names of the packages ``text`` installs from package files, read
+    from the file names as Debian and RPM name them (``name_version_arch.deb``,
+    ``name-version-release.arch.rpm``, ``filebeat-6.4.0-amd64.deb``)."""
+    if ".deb" not in text and ".rpm" not in text:
+        return []
+    out: list[str] = []
+    for m in re.finditer(_PACKAGE_FILE_INSTALL, text):
+        for word in m.group(1).split():
+            base = posixpath.basename(word.strip("\"'"))
+            stem = re.sub(r"\.(?:deb|rpm)$", "", base)
+            if stem == base or not stem:
+                continue
+            name = stem.split("_", 1)[0] if "_" in stem else \
+                re.split(r"-(?=\d|\$|v\d)", stem, maxsplit=1)[0]
+            if re.fullmatch(r"[a-z0-9][a-z0-9.+-]*", name.lower()):
+                out.append(name.lower())
+    return out
+
+
+def _package_install(info: StageInfo, globs: frozenset[str] | tuple[str, ...],
+                     pip: bool = False) -> tuple[Instruction, str] | None:
+    """The RUN that installs one of ``globs`` with a package manager, and the package."""
+    managers = r"apt-get|apt|apk|yum|dnf|microdnf|zypper" + (r"|pip3?" if pip else "")
+    rx = re.compile(rf"\b(?:{managers})\b[^;&|]*?\b(?:install|add)\b([^;&|]*)")
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN":
+                continue
+            for m in rx.finditer(ins.logical):
+                for word in re.findall(r"[\w.+-]+", m.group(1)):
+                    low = word.lower().split("=")[0]
+                    if any(fnmatchcase(low, g) for g in globs):
+                        return ins, word
+            for name in _file_packages(ins.logical):
+                if any(fnmatchcase(name, g) for g in globs):
+                    return ins, name
+    return None
+
+
+def _copied_library(info: StageInfo, names: frozenset[str]) -> tuple[Instruction, str] | None:
+    """The COPY that brings one of the libraries ``names`` in from another stage
+    (``COPY --from=build /usr/lib64/libbcc.so.0 /usr/lib/``), and its name."""
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "COPY" or ins.flag("from") is None:
+                continue
+            for src in ins.values[:-1]:
+                base = posixpath.basename(src.rstrip("/")).lower()
+                lib = base.split(".so")[0] if ".so" in base else ""
+                if lib and any(fnmatchcase(lib, g) for g in names):
+                    return ins, base
+    return None
