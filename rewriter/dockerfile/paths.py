@@ -13,6 +13,9 @@ from rewriter.dockerfile.syntax import Instruction
 
 
 _DATA_DIR = re.compile(r"(^|/)(logs?|data|cache|uploads|storage|state|tmp|run|media|sessions)(/|$)")
+#: paths every user may already write (sticky, world-writable), where a chown
+#: changes nothing for the app and takes the directory from everyone else
+SHARED_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
 _SYSTEM_DIRS = frozenset({"/", "/tmp", "/run", "/var/run", "/var/tmp", "/var/log", "/var/cache",
                           "/var/lib", "/var", "/usr", "/etc", "/opt", "/home", "/root", "/srv",
                           "/mnt", "/media"})
@@ -301,6 +304,26 @@ def build_databases(info: StageInfo) -> list[tuple[str, Instruction]]:
     return found
 
 
+#: a Python environment's directory by its usual names (``/venv``, ``/opt/.venv``)
+_VENV_NAME = re.compile(r"^\.?(?:venv|virtualenv|pyenv)$|[-_.]venv$")
+
+
+def _environment(info: StageInfo, top: str, path: str) -> bool:
+    """``top`` is a Python virtual environment the command runs a program of
+    (``/venv/bin/python app.py``, ``/opt/venv/bin/gunicorn``): its interpreter
+    and installed packages, which the app only reads, not the app's own tree.
+    Known by a ``bin/`` program of it and its name, ``VIRTUAL_ENV``, or a
+    ``bin/python`` the command names."""
+    if not path.startswith(top.rstrip("/") + "/bin/"):
+        return False
+    if _VENV_NAME.search(posixpath.basename(top)):
+        return True
+    if abspath(info.env.get("VIRTUAL_ENV") or "/").rstrip("/") == top.rstrip("/"):
+        return True
+    return any(re.fullmatch(re.escape(top.rstrip("/")) + r"/bin/python[\d.]*", w)
+               for w, _ in command_words(info))
+
+
 def app_trees(info: StageInfo) -> list[str]:
     """The app's own directories, owned recursively by a fix: the WORKDIR, and
     each directory the file creates that holds the program the container runs
@@ -318,6 +341,8 @@ def app_trees(info: StageInfo) -> list[str]:
         for m in _CMD_PATH.finditer(word):
             path = posixpath.normpath(m.group(1))
             top = next((d for d in created if path == d or path.startswith(d + "/")), None)
+            if top is not None and _environment(info, top, path):
+                continue
             if top is not None and top not in out and not any(
                     top.startswith(o + "/") for o in out):
                 # a run directory inside it (`cd /src/app/build`) is owned with it
@@ -529,11 +554,16 @@ def config_write_dir(path: str) -> str | None:
     return d
 
 
+def _shared(path: str) -> bool:
+    """A shared scratch directory (``VOLUME /tmp``): every user may write it."""
+    return any(path == d or path.startswith(d + "/") for d in SHARED_DIRS)
+
+
 def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
     """Directories the runtime user must own: every VOLUME, log/data dirs the
     stage itself creates with ``mkdir``, and with ``workdir`` the app's WORKDIR
     (when a fix switches the user: the app may write beside its code)."""
-    dirs = [d for d in volume_paths(info) if d != "/"]
+    dirs = [d for d in volume_paths(info) if d != "/" and not _shared(d)]
     for wd in app_trees(info) if workdir else []:
         if wd not in dirs and not owned_by_file(info, wd):
             dirs.append(wd)

@@ -73,6 +73,10 @@ build puts into a configuration (`sed -i 's@logfile .*@logfile
 /var/log/kvd/kvd.log@'`, `echo "pidfile /srv/kvd/kvd.pid" >> kvd.conf`; one in
 `/run`, `/var/log` or `/` themselves is declined instead); in a stage without a shell, the `COPY` that
 creates such a directory gets `--chown` instead (or the rule declines).
+A shared scratch directory (`VOLUME /tmp`, `/var/tmp`, `/dev/shm`) keeps its
+owner: every user may write it already. A Python virtual environment the
+command runs a program of (`/venv/bin/python app.py`) is read, not written,
+so it is not owned with the app's trees.
 
 A file that `ADD <http(s) url>` downloads is written with mode 600, owned by
 root (docs/pitfalls.md #16): the new user could not read it. Each such file of

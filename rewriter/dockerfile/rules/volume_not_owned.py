@@ -72,7 +72,7 @@ from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.judge import group_zero_writable, not_an_app, packaged_user
 from rewriter.dockerfile.model import StageInfo, commands_named, expand, is_root, workdir_path
-from rewriter.dockerfile.paths import SOURCE_DIRS, command_words, volume_paths, writable_dirs
+from rewriter.dockerfile.paths import SHARED_DIRS, SOURCE_DIRS, command_words, volume_paths, writable_dirs
 from rewriter.dockerfile.shell import programs
 from rewriter.dockerfile.rules._types import Violation
 from rewriter.dockerfile.templates import own_dirs
@@ -126,9 +126,6 @@ def owned_dirs(info: StageInfo) -> set[str] | None:
 
 #: a chmod mode that lets every user write: ``777``, ``1777``, ``666``, ``a+w``, ``o+rwx``
 _WORLD_WRITABLE = re.compile(r"^[0-7]?[0-7]{2}[2367]$|(?:^|,)[ugo]*[ao][ugo]*[+=][rwxXst]*w")
-#: paths every user may already write (sticky, world-writable), where a chown
-#: changes nothing for the app and takes the directory from everyone else
-_SHARED = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
 
 
 def _needs_owner(info: StageInfo, path: str) -> bool:
@@ -136,7 +133,7 @@ def _needs_owner(info: StageInfo, path: str) -> bool:
     directory, not a socket or file mount point, not a source checkout the
     host mounts (``VOLUME /src``), and not a path a build step hands to a
     script or tool dockfix cannot follow (``./fix-permissions.sh /var/lib/mysql``)."""
-    if any(path == d or path.startswith(d + "/") for d in _SHARED):
+    if any(path == d or path.startswith(d + "/") for d in SHARED_DIRS):
         return False
     if path.endswith((".sock", ".socket", ".pid")):
         return False
