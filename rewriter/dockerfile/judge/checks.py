@@ -12,7 +12,7 @@ from rewriter.dockerfile.judge.context import _copied_sources
 from rewriter.dockerfile.judge.documented import _judged_command
 from rewriter.dockerfile.judge.kind import (
     _already_nonroot, _by_command, _by_path, _compose_target, _devcontainer_json, _dind,
-    _generated, _init_system, _linuxkit, _no_process, _root_chosen, _unknown_base)
+    _generated, _init_system, _linuxkit, _no_process, _root_chosen, _unknown_base, _variants)
 from rewriter.dockerfile.judge.base import _base_image, _built_upon, _documented_purpose, _shown_as_base
 from rewriter.dockerfile.judge.builder import _builder_tool
 from rewriter.dockerfile.judge.writes import _root_owned_writes
@@ -29,7 +29,7 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
     k = knowledge()
     command = _judged_command(ctx, info, k)
     copied = _copied_sources(ctx, info)
-    for check in (_generated, _by_path, _devcontainer_json, _compose_target, _linuxkit,
+    for check in (_generated, _by_path, _devcontainer_json, _compose_target, _linuxkit, _variants,
                   _unknown_base, _dind,
                   _already_nonroot, _root_chosen, _by_command, _root_only_program, _init_system,
                   _needs_root,

@@ -400,3 +400,54 @@ def _compose_target(ctx: Context, info: StageInfo, command: _Command,
                              (_cite(path, full, at + m.start()),),
                              f"run dockfix with --target {m.group(1)} to judge the stage it runs")
     return None
+
+
+def _variants(ctx: Context, info: StageInfo, command: _Command,
+              copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """The file builds one image on several bases: stages that no other stage
+    builds FROM, copies or mounts from, whose instructions after ``FROM`` are
+    the same (``FROM scratch AS base``, ``FROM debian AS debian``, ``FROM alpine
+    AS alpine``, each copying the same binary and setting the same ``CMD``).
+    They are variants of a command-line tool (no port) published side by
+    side, and a fix would switch only the last one, the default target; a
+    tool's variants with a shell are the ones CI jobs and interactive users
+    pick, and CI jobs often need root."""
+    if ctx.settings.target is not None:
+        return None
+    stages = ctx.model.stages
+    index = {id(s): n for n, s in enumerate(stages)}
+    names = {s.stage.alias.lower(): n for n, s in enumerate(stages) if s.stage.alias}
+    used: set[int] = set()
+    for s in stages:
+        if s.parent is not None:
+            used.add(index.get(id(s.parent), -1))
+        for ins in s.stage.instructions:
+            refs = re.findall(r"\bfrom=([\w.-]+)", ins.args) if ins.cmd == "RUN" else []
+            f = ins.flag("from")
+            if f is not None and f.value:
+                refs.append(f.value)
+            for ref in refs:
+                ref = ref.lower()
+                used.add(names[ref] if ref in names else int(ref) if ref.isdigit() else -1)
+
+    def body(s: StageInfo) -> tuple[tuple[str, str], ...]:
+        return tuple((i.cmd, " ".join(i.logical.split())) for i in s.stage.instructions)
+
+    if id(info) not in index or index[id(info)] in used:
+        return None
+    mine = body(info)
+    if not any(cmd in ("CMD", "ENTRYPOINT") for cmd, _ in mine) or any(
+            cmd == "EXPOSE" for cmd, _ in mine):
+        return None  # (a server's variants are only a choice of base)
+    same = [s for n, s in enumerate(stages) if n not in used and body(s) == mine]
+    # (the same base twice is a copy, not a variant)
+    if len(same) < 2 or len({s.base.lower() for s in same}) < len(same):
+        return None
+    listed = ", ".join(f"`{s.stage.alias or s.name}` (`{s.base}`)" for s in same)
+    return Judgement("image-variants", "app",
+                     f"the file builds the same tool image on {len(same)} bases: {listed}, "
+                     "and no stage uses another, so they are variants published side by side; "
+                     "a fix would switch only the last one, and a tool's variants with a shell "
+                     "are the ones CI jobs and shells run, which often need root",
+                     tuple(_ins_cite(ctx, s.stage.from_) for s in same),
+                     "decide the user of each variant by hand, or judge one with --target")
