@@ -28,6 +28,18 @@ class Judgement:
 
 
 @dataclass(frozen=True)
+class _Subcommands:
+    """``judge.toml`` ``need_root_subcommands``: a CLI's sub-commands that need
+    root, the flags that make them not (``vault server -dev``), why (for the
+    message), and a regex of a copied config line that turns the need off."""
+
+    names: frozenset[str]
+    unless: frozenset[str]
+    why: str
+    unless_config: str
+
+
+@dataclass(frozen=True)
 class _AppListen:
     """``judge.toml`` ``[configs.app_listen]``: application configs the file copies
     in, and the keys that set the port the program itself listens on."""
@@ -64,7 +76,7 @@ class _Knowledge:
     daemon_configs: list[tuple[str, str]] = field(default_factory=list)
     #: application configs and the keys that set the port the program listens on
     app_listen: _AppListen | None = None
-    root_subcommands: dict[str, frozenset[str]] = field(default_factory=dict)
+    root_subcommands: dict[str, _Subcommands] = field(default_factory=dict)
     docker_clients: frozenset[str] = frozenset()
     docker_providers: dict[str, str] = field(default_factory=dict)
     builder_programs: frozenset[str] = frozenset()
@@ -156,8 +168,11 @@ def knowledge() -> _Knowledge:
             config_dirs=frozenset(raw["configs"]["app_listen"]["config_dirs"]),
             skip_dirs=frozenset(raw["configs"]["app_listen"]["skip_dirs"]),
             skip_names=raw["configs"]["app_listen"]["skip_names"]),
-        root_subcommands={p: frozenset(v) for p, v in
-                          raw["programs"]["need_root_subcommands"].items()},
+        root_subcommands={p: _Subcommands(frozenset(v), frozenset(), "", "")
+                          if isinstance(v, list) else
+                          _Subcommands(frozenset(v["subcommands"]), frozenset(v.get("unless", ())),
+                                       v.get("why", ""), v.get("unless_config", ""))
+                          for p, v in raw["programs"]["need_root_subcommands"].items()},
         docker_clients=frozenset(raw["programs"]["docker_clients"]),
         docker_providers=dict(raw["programs"]["docker_providers"]),
         builder_programs=frozenset(raw["programs"]["builders"]),

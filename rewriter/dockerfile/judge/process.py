@@ -21,7 +21,7 @@ from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
 from rewriter.dockerfile.judge.evidence import (
     _cite, _Command, _in_code_comment, _in_shell_comment, _ins_cite, _is_shell, _language,
     _overrides_command, _program_name, _SHELLS, _WRAPPERS)
-from rewriter.dockerfile.judge.context import _in_context, _scripts
+from rewriter.dockerfile.judge.context import _files_under, _in_context, _scripts
 from rewriter.dockerfile.judge.packages import _file_packages, _package_install
 from rewriter.dockerfile.judge.source import _program_sources
 from rewriter.dockerfile.judge.users import _BIN_DIRS
@@ -305,7 +305,7 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  "Docker socket: the container talks to the Docker daemon, whose "
                                  "socket's group on the host need not match", (_ins_cite(ctx, ins),))
     if command.ins is not None:
-        j = _docker_client(ctx, command, copied, k) or _root_subcommand(ctx, command, k)
+        j = _docker_client(ctx, command, copied, k) or _root_subcommand(ctx, command, copied, k)
         if j is not None:
             return j
         for w in command.words[:6]:
@@ -500,22 +500,36 @@ def _built_scripts(info: StageInfo, command: _Command) -> list[tuple[Instruction
 _HELP_ARGS = frozenset({"--help", "-h", "-help", "help", "--version", "-v", "version"})
 
 
-def _root_subcommand(ctx: Context, command: _Command, k: _Knowledge) -> Judgement | None:
-    """A CLI whose sub-command needs root (``nomad agent``): named in the command,
-    or left to ``docker run`` by an image whose command is the bare CLI."""
+def _root_subcommand(ctx: Context, command: _Command,
+                     copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """A CLI whose sub-command needs root (``nomad agent``, ``vault server``):
+    named in the command, or left to ``docker run`` by an image whose command
+    is the bare CLI; not with a flag that turns the need off (``vault server
+    -dev``), nor when a config the file copies in does (``disable_mlock =
+    true``)."""
     assert command.ins is not None
     prog = _program_name(command.program)
-    subs = k.root_subcommands.get(prog)
-    if not subs or command.program not in command.words:
+    entry = k.root_subcommands.get(prog)
+    if not entry or command.program not in command.words:
         return None
     rest = command.words[command.words.index(command.program) + 1:]
+    if any(w.split("=", 1)[0] in entry.unless for w in rest):
+        return None
+    if entry.unless_config and ctx.build is not None:
+        rx = re.compile(entry.unless_config, re.M)
+        for src, _, _ in copied:
+            for f in _files_under(ctx.build, src, 50):
+                text = ctx.build.read_text(f)
+                if text is not None and rx.search(text):
+                    return None
     args = [w for w in rest if not w.startswith("-")]
-    sub = sorted(subs)[0]
-    if args and args[0] in subs:
-        what = f"the container runs `{prog} {args[0]}`, which needs root"
+    sub = sorted(entry.names)[0]
+    needs = f"which {entry.why}" if entry.why else "which needs root"
+    if args and args[0] in entry.names:
+        what = f"the container runs `{prog} {args[0]}`, {needs}"
     elif all(w in _HELP_ARGS for w in rest):
         what = (f"the image is the bare `{prog}` CLI, run as `{prog} {sub}` (chosen at "
-                "`docker run`), which needs root")
+                f"`docker run`), {needs}")
     else:
         return None
     return Judgement("entrypoint-needs-root", "app", what, (_ins_cite(ctx, command.ins),),
