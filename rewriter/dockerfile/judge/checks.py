@@ -17,7 +17,7 @@ from rewriter.dockerfile.judge.base import _base_image, _built_upon, _documented
 from rewriter.dockerfile.judge.builder import _builder_tool
 from rewriter.dockerfile.judge.writes import _root_owned_writes
 from rewriter.dockerfile.judge.home import _root_home
-from rewriter.dockerfile.judge.mounts import _bind_mounts, _mounted_project
+from rewriter.dockerfile.judge.mounts import _bind_mounts, _file_tool_output, _mounted_project
 from rewriter.dockerfile.judge.host import _devices, _host_access, _host_pid
 from rewriter.dockerfile.judge.ports import _ports
 from rewriter.dockerfile.judge.process import _needs_root, _packaged_service, _root_only_program, _setuid
@@ -39,7 +39,7 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
                   _no_process, _base_image,
                   _built_upon, _shown_as_base,
                   _documented_purpose, _root_home, _root_owned_writes, _bind_mounts,
-                  _builder_tool, _mounted_project):
+                  _builder_tool, _mounted_project, _file_tool_output):
         j = check(ctx, info, command, copied, k)
         if j is not None:
             return j

@@ -115,6 +115,9 @@ class _Knowledge:
     project_tools: dict[str, frozenset[str]] = field(default_factory=dict)
     #: generators and converters run on the caller's files (protoc, pandoc)
     file_tools: frozenset[str] = frozenset()
+    #: program -> (the words of which a run that writes files gives one: empty for
+    #: any; the words that make it write none: a server, a check)
+    file_tool_modes: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
     #: program -> the subcommands or options (globs) that make it a build step
     build_steps: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: images whose environment sets the port (``judge.toml`` ``env_ports``)
@@ -200,6 +203,8 @@ def knowledge() -> _Knowledge:
         root_host_paths=dict(raw["paths"]["root_host_paths"]),
         project_tools={p: frozenset(v) for p, v in raw["programs"]["project_tools"].items()},
         file_tools=frozenset(raw["programs"]["file_tools"]),
+        file_tool_modes={p: (frozenset(v.get("writes", ())), frozenset(v.get("not", ())))
+                         for p, v in raw["programs"].get("file_tool_modes", {}).items()},
         build_steps={p: tuple(v) for p, v in raw["programs"]["build_steps"].items()},
         packet_capture=frozenset(raw["packages"]["packet_capture"]),
         fuse=frozenset(raw["packages"]["fuse"]),

@@ -11,12 +11,14 @@ import re
 from rewriter.core.globs import fnmatch
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import StageInfo, expand, workdir_path
-from rewriter.dockerfile.paths import SOURCE_DIRS, final_workdir, writable_dirs
+from rewriter.dockerfile.paths import SOURCE_DIRS, app_trees, final_workdir, run_dir, writable_dirs
 from rewriter.dockerfile.shell import programs
 from rewriter.dockerfile.syntax import Instruction
+from rewriter.io.context import dockerfile_dir
 from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
 from rewriter.dockerfile.judge.evidence import _cite, _Command, _ins_cite, _program_name, _SHELLS, _WRAPPERS
-from rewriter.dockerfile.judge.context import _compose_volumes, _pod_volumes, _runs, _services
+from rewriter.dockerfile.judge.context import (
+    _compose_volumes, _pod_volumes, _runs, _scripts, _services)
 
 
 def _written(info: StageInfo, target: str) -> bool:
@@ -63,9 +65,23 @@ def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
             works_there = run.workdir is not None and \
                 run.workdir.rstrip("/") == mount.target.rstrip("/")
             # a generator, converter or in-place file tool (protoc, pandoc,
-            # fdupes) works on the files the run gives it: those it mounts
-            tool = _program_name(command.program) in k.file_tools
-            if _written(info, mount.target) or named or works_there or tool:
+            # fdupes, `prettier --write`) works on the files the run gives it:
+            # those it mounts
+            # (not a socket, the X display's or the system's: no files to work on)
+            tool = None if re.match(_NOT_FILES, mount.source) or \
+                mount.source.endswith(".sock") else \
+                _file_tool(ctx, info, command, copied, k, run.command)
+            if tool is not None:
+                what = "the working tree" if mount.working_tree else f"the host's `{mount.source}`"
+                return Judgement("host-bind-mount", "app",
+                                 f"the container runs `{tool[0]}`, a one-shot tool whose job "
+                                 f"is writing files, and its documented `docker run` mounts "
+                                 f"{what} at `{mount.target}` for it to work on: its output "
+                                 "lands in host-owned files, which a new user can write only "
+                                 "if its uid owns them",
+                                 tuple(dict.fromkeys((run.cite(mount.target), *tool[1]))),
+                                 _FILE_TOOL_HINT)
+            if _written(info, mount.target) or named or works_there:
                 what = "the working tree" if mount.working_tree else f"`{mount.source}`"
                 return Judgement("host-bind-mount", "app",
                                  f"its documented `docker run` mounts {what} at `{mount.target}`, "
@@ -92,6 +108,141 @@ def _bind_mounts(ctx: Context, info: StageInfo, command: _Command,
                          "mounted into its pod (a hostPath or NFS share, root-owned on the "
                          "host or the NFS server), which only root may",
                          (_ins_cite(ctx, command.ins),), "leave it as root, as it is deployed")
+    return None
+
+
+#: host paths that hold no files for a tool to work on: sockets, devices, the
+#: system's configuration (``/etc/localtime``), the X display's socket directory
+_NOT_FILES = r"^/(?:proc|sys|dev|run|var/run|etc|tmp/\.X11-unix)(?:/|$)"
+#: what a file tool's decline asks of its users
+_FILE_TOOL_HINT = ("run it with `--user $(id -u):$(id -g)` so its output belongs to you "
+                   "(compose: `user:`), and leave the image's user as it is")
+#: commands a script or shell line may end with after its program, which change nothing
+_AFTERWARDS = frozenset({"echo", "printf", "true", "exit", "fi", "done", "esac", "}", "wait",
+                         "ls", "cat", "sync", "return"})
+
+
+def _last_program(text: str) -> tuple[str, list[str]] | None:
+    """The last command a shell text runs (past what only reports or ends a
+    block: ``echo``, ``fi``, ``exit``), as (program, arguments)."""
+    found = None
+    for prog, args in programs(text):
+        if prog not in _AFTERWARDS and prog not in ("cd", "export", "set", "source", ".",
+                                                     "umask", "ulimit", "shift"):
+            found = (prog, args)
+    return found
+
+
+def _tool_mode(name: str, args: list[str] | tuple[str, ...], k: _Knowledge) -> bool:
+    """``name`` run with ``args`` is a file tool writing files: a converter or
+    generator (``file_tools``), or a tool in a mode that writes (``prettier
+    --write``, ``hugo`` but not ``hugo server``: ``file_tool_modes``)."""
+    if name in k.file_tools:
+        return True
+    mode = k.file_tool_modes.get(name)
+    if mode is None:
+        return False
+    writes, never = mode
+    # a subcommand (`hugo server`, `terraform fmt`) or an option (`--write`,
+    # `--convert-to=pdf`) anywhere in its arguments
+    words = {a.split("=", 1)[0] for a in args}
+    return (not writes or bool(words & writes)) and not (words & never)
+
+
+def _file_tool(ctx: Context, info: StageInfo, command: _Command,
+               copied: list[tuple[str, str, Instruction]], k: _Knowledge,
+               extra: tuple[str, ...] = ()) -> tuple[str, tuple[str, ...]] | None:
+    """(tool, evidence) when the container's own program is a file tool in a
+    mode that writes files (:func:`_tool_mode`): its ENTRYPOINT/CMD program,
+    the last command of its shell line, or the program the entrypoint script
+    it runs (as the context holds it) ends by exec-ing. ``extra``: the words a
+    documented run gives it. A program the image names by a relative path
+    (``./convert``) is its own, not the tool of that name."""
+    if command.ins is None or not command.program:
+        return None
+    text = command.program if re.search(r"\s", command.program) else \
+        " ".join(command.words[command.words.index(command.program):]
+                 if command.program in command.words else [command.program])
+    last = _last_program(text)
+    if last is None:
+        return None
+    prog, args = last
+    word = next((w for w in text.split() if posixpath.basename(w.strip("'\"")) == prog), prog)
+    if "/" in word and not word.startswith("/"):
+        return None
+    if _tool_mode(prog, [*args, *extra], k):
+        return prog, (_ins_cite(ctx, command.ins),)
+    scripts = _scripts(ctx, info, command, copied)
+    if not scripts or posixpath.basename(scripts[0][0]) != _program_name(command.program):
+        return None
+    path, body = scripts[0]
+    lines = body.splitlines()
+    code = "\n".join("" if ln.lstrip().startswith("#") else ln for ln in lines)
+    last = _last_program(code)
+    if last is None or not _tool_mode(last[0], [*last[1], *extra], k):
+        return None
+    at = max((i for i, ln in enumerate(lines, 1)
+              if re.search(r"(?<![\w.-])" + re.escape(last[0]) + r"(?![\w.-])", ln)
+              and not ln.lstrip().startswith("#")), default=1)
+    return last[0], (_ins_cite(ctx, command.ins), f"{path}:{at}: {lines[at - 1].strip()[:100]}")
+
+
+def _file_tool_output(ctx: Context, info: StageInfo, command: _Command,
+                      copied: list[tuple[str, str, Instruction]],
+                      k: _Knowledge) -> Judgement | None:
+    """The container's own program is a file tool (:func:`_file_tool`: a
+    converter, a generator, a formatter that rewrites files, a static site
+    build), run as a one-shot command (no EXPOSE: it serves nothing), and its
+    output lands where a fix cannot make it the new user's: the file sets no
+    WORKDIR (the run directory is root-owned ``/``, or a host directory the run
+    mounts with ``-w``), its WORKDIR is a system or build directory the fix
+    leaves root-owned (``/tmp/tool/src``), or the build puts nothing in its
+    WORKDIR (the host's files are mounted there). A tool working on files its
+    image holds, in a WORKDIR the fix owns, is fixed."""
+    found = _file_tool(ctx, info, command, copied, k)
+    if found is None or any(i.cmd == "EXPOSE" for s in info.chain for i in s.stage.instructions):
+        return None
+    tool, cites = found
+    # the documented runs that mount a host directory (read-only, or with --user) are
+    # evidence too: the files it works on are the host's
+    runs = tuple(dict.fromkeys(run.cite(m.target) for run in _runs(ctx, command)
+                               for m in run.mounts if m.bind))[:2]
+    evidence = tuple(dict.fromkeys((*cites, *runs)))
+    cwd = run_dir(info)
+    if cwd is None or cwd == "/":
+        if cwd is None and any(w.startswith("/") for w in command.words[
+                command.words.index(command.program) + 1:] if command.program in command.words):
+            return None  # it names its own files: where they are is where it writes
+        return Judgement("host-bind-mount", "app",
+                         f"the container runs `{tool}`, a one-shot tool whose job is writing "
+                         "files in its working directory or beside the files it is given, and "
+                         "the file sets no WORKDIR: it works in root-owned `/`, or in a host "
+                         "directory mounted at run time (`-v \"$PWD\":/work -w /work`), and a "
+                         "new user can write neither", evidence, _FILE_TOOL_HINT)
+    if cwd in ("/tmp", "/var/tmp"):
+        return None
+    # what a fix owns: each of those directories, and the app's trees with all
+    # they hold; on scratch, nothing (no RUN to chown with)
+    scratch = info.chain[-1].base.lower() == "scratch"
+    owned = [] if scratch else writable_dirs(info, workdir=True)
+    trees = [] if scratch else app_trees(info)
+    if cwd not in owned and not any(cwd.startswith(d.rstrip("/") + "/") for d in trees):
+        return Judgement("host-bind-mount", "app",
+                         f"the container runs `{tool}`, a one-shot tool whose job is writing "
+                         f"files in its working directory, and that directory, `{cwd}`, is "
+                         "none that a fix would own" + (" (on `scratch`, with no shell to "
+                         "chown it)" if scratch else "") + ": it stays root-owned, "
+                         "or the files the tool is given are mounted there from the host, "
+                         "where a new user can write only if its uid owns them",
+                         evidence, _FILE_TOOL_HINT)
+    where = _left_empty(info, cwd, ctx=ctx)
+    if where is not None:
+        return Judgement("host-bind-mount", "app",
+                         f"the container runs `{tool}`, a one-shot tool whose job is writing "
+                         f"files in its working directory `{cwd}`, and the build puts nothing "
+                         "there: the files it works on are the host's, mounted at run time "
+                         f"(`-v \"$PWD\":{cwd}`), where a new user can write only if its uid "
+                         "owns them", (*evidence, _ins_cite(ctx, where)), _FILE_TOOL_HINT)
     return None
 
 
@@ -123,6 +274,8 @@ def _mounted_project(ctx: Context, info: StageInfo, command: _Command,
     need = _project_need(command, k)
     # a generator or converter (protoc, pandoc) works on files, not a project
     what = "the files" if need is not None and need.split()[0] in k.file_tools else "a project"
+    if what == "the files":
+        hint = _FILE_TOOL_HINT
     if wd is not None and need is not None and wd not in ("/", "/tmp", "/var/tmp") and \
             not (wd == "/root" or wd.startswith("/root/")):
         where = _left_empty(info, wd)
@@ -254,13 +407,30 @@ def _official(info: StageInfo) -> bool:
     return "/" not in name.split(":")[0].split("@")[0]
 
 
-def _left_empty(info: StageInfo, path: str) -> Instruction | None:
+def _context_file(ctx: Context, src: str) -> bool:
+    """``src``, a COPY source, is one file of the build context (not a
+    directory, a glob or a URL)."""
+    build = ctx.build
+    if build is None or re.search(r"[*?\[$]|://", src):
+        return False
+    cand = posixpath.normpath(posixpath.join(dockerfile_dir(build), src))
+    if cand.startswith("..") or cand == ".":
+        return False
+    return posixpath.basename(cand) in build.list_dir(posixpath.dirname(cand)) and \
+        not build.is_dir(cand)
+
+
+def _left_empty(info: StageInfo, path: str, ctx: Context | None = None) -> Instruction | None:
     """The instruction that makes ``path`` (its WORKDIR, else its VOLUME), when the
     build puts nothing in it: no COPY/ADD into it or above it, no step that runs
     there or names it (other than a package install, or to create or own it),
-    no ONBUILD, on an official base image (another base may hold files there)."""
-    if not _official(info):
+    no ONBUILD, on an official base image (another base may hold files there).
+    With ``ctx`` (for a file tool, whose files are the caller's on any base): a
+    COPY above it of files only, which the context shows (``COPY hugo /``), puts
+    nothing in it."""
+    if ctx is None and not _official(info):
         return None
+    build = ctx.build if ctx is not None else None
     where = None
     for s in info.chain:
         for ins in s.stage.instructions:
@@ -268,6 +438,10 @@ def _left_empty(info: StageInfo, path: str) -> Instruction | None:
                 return None
             if ins.cmd in ("COPY", "ADD") and ins.values and len(ins.values) + len(ins.heredocs) >= 2:
                 dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
+                if ctx is not None and build is not None and not ins.heredocs and \
+                        ins.flag("from") is None and path.startswith(dest.rstrip("/") + "/"):
+                    if all(_context_file(ctx, expand(v, s.env)[0]) for v in ins.values[:-1]):
+                        continue
                 if dest in ("/", path) or dest.startswith(path.rstrip("/") + "/") or \
                         path.startswith(dest.rstrip("/") + "/"):
                     return None
