@@ -27,14 +27,32 @@ from rewriter.dockerfile.judge.evidence import (
     _WRAPPERS)
 
 
-def _copied_sources(ctx: Context, info: StageInfo) -> list[tuple[str, str, Instruction]]:
+def _copied_sources(ctx: Context, info: StageInfo,
+                    through: bool = True) -> list[tuple[str, str, Instruction]]:
     """(context path, destination, instruction) of each local COPY/ADD source
-    of the runtime chain that exists in the build context."""
+    of the runtime chain that exists in the build context; with ``through``,
+    also those that reach it through another stage of the file (a build stage
+    copies them in, a ``COPY --from`` of that stage hands them over), cited by
+    that ``COPY --from`` (:func:`_through_stages`)."""
+    out = [(src, dest, ins) for src, dest, ins, _ in _local_copies(ctx, info)]
+    if through and ctx.build is not None:
+        out += [(src, dest, ins) for src, dest, ins, _ in _through_stages(ctx, info, _DEPTH)]
+    return out
+
+
+#: how many stages deep a ``COPY --from`` is followed (a stage copying from a stage ...)
+_DEPTH = 3
+
+
+def _local_copies(ctx: Context, info: StageInfo) -> list[tuple[str, str, Instruction, bool]]:
+    """(context path, destination, instruction, into) of each local COPY/ADD
+    source of the chain that exists in the build context; ``into`` when a file
+    lands inside the destination (``COPY a.sh /bin/``, several sources, ``.``)."""
     build = ctx.build
     if build is None:
         return []
     here = dockerfile_dir(build)
-    out: list[tuple[str, str, Instruction]] = []
+    out: list[tuple[str, str, Instruction, bool]] = []
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins.cmd not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs:
@@ -43,6 +61,7 @@ def _copied_sources(ctx: Context, info: StageInfo) -> list[tuple[str, str, Instr
             if len(vals) < 2:
                 continue
             dest = workdir_path(s, ins, vals[-1])
+            into = vals[-1].endswith("/") or vals[-1] == "." or len(vals) > 2
             for src in vals[:-1]:
                 if "://" in src:
                     continue
@@ -53,13 +72,142 @@ def _copied_sources(ctx: Context, info: StageInfo) -> list[tuple[str, str, Instr
                         continue
                     if re.compile(_GLOB_CHARS).search(src):
                         hits = _glob(build, cand)
-                        out += [(h, dest, ins) for h in hits]
+                        out += [(h, dest, ins, True) for h in hits]
                         if hits:
                             break
                     elif build.is_dir(cand) or build.read_text(cand) is not None:
-                        out.append((cand, dest, ins))
+                        out.append((cand, dest, ins, into))
                         break
     return out
+
+
+def _from_stages(ctx: Context, info: StageInfo
+                 ) -> Iterator[tuple[StageInfo, Instruction, StageInfo]]:
+    """(stage of the chain, ``COPY --from``, the stage it copies from) of each
+    ``COPY --from`` of the chain that names an earlier stage of this file, by
+    name or index (not an external image)."""
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            flag = ins.flag("from") if ins.cmd == "COPY" and not ins.heredocs else None
+            if flag is None or not flag.value or len(ins.values) < 2:
+                continue
+            name = expand(flag.value, s.env)[0].lower()
+            found = next((st for st in ctx.model.stages if st.stage.index < s.stage.index and
+                          name in ((st.stage.alias or "").lower(), str(st.stage.index))), None)
+            if found is not None:
+                yield s, ins, found
+
+
+def _through_stages(ctx: Context, info: StageInfo,
+                    depth: int) -> list[tuple[str, str, Instruction, bool]]:
+    """(context path, destination, ``COPY --from``, into) of the build-context
+    files another stage copies in and a ``COPY --from`` of the chain hands over:
+    a file or folder the stage put at or under the copied path lands at the
+    destination plus the rest (``ADD x.sh /out/bin/x.sh`` + ``COPY --from=b /out
+    /``: ``/bin/x.sh``); a path inside a folder the stage copied in lands at the
+    destination when the context holds it (``COPY . /src`` + ``COPY --from=b
+    /src/conf /etc/app``). A path a RUN of the stage writes (``go build -o``,
+    ``> file``, ``cp``/``mv`` onto it) is the build's, not the context's."""
+    build = ctx.build
+    if build is None or depth <= 0:
+        return []
+    out: list[tuple[str, str, Instruction, bool]] = []
+    for s, ins, stage in _from_stages(ctx, info):
+        inner = _local_copies(ctx, stage) + _through_stages(ctx, stage, depth - 1)
+        if not inner:
+            continue
+        vals = [expand(v, s.env)[0] for v in ins.values]
+        dest = workdir_path(s, ins, vals[-1])
+        into = vals[-1].endswith("/") or vals[-1] == "." or len(vals) > 2
+        for raw in vals[:-1]:
+            if "$" in raw or "://" in raw:
+                continue
+            src = posixpath.normpath(posixpath.join("/", raw))
+            if _written_by_run(stage, src):
+                continue
+            for hit in _map_through(build, inner, src, dest, into):
+                if hit[:2] not in [o[:2] for o in out]:
+                    out.append((hit[0], hit[1], ins, hit[2]))
+            if len(out) > 400:
+                return out
+    return out
+
+
+def _map_through(build: BuildContext, inner: list[tuple[str, str, Instruction, bool]],
+                 src: str, dest: str, into: bool) -> list[tuple[str, str, bool]]:
+    """(context path, destination, into) in the copying stage of what ``COPY
+    --from`` of ``src`` to ``dest`` takes of ``inner``, the copied stage's own
+    build-context sources."""
+    out: list[tuple[str, str, bool]] = []
+    glob = re.compile(_GLOB_CHARS)
+    parent, _, pattern = src.rpartition("/")
+    parent = parent or "/"
+    if glob.search(parent):
+        return []
+    for csrc, d, _, into0 in inner:
+        is_dir = build.is_dir(csrc)
+        # where it is in the copied stage: a folder's files under ``d``; a file at
+        # ``d``, or inside it
+        at = d if is_dir or not into0 else posixpath.join(d, posixpath.basename(csrc))
+        if glob.search(pattern):
+            if _under(at, parent) and at != parent:
+                first, _, rest = posixpath.relpath(at, parent).partition("/")
+                if fnmatchcase(first, pattern):
+                    if not rest and not is_dir:
+                        out.append((csrc, posixpath.join(dest, first), False))
+                    else:
+                        out.append((csrc, posixpath.normpath(posixpath.join(dest, rest)), into0))
+            elif is_dir and _under(parent, at):
+                cdir = posixpath.normpath(posixpath.join(csrc, posixpath.relpath(parent, at)))
+                for h in _glob(build, posixpath.join(cdir, pattern) if cdir != "." else pattern):
+                    out.append((h, dest if build.is_dir(h) else
+                                posixpath.join(dest, posixpath.basename(h)), False))
+            continue
+        if _under(at, src):
+            if at == src and not is_dir:
+                out.append((csrc, posixpath.join(dest, posixpath.basename(src)) if into
+                            else dest, False))
+            else:
+                out.append((csrc, posixpath.normpath(posixpath.join(
+                    dest, posixpath.relpath(at, src))), into0))
+        elif is_dir and _under(src, at):
+            sub = posixpath.normpath(posixpath.join(csrc, posixpath.relpath(src, at)))
+            if build.is_dir(sub):
+                out.append((sub, dest, False))
+            elif build.read_text(sub) is not None:
+                out.append((sub, posixpath.join(dest, posixpath.basename(src)) if into
+                            else dest, False))
+    return out
+
+
+def _under(path: str, top: str) -> bool:
+    """``path`` is ``top`` or lies under it."""
+    return path == top or top == "/" or path.startswith(top.rstrip("/") + "/")
+
+
+def _written_by_run(stage: StageInfo, path: str) -> bool:
+    """A RUN of the stage's chain writes ``path``: names it as an output
+    (``-o``, ``--output``, ``>``) or as the target of ``cp``, ``mv``, ``install``
+    or ``ln``, by its absolute path or relative to the RUN's WORKDIR."""
+    for s in stage.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd != "RUN":
+                continue
+            cwd = workdir_path(s, ins, ".")
+            names = {path}
+            if _under(path, cwd) and path != cwd:
+                rel = posixpath.relpath(path, cwd)
+                names |= {rel, "./" + rel}
+            alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+            if re.search(r"(?:(?:^|\s)(?:-o|--output|--out)(?:\s+|=)|>\s*)['\"]?(?:" + alt +
+                         r")(?![\w./-])", ins.logical):
+                return True
+            for cmd in run_commands(ins):
+                args = [a for a in cmd.args_after_name() if not a.startswith("-")]
+                if cmd.name in ("cp", "mv", "install", "ln") and len(args) >= 2 and \
+                        posixpath.normpath(posixpath.join(cwd, args[-1])) == path:
+                    return True
+    return False
 
 
 _GLOB_CHARS = r"[*?\[]"

@@ -250,7 +250,8 @@ def _spring_configs(ctx: Context, info: StageInfo, command: _Command) -> list[tu
     profiles = [p.strip() for p in env.get("SPRING_PROFILES_ACTIVE", "").split(",") if p.strip()]
     names = {f"application.{ext}" for ext in ("properties", "yml", "yaml")} | {
         f"application-{p}.{ext}" for p in profiles for ext in ("properties", "yml", "yaml")}
-    sources = dict.fromkeys(src for st in ctx.model.stages for src, _, _ in _copied_sources(ctx, st))
+    sources = dict.fromkeys(src for st in ctx.model.stages
+                            for src, _, _ in _copied_sources(ctx, st, through=False))
     out: list[tuple[str, str]] = []
     for src in sources:
         for f in _files_under(build, src, 400):
@@ -565,7 +566,8 @@ def _dotnet_project(ctx: Context, info: StageInfo, command: _Command) -> tuple[s
     if build is None or dll is None:
         return None
     name = posixpath.basename(dll)[:-4]
-    sources = dict.fromkeys(src for st in ctx.model.stages for src, _, _ in _copied_sources(ctx, st))
+    sources = dict.fromkeys(src for st in ctx.model.stages
+                            for src, _, _ in _copied_sources(ctx, st, through=False))
     for src in sources:
         for f in _files_under(build, src, 400):
             if not f.endswith(".csproj") or any(

@@ -144,7 +144,9 @@ def _unread_build_script(ctx: Context, info: StageInfo, command: _Command,
                         else dest] = (src, ins)
     # a script under a folder the file copies in whole (`ADD . /container` +
     # `RUN /container/install.sh`) that the context does not hold there
-    dirs = [(src, dest, ins) for src, dest, ins in copied if build.is_dir(src)]
+    # (not one a COPY --from hands over: the other stage's build may make it)
+    dirs = [(src, dest, ins) for src, dest, ins in copied
+            if build.is_dir(src) and ins.flag("from") is None]
     for _, run, path in _run_paths(info) if dirs else ():
         for src, dest, copy in dirs:
             if not path.startswith(dest.rstrip("/") + "/"):
@@ -204,6 +206,8 @@ def _missing_under_copy(ctx: Context, info: StageInfo, command: _Command,
         if "." in name and not name.endswith((".sh", ".bash")):
             continue  # a file an interpreter runs, perhaps built (lib/server.js)
         for src, dest, ins in [*copied, *_missing_dirs(ctx, info, copied)]:
+            if ins.flag("from") is not None:
+                continue  # handed over from another stage, whose build may make it
             if not image.startswith(dest.rstrip("/") + "/"):
                 continue
             rest = image[len(dest.rstrip("/")) + 1:]

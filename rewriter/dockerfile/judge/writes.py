@@ -157,7 +157,9 @@ def _skaffold_sync(ctx: Context, info: StageInfo, copied: list[tuple[str, str, I
         targets = [(posixpath.normpath(posixpath.join(wd, dest)), line, text)
                    for line, text, dest in art.sync_dests if dest and "$" not in dest]
         for line, text, pattern in art.sync_infer:
-            for src, dest, _ in copied:
+            for src, dest, copy in copied:
+                if copy.flag("from") is not None:
+                    continue  # skaffold infers only what the file copies from its context
                 rel = posixpath.relpath(src, art.context or ".")
                 if build is not None and build.is_dir(src):
                     targets.append((dest, line, text))  # `COPY . /app`: its files go under it
