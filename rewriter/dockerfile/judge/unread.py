@@ -15,7 +15,8 @@ from rewriter.dockerfile.syntax import Instruction
 from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
 from rewriter.dockerfile.judge.evidence import (
     _Command, _ins_cite, _program_name, _SCRIPT_NAME, _SHELLS, _WRAPPERS)
-from rewriter.dockerfile.judge.context import _GLOB_CHARS, _run_paths
+from rewriter.dockerfile.judge.context import (
+    _GLOB_CHARS, _from_stages, _local_copies, _run_paths, _written_by_run)
 
 
 def _unread_script(ctx: Context, info: StageInfo, command: _Command,
@@ -63,7 +64,56 @@ def _unread_script(ctx: Context, info: StageInfo, command: _Command,
     if not names:
         return None
     return _missing_under_copy(ctx, info, command, copied) or \
+        _missing_through_stage(ctx, info, command, names) or \
         _missing_in_build_stage(ctx, info, command, names)
+
+
+def _missing_through_stage(ctx: Context, info: StageInfo, command: _Command,
+                           names: set[str]) -> Judgement | None:
+    """The container starts a script that another stage copies from the build
+    context by its name (``ADD boot.sh /out/bin/boot.sh``) and a ``COPY --from``
+    of that stage hands over (``COPY --from=build /out /``), but the context
+    dockfix reads does not hold it. A script that stage's RUNs write (built or
+    generated) is the build's, and does not count."""
+    for s, frm, stage in _from_stages(ctx, info):
+        vals = [expand(v, s.env)[0] for v in frm.values]
+        srcs = [posixpath.normpath(posixpath.join("/", v)) for v in vals[:-1]
+                if "$" not in v and not re.compile(_GLOB_CHARS).search(v)]
+        dest = workdir_path(s, frm, vals[-1])
+        into = vals[-1].endswith("/") or vals[-1] == "." or len(vals) > 2
+        found = {id(ins) for _, _, ins, _ in _local_copies(ctx, stage)}
+        for st in stage.chain:
+            for ins in st.stage.instructions:
+                if ins.cmd not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs \
+                        or len(ins.values) < 2 or id(ins) in found:
+                    continue
+                values = [expand(v, st.env)[0] for v in ins.values]
+                at_dest = workdir_path(st, ins, values[-1])
+                inside = values[-1].endswith("/") or values[-1] == "." or len(values) > 2
+                for v in values[:-1]:
+                    if "://" in v or "$" in v or re.compile(_GLOB_CHARS).search(v):
+                        continue
+                    at = posixpath.join(at_dest, posixpath.basename(v.rstrip("/"))) \
+                        if inside else at_dest
+                    for src in srcs:
+                        if not (at == src or at.startswith(src.rstrip("/") + "/")):
+                            continue
+                        image = posixpath.join(dest, posixpath.basename(src)) \
+                            if at == src and into else \
+                            posixpath.normpath(posixpath.join(dest, posixpath.relpath(at, src)))
+                        name = posixpath.basename(image)
+                        if name not in names or _written_by_run(stage, at):
+                            continue
+                        return Judgement(
+                            "unreadable-entrypoint", "app",
+                            f"the container starts `{image}`, which stage "
+                            f"`{stage.stage.alias or stage.stage.index}` copies from `{v}` and "
+                            "the file hands over with `COPY --from`; that file is not in the "
+                            "build context dockfix reads, so what it does at start (drop "
+                            "privileges, write /etc, start services) is unknown",
+                            (_ins_cite(ctx, ins), _ins_cite(ctx, frm)),
+                            "run dockfix from the repository (or pass --context) so it can read it")
+    return None
 
 
 def _missing_in_build_stage(ctx: Context, info: StageInfo, command: _Command,
