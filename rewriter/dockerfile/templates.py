@@ -40,6 +40,7 @@ def render(
     newline: str = "\n",
     login_shell: bool = False,
     readable: Sequence[str] = (),
+    groups: Sequence[str] = (),
 ) -> str:
     """One complete ``RUN`` instruction that creates ``user``:``group`` with
     ``uid``:``gid``, with a home directory ``/home/<user>``, gives it ``dirs``
@@ -52,6 +53,8 @@ def render(
     ``# escape=`` directive); every line break is ``newline`` (``\\n`` or
     ``\\r\\n``).  The user's shell is the family's ``nologin`` unless
     ``login_shell`` asks for ``/bin/sh`` (for a program that starts it).
+    ``groups`` are supplementary groups the image already has (``audio``,
+    ``video``) that the user joins.
     ``gid`` 0 with ``group`` ``root`` puts the user in root's group, which
     every image has, and creates no group (OpenShift's arbitrary-uid convention).
     Raises ValueError for an unknown template or an input that is not a plain
@@ -62,7 +65,9 @@ def render(
         raise ValueError(f"bad template name {template!r}")
     if template not in available():
         raise ValueError(f"no template {template!r} (have: {', '.join(available())})")
-    for what, name in (("user", user), ("group", group)):
+    if isinstance(groups, str):
+        raise ValueError("groups must be a sequence of group names, not one string")
+    for what, name in (("user", user), ("group", group), *(("group", g) for g in groups)):
         if not isinstance(name, str) or not NAME.fullmatch(name):
             raise ValueError(f"bad {what} name {name!r}: must match {NAME.pattern}")
     for what, value in (("uid", uid), ("gid", gid)):
@@ -78,7 +83,7 @@ def render(
     own += read_commands(_clean_dirs(readable))
     text = _env().get_template(f"adduser/{template}{_SUFFIX}").render(
         user=user, group=group, uid=uid, gid=gid, own=own, escape=escape,
-        login_shell=login_shell,
+        login_shell=login_shell, groups=list(groups),
     )
     if not (text.startswith("RUN ") and text.endswith("\n") and "\r" not in text):
         raise AssertionError(f"template {template!r} must render one RUN ending in a newline")

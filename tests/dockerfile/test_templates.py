@@ -254,3 +254,27 @@ def test_group_zero_joins_roots_group(name: str) -> None:
 def test_group_zero_needs_roots_group_name() -> None:
     with pytest.raises(ValueError):
         render("alpine", user="appuser", group="appgroup", uid=10001, gid=0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_supplementary_groups(name: str) -> None:
+    # A desktop app's user joins audio and video: one RUN, valid shell, and the
+    # user's own primary group is still the one created for it.
+    ins = _one_run(render(name, **DEFAULTS, groups=["audio", "video"]))
+    words = shlex.split(ins.args)
+    if name in ("alpine", "busybox"):  # BusyBox: `addgroup USER GROUP` after adduser
+        joined = [words[i + 2] for i, w in enumerate(words)
+                  if w == "addgroup" and words[i + 1] == "appuser"]
+        assert joined == ["audio", "video"]
+        assert words[words.index("adduser"):].count("-G") == 1
+    else:
+        flag = "--groups" if "--groups" in words else "-G"
+        assert words[words.index(flag) + 1] == "audio,video"
+    assert subprocess.run(["sh", "-n", "-c", ins.args]).returncode == 0
+    assert "audio" not in render(name, **DEFAULTS)
+
+
+def test_bad_group_names_are_refused() -> None:
+    for bad in (["audio;rm -rf /"], "audio", ["$(id)"]):
+        with pytest.raises(ValueError):
+            render("debian", **DEFAULTS, groups=bad)

@@ -47,12 +47,14 @@ from rewriter.dockerfile.judge.siblings import sibling_base, sibling_base_entryp
 from rewriter.dockerfile.judge.users import (
     ContextUser,
     app_user_name,
+    device_groups,
     needs_login_shell,
     own_user_switch,
     script_users,
 )
 
-__all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_name", "documented_command",
+__all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_name", "device_groups",
+           "documented_command",
            "entrypoint_scripts", "group_zero_writable", "joins_group_zero",
            "judge", "knowledge", "needs_login_shell", "not_an_app", "own_user_switch", "packaged_user",
            "script_users", "sibling_base", "sibling_base_entrypoint",

@@ -102,6 +102,9 @@ class _Knowledge:
     host_log_prose: str = ""  #: a log shipper's own words that it collects the hosts' logs
     storage_provisioners: frozenset[str] = frozenset()
     login_shell_programs: frozenset[str] = frozenset()
+    #: group -> (package globs, programs) of a desktop app that opens the host's
+    #: devices of that group (``audio``: /dev/snd, ``video``: /dev/dri)
+    device_groups: dict[str, tuple[tuple[str, ...], frozenset[str]]] = field(default_factory=dict)
     #: program -> its own flags that switch to another user once started as root
     user_switch_flags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     packet_capture: frozenset[str] = frozenset()
@@ -161,6 +164,8 @@ def knowledge() -> _Knowledge:
         ci_files=frozenset(raw["paths"]["ci_files"]),
         generic_programs=frozenset(raw["programs"]["generic"]),
         login_shell_programs=frozenset(raw["programs"].get("login_shell", ())),
+        device_groups={g: (tuple(v["packages"]), frozenset(v["programs"]))
+                       for g, v in raw["device_groups"].items()},
         user_switch_flags={k: tuple(v) for k, v in raw["programs"].get("user_switch", {}).items()},
         packaged_users=frozenset(raw["programs"]["packaged_users"]),
         daemon_configs=[(c["glob"], c["listen"]) for c in raw["configs"]["listen"]],

@@ -16,6 +16,7 @@ from rewriter.dockerfile.shell import Command, commands
 from rewriter.dockerfile.judge.knowledge import knowledge
 from rewriter.dockerfile.judge.evidence import _cite, _command, _program_name, _SCRIPT_NAME, _WRAPPERS
 from rewriter.dockerfile.judge.context import _run_scripts
+from rewriter.dockerfile.judge.packages import _package_install
 
 
 #: where plain programs live (a program elsewhere is the app's own file: ``/app/server``)
@@ -140,3 +141,14 @@ def script_users(ctx: Context, info: StageInfo) -> list[ContextUser]:
     in a RUN (``COPY install.sh /tmp/`` then ``RUN sh /tmp/install.sh``)."""
     return [u for _, _, path, text in _run_scripts(ctx, info)
             for u in _users_in_script(path, text)]
+
+
+def device_groups(info: StageInfo) -> list[str]:
+    """The groups a new user joins to keep a desktop app's host devices
+    (``audio``: /dev/snd, ``video``: /dev/dri), in ``judge.toml``'s order: for
+    the packages the file installs and the program the container runs."""
+    k = knowledge()
+    command = _command(info)
+    names = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
+    return [g for g, (packages, programs) in k.device_groups.items()
+            if names & programs or _package_install(info, packages) is not None]

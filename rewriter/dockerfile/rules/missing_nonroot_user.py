@@ -57,6 +57,12 @@ CMD ["/app/run"]
   script from the context a `RUN` runs): the user's primary group is root's
   (`useradd -g 0`, BusyBox `adduser -G root`, no new group) and `USER UID:0`;
   those paths are not chowned again (an explicit `--gid` wins);
+- a desktop app joins the groups of the host devices it is run with
+  (`--device /dev/snd`: `audio`; `/dev/dri`: `video`) when the file installs
+  a sound system or a GPU driver (`apulse`, `alsa-utils`, `libgl1-mesa-dri`,
+  `mesa-dri-*`) or runs a browser or player (`firefox`, `chromium`, `vlc`;
+  `[device_groups]` in `judge.toml`), on Debian, Ubuntu, Alpine and RHEL
+  images, which all have both groups;
 - its shell is the family's `nologin`, except for a program that starts its
   user's login shell (a terminal emulator, `tmux`, `screen`, a web terminal,
   a desktop session such as `startxfce4`):
@@ -137,6 +143,7 @@ from rewriter.dockerfile.rules._common import (
 from rewriter.dockerfile.judge import (
     GroupZero,
     app_user_name,
+    device_groups,
     documented_command,
     joins_group_zero,
     judge,
@@ -171,6 +178,11 @@ def _shared(name: str) -> bool:
 def _app_user(name: str, uid: int | None) -> bool:
     """A user the app may run as: not root, not an account made for something else."""
     return not _shared(name) and name != "root" and uid != 0
+
+
+#: the templates whose images all have the ``audio`` and ``video`` groups
+#: (Debian's base-passwd, Alpine's baselayout, RHEL's setup package)
+_DEVICE_GROUP_TEMPLATES = frozenset({"debian", "alpine", "rhel", "rhel-minimal"})
 
 
 def _env_user_name(info: StageInfo) -> str | None:
@@ -444,17 +456,25 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         user = s.user or named or "appuser"
         group = "root" if gid == 0 else s.group or named or "appgroup"
         files, notes = _downloads(info, f"{s.uid}:{gid}", trees)
+        # the groups of the host devices a desktop app opens; every image of
+        # these families has them (other families may not)
+        groups = device_groups(info) if fam.template in _DEVICE_GROUP_TEMPLATES else []
         try:
             block = render(fam.template, user=user, group=group, uid=s.uid, gid=gid,
                            dirs=[d for d in late if d not in app], trees=trees,
                            escape=ctx.df.escape, newline="\n",
-                           login_shell=needs_login_shell(info), readable=files)
+                           login_shell=needs_login_shell(info), readable=files,
+                           groups=groups)
         except ValueError as exc:  # e.g. a VOLUME path with control characters
             return Decline("template-refused", f"cannot write the user block: {exc}",
                            line, info.name)
-        return Plan(info, f"{s.uid}:{gid}", block,
+        in_groups = (f", in the groups {' and '.join(f'`{g}`' for g in groups)} of the sound "
+                     "and GPU devices a desktop app is run with" if groups else "")
+        # `USER uid:gid` sets no supplementary groups: with groups, the uid alone
+        # (its passwd entry gives the primary group, /etc/group the others)
+        return Plan(info, str(s.uid) if groups else f"{s.uid}:{gid}", block,
                     why=f"create `{user}` ({s.uid}:{gid}) with the {fam.name} "
-                    f"tools{joined}{_readable_why(files)}",
+                    f"tools{in_groups}{joined}{_readable_why(files)}",
                     dirs=dirs, edits=early, readable=files, notes=notes)
     if fam.default_nonroot_uid:
         uid = fam.default_nonroot_uid
