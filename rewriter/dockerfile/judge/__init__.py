@@ -43,6 +43,7 @@ from rewriter.dockerfile.judge.context import entrypoint_scripts
 from rewriter.dockerfile.judge.documented import DocumentedRun, documented_command
 from rewriter.dockerfile.judge.groupzero import GroupZero, group_zero_writable, joins_group_zero
 from rewriter.dockerfile.judge.knowledge import Judgement, knowledge, packaged_user
+from rewriter.dockerfile.judge.unread import unread_run_script
 from rewriter.dockerfile.judge.siblings import sibling_base, sibling_base_entrypoint, sibling_base_users
 from rewriter.dockerfile.judge.users import (
     ContextUser,
@@ -58,4 +59,4 @@ __all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_n
            "entrypoint_scripts", "group_zero_writable", "joins_group_zero",
            "judge", "knowledge", "needs_login_shell", "not_an_app", "own_user_switch", "packaged_user",
            "script_users", "sibling_base", "sibling_base_entrypoint",
-           "sibling_base_users"]
+           "sibling_base_users", "unread_run_script"]

@@ -16,6 +16,7 @@ from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
 from rewriter.dockerfile.judge.evidence import (
     _Command, _ins_cite, _program_name, _SCRIPT_NAME, _SHELLS, _WRAPPERS)
 from rewriter.dockerfile.judge.context import (
+    _copied_sources,
     _GLOB_CHARS, _from_stages, _local_copies, _run_paths, _written_by_run)
 
 
@@ -153,30 +154,13 @@ def _missing_in_build_stage(ctx: Context, info: StageInfo, command: _Command,
     return None
 
 
-def _unread_build_script(ctx: Context, info: StageInfo, command: _Command,
-                         copied: list[tuple[str, str, Instruction]],
-                         k: _Knowledge) -> Judgement | None:
-    """A RUN executes a script that the file copies from its build context, the
-    context dockfix reads does not hold it, and nothing else in the file names
-    the program the container runs: that script installs the program, and the
-    user it may create and the directories it may give that user are unknown
-    (a new uid may be able to read none of them)."""
+def _missing_run_scripts(ctx: Context, info: StageInfo,
+                         copied: list[tuple[str, str, Instruction]]
+                         ) -> dict[str, tuple[str, Instruction]]:
+    """The scripts the file copies in from its build context that the context
+    dockfix reads does not hold: image path -> (context source, the COPY)."""
     build = ctx.build
-    if build is None or command.ins is None:
-        return None
-    # the program, by a name with no extension (`couchdb`, not `server.js`)
-    name = _program_name(command.program)
-    # (a script's name, `cockpit-kube-launch`, counts when it is a system path a package fills)
-    if not re.fullmatch(r"[A-Za-z][\w-]{2,}", name) or "$" in command.program or \
-            name in _SHELLS or name in k.interpreters or (
-                re.compile(_SCRIPT_NAME).search(name) and
-                not re.match(r"/usr/(?:s?bin|libexec|lib)/", command.program)):
-        return None
-    # named nowhere in the file but in the command itself
-    others = "\n".join(ins.logical for s in info.chain for ins in s.stage.instructions
-                       if ins.cmd not in ("CMD", "ENTRYPOINT"))
-    if re.search(r"(?i)(?<![\w.-])" + re.escape(name) + r"(?![\w-])", others):
-        return None
+    assert build is not None
     found = {id(ins) for _, _, ins in copied}
     missing: dict[str, tuple[str, Instruction]] = {}  # image path -> (context source, COPY)
     for s in info.chain:
@@ -190,8 +174,10 @@ def _unread_build_script(ctx: Context, info: StageInfo, command: _Command,
                 if "://" in src or "$" in src or re.compile(_GLOB_CHARS).search(src):
                     continue
                 into = ins.values[-1].endswith("/") or len(srcs) > 1
-                missing[posixpath.join(dest, posixpath.basename(src.rstrip("/"))) if into
-                        else dest] = (src, ins)
+                inside = posixpath.join(dest, posixpath.basename(src.rstrip("/")))
+                missing[inside if into else dest] = (src, ins)
+                if not into:  # (`COPY install.sh /tmp`: into a directory the image has)
+                    missing.setdefault(inside, (src, ins))
     # a script under a folder the file copies in whole (`ADD . /container` +
     # `RUN /container/install.sh`) that the context does not hold there
     # (not one a COPY --from hands over: the other stage's build may make it)
@@ -216,6 +202,50 @@ def _unread_build_script(ctx: Context, info: StageInfo, command: _Command,
                 continue
             missing.setdefault(path, (posixpath.join(
                 _raw_source(copy) or src, rest), copy))
+    return missing
+
+
+def unread_run_script(ctx: Context, info: StageInfo) -> tuple[str, int, tuple[str, ...]] | None:
+    """A script a ``RUN`` of the runtime chain executes that the file copies in
+    from its build context, which the context dockfix reads does not hold:
+    (its context source, the RUN's line, the COPY and the RUN cited), or None.
+    Such a script may create directories and give them to a user, which
+    dockfix cannot see."""
+    if ctx.build is None:
+        return None
+    missing = _missing_run_scripts(ctx, info, _copied_sources(ctx, info))
+    for _, ins, path in _run_paths(info) if missing else ():
+        if path in missing:
+            src, copy = missing[path]
+            return src, ins.start_line, (_ins_cite(ctx, copy), _ins_cite(ctx, ins))
+    return None
+
+
+def _unread_build_script(ctx: Context, info: StageInfo, command: _Command,
+                         copied: list[tuple[str, str, Instruction]],
+                         k: _Knowledge) -> Judgement | None:
+    """A RUN executes a script that the file copies from its build context, the
+    context dockfix reads does not hold it, and nothing else in the file names
+    the program the container runs: that script installs the program, and the
+    user it may create and the directories it may give that user are unknown
+    (a new uid may be able to read none of them)."""
+    build = ctx.build
+    if build is None or command.ins is None:
+        return None
+    # the program, by a name with no extension (`couchdb`, not `server.js`)
+    name = _program_name(command.program)
+    # (a script's name, `cockpit-kube-launch`, counts when it is a system path a package fills)
+    if not re.fullmatch(r"[A-Za-z][\w-]{2,}", name) or "$" in command.program or \
+            name in _SHELLS or name in k.interpreters or (
+                re.compile(_SCRIPT_NAME).search(name) and
+                not re.match(r"/usr/(?:s?bin|libexec|lib)/", command.program)):
+        return None
+    # named nowhere in the file but in the command itself
+    others = "\n".join(ins.logical for s in info.chain for ins in s.stage.instructions
+                       if ins.cmd not in ("CMD", "ENTRYPOINT"))
+    if re.search(r"(?i)(?<![\w.-])" + re.escape(name) + r"(?![\w-])", others):
+        return None
+    missing = _missing_run_scripts(ctx, info, copied)
     if not missing:
         return None
     for _, ins, path in _run_paths(info):

@@ -30,7 +30,10 @@ USER 10001
 Only where the build leaves the directory root's: not when it is chowned
 (variables read as BuildKit reads them), made world-writable (`chmod 1777`,
 `a+w`), created by a step that runs as the user, or the destination of a
-`COPY --chown`; not for shared scratch directories (`/tmp`), sockets, a source
+`COPY --chown`; not when the build runs a script the file copies from its
+context and the context does not hold (`RUN sh /tmp/install.sh`: it may create
+them for the user; declined as `unreadable-build-script`, which says so);
+not for shared scratch directories (`/tmp`), sockets, a source
 checkout the host mounts (`VOLUME /src`), a path a build step hands to a script
 dockfix cannot follow (`fix-permissions.sh /var/lib/mysql`), or a package's
 own account's directories (`postgres` and `/var/lib/postgresql`), a directory
@@ -70,11 +73,12 @@ from collections.abc import Iterator
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
-from rewriter.dockerfile.judge import group_zero_writable, not_an_app, packaged_user
+from rewriter.dockerfile.judge import (
+    group_zero_writable, not_an_app, packaged_user, unread_run_script)
 from rewriter.dockerfile.model import StageInfo, commands_named, expand, is_root, workdir_path
 from rewriter.dockerfile.paths import SHARED_DIRS, SOURCE_DIRS, command_words, volume_paths, writable_dirs
 from rewriter.dockerfile.shell import programs
-from rewriter.dockerfile.rules._types import Violation
+from rewriter.dockerfile.rules._types import Decline, Violation
 from rewriter.dockerfile.templates import own_dirs
 
 CODE = "DF004"
@@ -174,7 +178,7 @@ def _is_owned(path: str, owned: set[str]) -> bool:
     return any(o.endswith("/**") and path.startswith(o[:-3].rstrip("/") + "/") for o in owned)
 
 
-def check(ctx: Context) -> Iterator[Violation]:
+def check(ctx: Context) -> Iterator[Violation | Decline]:
     info = ctx.model.nonroot_runtime
     if info is None or not info.final_user_resolved:
         return
@@ -198,6 +202,18 @@ def check(ctx: Context) -> Iterator[Violation]:
         zero = group_zero_writable(ctx, info)
         missing = [d for d in missing if zero is None or not zero.covers(d)]
     if not missing:
+        return
+    unread = unread_run_script(ctx, info)
+    if unread is not None:
+        # that script may make the directories and give them to the user
+        src, line, evidence = unread
+        yield Decline("unreadable-build-script",
+                      f"`{', '.join(missing)}` may be root's, but the build runs `{src}`, which "
+                      "the file copies from its context and the context dockfix reads does not "
+                      f"hold: it may create {'them' if len(missing) > 1 else 'it'} for the user, "
+                      "so nothing is changed without "
+                      "that evidence; run dockfix from the repository (or pass --context) so it "
+                      "can read it", line, info.name, kind="app", evidence=evidence)
         return
     own_user = info.users[-1][0] if info.users else None
     paths = " ".join(shlex.quote(d) for d in missing)
