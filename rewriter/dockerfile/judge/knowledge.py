@@ -85,7 +85,7 @@ class _Knowledge:
     services: list[_Service] = field(default_factory=list)
     #: program -> (the port it listens on by default, a regex of the flags that set
     #: another, a regex of the flags that make it listen there: "" when it always does)
-    port_programs: dict[str, tuple[int, str, str]] = field(default_factory=dict)
+    port_programs: dict[str, tuple[int, str, str, tuple[str, ...]]] = field(default_factory=dict)
     #: program -> (its config file's name, a regex of the flags that name another)
     port_configs: dict[str, tuple[str, str]] = field(default_factory=dict)
     unix_socket_commands: str = ""
@@ -188,7 +188,8 @@ def knowledge() -> _Knowledge:
         device_images=list(raw["images"]["devices"]),
         services=[_Service(frozenset(sv["programs"]), tuple(sv["packages"]), dict(sv["users"]))
                   for sv in raw["services"]],
-        port_programs={p: (int(v["port"]), _port_flags(v["flags"]), _switch_flags(v.get("when", [])))
+        port_programs={p: (int(v["port"]), _port_flags(v["flags"]), _switch_flags(v.get("when", [])),
+                           tuple(v.get("env", ())))
                        for p, v in raw["programs"]["binds_port"].items()},
         port_configs={p: (v["name"], _value_flags(v["flags"]))
                       for p, v in raw["programs"]["port_configs"].items()},

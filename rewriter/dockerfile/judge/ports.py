@@ -51,13 +51,16 @@ def _ports(ctx: Context, info: StageInfo, command: _Command,
         prog = _program_name(command.program)
         if prog in k.port_programs:
             # a server that listens below 1024 unless its command sets another port
-            default, flags, when = k.port_programs[prog]
+            default, flags, when, env_names = k.port_programs[prog]
             line = " " + " ".join(command.words)
             mode = re.search(when, line) if when else None
             if when and mode is None:
                 default = 0  # it listens there only in a mode its command does not turn on
             set_ports = [int(m.group(1)) for m in re.compile(flags).finditer(line)] + [
                 int(m.group(1) or m.group(2)) for m in re.compile(_PORT_ARG).finditer(line)]
+            # the environment variable it reads its address from (`ADDRESS=:8443`)
+            set_ports += [int(m.group(1)) for name in env_names
+                          for m in [re.search(r"(?:^|:)(\d+)$", info.env.get(name, "").strip())] if m]
             port = set_ports[0] if set_ports else default
             config = _config_ports(ctx, info, command, copied, k, prog, port)
             if config is not None:
