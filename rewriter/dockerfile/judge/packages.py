@@ -9,7 +9,7 @@ import posixpath
 import re
 
 from rewriter.core.globs import fnmatchcase
-from rewriter.dockerfile.model import StageInfo
+from rewriter.dockerfile.model import StageInfo, expand
 from rewriter.dockerfile.syntax import Instruction
 
 
@@ -20,7 +20,8 @@ def _installs(info: StageInfo, packages: frozenset[str]) -> Instruction | None:
         for ins in s.stage.instructions:
             if ins.cmd != "RUN":
                 continue
-            words = set(re.findall(r"[\w.+-]+", ins.logical)) | set(_file_packages(ins.logical))
+            words = set(re.findall(r"[\w.+-]+", ins.logical)) | set(
+                _file_packages(expand(ins.logical, s.env)[0]))
             if words & packages:
                 return ins
     return None
@@ -37,7 +38,8 @@ _PACKAGE_FILE_INSTALL = (
 
 def _file_packages(text: str) -> list[str]:
     """The names of the packages ``text`` installs from package files, read
-    from the file names as Debian and RPM name them (``name_version_arch.deb``,
+    from the file names as Debian and RPM name them (the callers expand the
+    stage's variables first: ``dpkg -i ${GRAFANA_FILE}``) (``name_version_arch.deb``,
     ``name-version-release.arch.rpm``, ``filebeat-6.4.0-amd64.deb``)."""
     if ".deb" not in text and ".rpm" not in text:
         return []
@@ -69,7 +71,7 @@ def _package_install(info: StageInfo, globs: frozenset[str] | tuple[str, ...],
                     low = word.lower().split("=")[0]
                     if any(fnmatchcase(low, g) for g in globs):
                         return ins, word
-            for name in _file_packages(ins.logical):
+            for name in _file_packages(expand(ins.logical, s.env)[0]):
                 if any(fnmatchcase(name, g) for g in globs):
                     return ins, name
     return None

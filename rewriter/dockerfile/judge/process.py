@@ -13,7 +13,7 @@ import re
 
 from rewriter.core.globs import fnmatch
 from rewriter.dockerfile.analysis import Context
-from rewriter.dockerfile.model import StageInfo, workdir_path
+from rewriter.dockerfile.model import StageInfo, expand, workdir_path
 from rewriter.dockerfile.paths import final_workdir
 from rewriter.dockerfile.shell import programs
 from rewriter.dockerfile.syntax import Instruction
@@ -280,7 +280,7 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
         for ins in s.stage.instructions:
             if ins.cmd == "RUN":
                 # by name, or from a package file (`dpkg -i docker-ce-cli_20.10_amd64.deb`)
-                words = set(_file_packages(ins.logical))
+                words = set(_file_packages(expand(ins.logical, s.env)[0]))
                 if re.search(r"\b(?:apt-get|apt|apk|yum|dnf|microdnf|zypper)\b[^;&|]*\binstall\b|"
                              r"\bapk\s+add\b", ins.logical):
                     words |= set(re.findall(r"[\w.+-]+", ins.logical))

@@ -93,6 +93,9 @@ def app_user_name(info: StageInfo) -> str | None:
         return None
     if re.fullmatch(r"[a-z0-9-]{2,}d", name):
         return None  # a daemon's package often makes an account of its name (`qpidd`, `nscd`)
+    if any(i.cmd == "EXPOSE" for st in info.chain for i in st.stage.instructions) and \
+            _package_install(info, (name,)) is not None:
+        return None  # so does a service's (Alpine's `tinyproxy`, `icecast`): a second group fails
     # A build step other than a package install that names the program may have
     # an account of that name (an install script's `td-agent`, whose init script
     # the build edits: `USER=td-agent`), which a groupadd of the same name fails on.

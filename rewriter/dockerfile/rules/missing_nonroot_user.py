@@ -49,7 +49,9 @@ CMD ["/app/run"]
   `/home/firefox`) that no build step other than a package install names
   (an install script may have made an account of that name: `td-agent`) and
   that is not a daemon named `*d` (`qpidd`, `nscd`: its package often makes
-  an account of that name, and a second `groupadd` of it fails) nor a
+  an account of that name, and a second `groupadd` of it fails), nor a
+  service (it has `EXPOSE`) installed by a package of its own name (Alpine's
+  `tinyproxy`, `icecast` make theirs the same way), nor a
   launcher of something else (`startxfce4`, `startfirefox`), else
   `appuser` (`--user`/`--group` choose);
 - an image made for OpenShift's arbitrary uid (the build gives group 0 write:
