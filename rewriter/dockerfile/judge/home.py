@@ -39,6 +39,15 @@ _HOME_TOOLS = (
      r"\bvirtualenvs\.(?:create\s+(?:false|0)|in-project\s+(?:true|1)|path\b)|"
      r"\bPOETRY_VIRTUALENVS_(?:CREATE|IN_PROJECT|PATH)\b|\bVIRTUAL_ENV\b",
      "a virtualenv under /root/.cache/pypoetry"),
+    # Superset and Airflow keep their SQLite metadata database (users, dashboards,
+    # DAG runs) in the home unless told where: ~/.superset, ~/airflow
+    (r"\bsuperset\s+(?:db\s+upgrade|init|load_examples|fab\s+create-admin)\b|"
+     r"\bfabmanager\s+create-admin\b",
+     r"\bSUPERSET_HOME\b|\bSQLALCHEMY_DATABASE_URI\b|\bSUPERSET_CONFIG_PATH\b",
+     "the metadata database under /root/.superset"),
+    (r"\bairflow\s+(?:initdb|db\s+(?:init|migrate|upgrade)|users\s+create)\b",
+     r"\bAIRFLOW_HOME\b|\bAIRFLOW__(?:CORE|DATABASE)__SQL_ALCHEMY_CONN\b",
+     "the metadata database under /root/airflow"),
 )
 #: settings whose value is where a tool installs (a new user cannot reach /root)
 _TOOL_HOMES = frozenset({"NPM_CONFIG_PREFIX", "GOPATH", "GOBIN", "CARGO_HOME", "RUSTUP_HOME",
