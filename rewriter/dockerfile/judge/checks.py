@@ -15,7 +15,7 @@ from rewriter.dockerfile.judge.kind import (
     _generated, _init_system, _linuxkit, _no_process, _root_chosen, _unknown_base, _variants)
 from rewriter.dockerfile.judge.base import _base_image, _built_upon, _documented_purpose, _shown_as_base
 from rewriter.dockerfile.judge.builder import _builder_tool
-from rewriter.dockerfile.judge.writes import _root_owned_writes
+from rewriter.dockerfile.judge.writes import _default_data, _root_owned_writes
 from rewriter.dockerfile.judge.home import _root_home
 from rewriter.dockerfile.judge.mounts import _bind_mounts, _file_tool_output, _mounted_project
 from rewriter.dockerfile.judge.host import _devices, _host_access, _host_pid
@@ -38,7 +38,7 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
                   _unread_script, _unread_build_script, _setuid, _devices, _host_pid, _ports,
                   _no_process, _base_image,
                   _built_upon, _shown_as_base,
-                  _documented_purpose, _root_home, _root_owned_writes, _bind_mounts,
+                  _documented_purpose, _root_home, _root_owned_writes, _default_data, _bind_mounts,
                   _builder_tool, _mounted_project, _file_tool_output):
         j = check(ctx, info, command, copied, k)
         if j is not None:

@@ -102,6 +102,9 @@ class _Knowledge:
     host_log_prose: str = ""  #: a log shipper's own words that it collects the hosts' logs
     storage_provisioners: frozenset[str] = frozenset()
     login_shell_programs: frozenset[str] = frozenset()
+    #: program -> (the data path it writes relative to its working directory by
+    #: default, the flags and the environment variables that move it)
+    relative_data: dict[str, tuple[str, frozenset[str], frozenset[str]]] = field(default_factory=dict)
     #: group -> (package globs, programs) of a desktop app that opens the host's
     #: devices of that group (``audio``: /dev/snd, ``video``: /dev/dri)
     device_groups: dict[str, tuple[tuple[str, ...], frozenset[str]]] = field(default_factory=dict)
@@ -209,6 +212,8 @@ def knowledge() -> _Knowledge:
         root_host_paths=dict(raw["paths"]["root_host_paths"]),
         project_tools={p: frozenset(v) for p, v in raw["programs"]["project_tools"].items()},
         file_tools=frozenset(raw["programs"]["file_tools"]),
+        relative_data={p: (v["path"], frozenset(v.get("flags", ())), frozenset(v.get("env", ())))
+                       for p, v in raw["programs"]["relative_data"].items()},
         file_tool_modes={p: (frozenset(v.get("writes", ())), frozenset(v.get("not", ())))
                          for p, v in raw["programs"].get("file_tool_modes", {}).items()},
         build_steps={p: tuple(v) for p, v in raw["programs"]["build_steps"].items()},

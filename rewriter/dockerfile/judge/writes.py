@@ -13,7 +13,7 @@ from rewriter.core.globs import fnmatch
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import StageInfo
 from rewriter.dockerfile.paths import (
-    build_databases, command_relative_stores, config_writes, final_workdir, owned_by_file, run_dir,
+    app_trees, build_databases, command_relative_stores, config_writes, final_workdir, owned_by_file, run_dir,
     writable_dirs)
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.dockerfile.usage import skaffold_artifacts, skaffold_own
@@ -272,3 +272,38 @@ def _source_relative_write(info: StageInfo, scripts: list[tuple[str, str]]
                 continue
             return path, text, m.start(), posixpath.normpath(posixpath.join(cwd, rel))
     return None
+
+
+def _default_data(ctx: Context, info: StageInfo, command: _Command,
+                  copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
+    """A server that keeps its data relative to its working directory by
+    default (``relative_data`` in ``judge.toml``: etcd's ``default.etcd``),
+    with no flag or variable that moves it, in a working directory a fix
+    leaves root-owned: none set (``/``), a system one, or any on ``scratch``
+    (no shell to chown with)."""
+    if command.ins is None:
+        return None
+    prog = _program_name(command.program)
+    entry = k.relative_data.get(prog)
+    if entry is None:
+        return None
+    path, flags, env = entry
+    if any(w.split("=", 1)[0] in flags for w in command.words) or \
+            any(info.env.get(name) for name in env):
+        return None
+    cwd = run_dir(info) or "/"
+    target = posixpath.normpath(posixpath.join(cwd, path))
+    scratch = info.chain[-1].base.lower() == "scratch"
+    if not scratch and cwd != "/":
+        owned = writable_dirs(info, workdir=info.family.shell) + app_trees(info)
+        if any(target == d or target.startswith(d.rstrip("/") + "/") for d in owned) or \
+                owned_by_file(info, target) or owned_by_file(info, cwd):
+            return None
+    where = "`/`, as the file sets no WORKDIR" if cwd == "/" else f"`{cwd}`"
+    return Judgement("writes-root-owned-path", "app",
+                     f"`{prog}` keeps its data in `{path}` under its working directory by "
+                     f"default, here {where}, which a fix leaves root-owned"
+                     + (" (on `scratch` there is no shell to chown it)" if scratch else "")
+                     + f", and nothing moves it ({', '.join(f'`{f}`' for f in sorted(flags))})",
+                     (_ins_cite(ctx, command.ins),),
+                     f"give it a data directory the user owns ({sorted(flags)[0]}), then add USER")
