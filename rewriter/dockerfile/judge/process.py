@@ -320,6 +320,14 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                 return Judgement("entrypoint-needs-root", "app",
                                  f"the command {what}, which needs root",
                                  (_ins_cite(ctx, command.ins),))
+        if not command.ins.json and command.documented is None:
+            # a shell-form command is a script of its own: a root-only daemon it
+            # starts before the program (`dbus-daemon --system && avahi-daemon -D && app`)
+            work = _start_work(ctx, info, command.ins.args, k, "command.sh")
+            if work is not None and work[0].startswith("starts"):
+                return Judgement("entrypoint-needs-root", "app",
+                                 f"the command {work[0]}, which needs root",
+                                 (_ins_cite(ctx, command.ins),))
     for path, text in _scripts(ctx, info, command, copied):
         work = _start_work(ctx, info, text, k, path)
         if work is not None:
