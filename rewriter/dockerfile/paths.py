@@ -324,6 +324,42 @@ def _environment(info: StageInfo, top: str, path: str) -> bool:
                for w, _ in command_words(info))
 
 
+def _only_program(info: StageInfo, top: str, path: str) -> bool:
+    """All the build puts in ``top`` is the program ``path`` itself, the
+    command's executable (not a script an interpreter runs), one file copied
+    there (``COPY --from=build /app/server /app/server``): a compiled program
+    does not write beside itself, and owning the directory would only
+    let the user rewrite its own binary. Not when a WORKDIR, a ``mkdir`` or
+    another ``COPY`` makes or fills anything else there."""
+    words = [w for w, _ in command_words(info)]
+    while words and words[0] in ("tini", "/sbin/tini", "/tini", "--", "dumb-init", "exec",
+                                 "/usr/bin/dumb-init", "/usr/local/bin/dumb-init"):
+        words = words[1:]
+    # the program itself, a compiled one: not a script an interpreter is given
+    if not words or words[0] != path or re.search(r"\.(?:sh|bash|py|js|mjs|rb|pl|php|jar)$", path):
+        return False
+    inside = top.rstrip("/") + "/"
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd == "WORKDIR":
+                wd = posixpath.normpath(workdir_path(s, ins, expand(ins.args.strip().strip("\"'"), s.env)[0]))
+                if wd == top or wd.startswith(inside):
+                    return False
+            elif ins.cmd in ("COPY", "ADD") and len(ins.values) >= 2:
+                dest = expand(ins.values[-1], s.env)[0]
+                at = posixpath.normpath(workdir_path(s, ins, dest))
+                if at == top or at.startswith(inside):
+                    if at != path or dest.endswith("/") or len(ins.values) > 2 or ins.heredocs:
+                        return False
+            elif ins.cmd == "RUN":
+                for cmd in commands_named(ins, "mkdir"):
+                    for a in cmd.args_after_name():
+                        made = posixpath.normpath(expand(a, s.env)[0])
+                        if made == top or made.startswith(inside):
+                            return False
+    return True
+
+
 def app_trees(info: StageInfo) -> list[str]:
     """The app's own directories, owned recursively by a fix: the WORKDIR, and
     each directory the file creates that holds the program the container runs
@@ -341,7 +377,7 @@ def app_trees(info: StageInfo) -> list[str]:
         for m in _CMD_PATH.finditer(word):
             path = posixpath.normpath(m.group(1))
             top = next((d for d in created if path == d or path.startswith(d + "/")), None)
-            if top is not None and _environment(info, top, path):
+            if top is not None and (_environment(info, top, path) or _only_program(info, top, path)):
                 continue
             if top is not None and top not in out and not any(
                     top.startswith(o + "/") for o in out):
@@ -586,8 +622,8 @@ def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
                 if not ok or a.startswith("-") or not path.startswith("/"):
                     continue
                 path = posixpath.normpath(path)
-                if any(c in path for c in "*?[]{}$") or path in _SYSTEM_DIRS:
-                    continue
+                if any(c in path for c in "*?[]{}$") or path in _SYSTEM_DIRS or _shared(path):
+                    continue  # (a directory under /tmp is every user's already)
                 if _DATA_DIR.search(path) and path not in seen:
                     seen.add(path)
                     dirs.append(path)

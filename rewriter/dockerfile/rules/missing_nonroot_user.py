@@ -84,7 +84,11 @@ creates such a directory gets `--chown` instead (or the rule declines).
 A shared scratch directory (`VOLUME /tmp`, `/var/tmp`, `/dev/shm`) keeps its
 owner: every user may write it already. A Python virtual environment the
 command runs a program of (`/venv/bin/python app.py`) is read, not written,
-so it is not owned with the app's trees.
+so it is not owned with the app's trees; nor is a directory that holds only
+the compiled program itself (`COPY --from=build /out/server /app/server`,
+`CMD ["/app/server"]`): it does not write beside itself, and the user would
+only get to rewrite its own binary. A directory made under `/tmp` is no data
+directory to own: every user may write there already.
 
 A file that `ADD <http(s) url>` downloads is written with mode 600, owned by
 root (docs/pitfalls.md #16): the new user could not read it. Each such file of
