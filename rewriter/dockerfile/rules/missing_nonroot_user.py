@@ -37,6 +37,12 @@ CMD ["/app/run"]
   `shadow-utils` from `microdnf` first;
 - distroless and chainguard: no `RUN` (no shell): `USER 65532:65532`, the
   `nonroot` user they ship;
+- a stage of a cross-building file (`FROM --platform=$BUILDPLATFORM` for the
+  others) that runs no `RUN`, has no directory to own and runs a compiled
+  program (not a JVM, Python or Node, which look their user up for a home):
+  `USER UID:GID` only,
+  since a user block would be its first step to run the target platform's
+  binaries (emulation);
 - scratch: `USER UID:GID` only (numeric ids need no passwd entry); so do the
   old `busybox:ubuntu-*`/`debian-*` tags, a distribution's busybox-static built
   without the adduser/addgroup applets (their directories are chowned in a `RUN`);
@@ -130,6 +136,7 @@ DF004 rely on the ids this rule picks.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -137,7 +144,7 @@ from dataclasses import dataclass, field
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.model import StageInfo, expand, is_root, workdir_path
-from rewriter.dockerfile.paths import app_trees, writable_dirs
+from rewriter.dockerfile.paths import app_trees, command_words, writable_dirs
 from rewriter.dockerfile.remote import unreadable_downloads
 from rewriter.dockerfile.rules._common import (
     insert_after,
@@ -152,6 +159,7 @@ from rewriter.dockerfile.judge import (
     device_groups,
     documented_command,
     joins_group_zero,
+    knowledge,
     judge,
     needs_login_shell,
     script_users,
@@ -450,6 +458,15 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     # 0 is root's, in every image (and the templates cannot create it)
     used = (root_image.used_uids if root_image else frozenset()) | {0}
     gid = 0 if zero is not None else s.gid
+    if fam.template and fam.shell and not dirs and _cross_built(ctx, info) and \
+            not (s.uid in used or (gid and gid in used)):
+        # a RUN here would run the target platform's binaries (emulation, which
+        # building the other stages on the build platform avoids); numeric ids
+        # need no passwd entry
+        return Plan(info, f"{s.uid}:{gid}",
+                    why=f"run as {s.uid}:{gid} with no user block: the file cross-builds "
+                    "(`--platform=$BUILDPLATFORM`) and this stage runs no `RUN`, which would "
+                    f"need emulation for other platforms; numeric ids need no passwd entry{joined}")
     if fam.template and fam.shell:
         if s.uid in used or (gid and gid in used):
             return Decline("uid-taken",
@@ -494,6 +511,26 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     return Plan(info, f"{s.uid}:{gid}", applicability=Applicability.UNSAFE,
                 why=f"run as {s.uid}:{gid}; the base image family is unknown, so nothing "
                 f"checks that the image works as that id{joined}", dirs=dirs)
+
+
+def _cross_built(ctx: Context, info: StageInfo) -> bool:
+    """The file builds its other stages on the build platform
+    (``FROM --platform=$BUILDPLATFORM``), and the runtime stage, with the stages
+    of the file it is built FROM, runs no ``RUN``: nothing in it executes the
+    target platform's binaries, and a user block would be the first to. Only
+    for a compiled program, not one an interpreter or a JVM runs."""
+    if any(i.cmd == "RUN" for st in info.chain for i in st.stage.instructions):
+        return False
+    # a compiled program: a runtime (a JVM, Python, Node) looks its user up in
+    # passwd for its home (`user.home` is `?` without an entry)
+    words = [w for w, _ in command_words(info)]
+    if not words or posixpath.basename(words[0]) in knowledge().interpreters:
+        return False
+    for st in ctx.model.stages:
+        flag = st.stage.from_.flag("platform")
+        if flag is not None and flag.value and "BUILDPLATFORM" in flag.value:
+            return True
+    return False
 
 
 def _split_dirs(ctx: Context, info: StageInfo, spec: str,
