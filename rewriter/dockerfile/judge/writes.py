@@ -294,15 +294,20 @@ def _default_data(ctx: Context, info: StageInfo, command: _Command,
     cwd = run_dir(info) or "/"
     target = posixpath.normpath(posixpath.join(cwd, path))
     scratch = info.chain[-1].base.lower() == "scratch"
-    if not scratch and cwd != "/":
+    if not scratch and target.startswith(("/tmp/", "/var/tmp/")):
+        return None  # every user may write there (scratch has no /tmp at all)
+    if not scratch and (cwd != "/" or path.startswith("/")):
         owned = writable_dirs(info, workdir=info.family.shell) + app_trees(info)
         if any(target == d or target.startswith(d.rstrip("/") + "/") for d in owned) or \
-                owned_by_file(info, target) or owned_by_file(info, cwd):
+                owned_by_file(info, target) or (
+                    not path.startswith("/") and owned_by_file(info, cwd)):
             return None
     where = "`/`, as the file sets no WORKDIR" if cwd == "/" else f"`{cwd}`"
-    return Judgement("writes-root-owned-path", "app",
-                     f"`{prog}` keeps its data in `{path}` under its working directory by "
-                     f"default, here {where}, which a fix leaves root-owned"
+    said = (f"`{prog}` keeps its data in `{path}` by default, a path a fix leaves root-owned"
+            if path.startswith("/") else
+            f"`{prog}` keeps its data in `{path}` under its working directory by "
+            f"default, here {where}, which a fix leaves root-owned")
+    return Judgement("writes-root-owned-path", "app", said
                      + (" (on `scratch` there is no shell to chown it)" if scratch else "")
                      + f", and nothing moves it ({', '.join(f'`{f}`' for f in sorted(flags))})",
                      (_ins_cite(ctx, command.ins),),
