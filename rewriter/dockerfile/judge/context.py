@@ -252,8 +252,7 @@ def _entrypoint_scripts(ctx: Context, info: StageInfo, command: _Command,
     build = ctx.build
     if build is None or not command.words:
         return []
-    names = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
-    names = {n for n in names if n and n not in _WRAPPERS}
+    names = command.names
     runs_entrypoint = any("entrypoint" in n for n in names)
     out: list[tuple[str, str]] = []
     for src, dest, _ in copied:

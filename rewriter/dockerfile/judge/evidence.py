@@ -72,6 +72,13 @@ class _Command:
     #: (context path, text) of the program's own source files (read lazily)
     sources: list[tuple[str, str]] | None = None
 
+    @property
+    def names(self) -> set[str]:
+        """The program names among the command's first words, wrappers left
+        out: ``["tini", "--", "/usr/bin/firefox", "--kiosk"]`` gives ``firefox``."""
+        names = {_program_name(w) for w in self.words[:4] if not w.startswith("-")}
+        return {n for n in names if n and n not in _WRAPPERS}
+
 
 def _command(info: StageInfo) -> _Command:
     parts = command_parts(info)

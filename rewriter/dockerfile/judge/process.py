@@ -20,7 +20,7 @@ from rewriter.dockerfile.syntax import Instruction
 from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
 from rewriter.dockerfile.judge.evidence import (
     _cite, _Command, _in_code_comment, _in_shell_comment, _ins_cite, _is_shell, _language,
-    _overrides_command, _program_name, _SHELLS, _WRAPPERS)
+    _overrides_command, _program_name, _SHELLS)
 from rewriter.dockerfile.judge.context import _files_under, _in_context, _scripts
 from rewriter.dockerfile.judge.packages import _file_packages, _package_install
 from rewriter.dockerfile.judge.source import _program_sources
@@ -478,8 +478,7 @@ def _built_scripts(info: StageInfo, command: _Command) -> list[tuple[Instruction
     """(RUN, script name, text) for what the build writes into a script the
     container's command runs, a line at a time (``RUN echo service mongodb
     start > start.sh`` for ``CMD ./start.sh``) or from a heredoc."""
-    names = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
-    names = {n for n in names if n and n not in _WRAPPERS}
+    names = command.names
     if not names:
         return []
     out: list[tuple[Instruction, str, str]] = []

@@ -28,8 +28,7 @@ def _unread_script(ctx: Context, info: StageInfo, command: _Command,
     build = ctx.build
     if build is None or command.ins is None:
         return None
-    words = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
-    words = {n for n in words if n and n not in _WRAPPERS}
+    words = command.names
     names = {n for n in words if re.compile(_SCRIPT_NAME).search(n)}
     if not words:
         return None

@@ -14,7 +14,7 @@ from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import StageInfo, _parse_user_command
 from rewriter.dockerfile.shell import Command, commands
 from rewriter.dockerfile.judge.knowledge import knowledge
-from rewriter.dockerfile.judge.evidence import _cite, _command, _program_name, _SCRIPT_NAME, _WRAPPERS
+from rewriter.dockerfile.judge.evidence import _cite, _command, _SCRIPT_NAME, _WRAPPERS
 from rewriter.dockerfile.judge.context import _run_scripts
 from rewriter.dockerfile.judge.packages import _package_install
 
@@ -53,9 +53,7 @@ def needs_login_shell(info: StageInfo) -> bool:
     """The container's program starts its user's login shell (a terminal
     emulator, a multiplexer, a web terminal): a user made for it needs a real
     shell in its passwd entry, not ``nologin``."""
-    command = _command(info)
-    names = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
-    return bool(names & knowledge().login_shell_programs)
+    return bool(_command(info).names & knowledge().login_shell_programs)
 
 
 def app_user_name(info: StageInfo) -> str | None:
@@ -151,7 +149,6 @@ def device_groups(info: StageInfo) -> list[str]:
     (``audio``: /dev/snd, ``video``: /dev/dri), in ``judge.toml``'s order: for
     the packages the file installs and the program the container runs."""
     k = knowledge()
-    command = _command(info)
-    names = {_program_name(w) for w in command.words[:4] if not w.startswith("-")}
+    names = _command(info).names
     return [g for g, (packages, programs) in k.device_groups.items()
             if names & programs or _package_install(info, packages) is not None]
