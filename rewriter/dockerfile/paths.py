@@ -15,7 +15,7 @@ from rewriter.dockerfile.syntax import Instruction
 _DATA_DIR = re.compile(r"(^|/)(logs?|data|cache|uploads|storage|state|tmp|run|media|sessions)(/|$)")
 #: paths every user may already write (sticky, world-writable), where a chown
 #: changes nothing for the app and takes the directory from everyone else
-SHARED_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
+_SHARED_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
 _SYSTEM_DIRS = frozenset({"/", "/tmp", "/run", "/var/run", "/var/tmp", "/var/log", "/var/cache",
                           "/var/lib", "/var", "/usr", "/etc", "/opt", "/home", "/root", "/srv",
                           "/mnt", "/media"})
@@ -237,6 +237,20 @@ _RELATIVE_FILE = re.compile(r"^(?:\.{1,2}/|[\w.-]+/[\w./-]*$|[\w-][\w.-]*\.(?:go
 _SOURCE_RUNNERS = frozenset({"go", "go-wrapper", "sh", "bash", "ash", "dash", "zsh", "make"})
 
 
+#: programs that start the container's program: its first word after them is the program
+_STARTERS = frozenset({"tini", "/sbin/tini", "/tini", "--", "dumb-init", "exec",
+                       "/usr/bin/dumb-init", "/usr/local/bin/dumb-init"})
+
+
+def program_words(info: StageInfo) -> list[str]:
+    """The container's command from its program on: the words of
+    :func:`command_words` after an init shim (``tini --``, ``dumb-init``, ``exec``)."""
+    words = [w for w, _ in command_words(info)]
+    while words and words[0] in _STARTERS:
+        words = words[1:]
+    return words
+
+
 def _go_source_tree(info: StageInfo, wd: str) -> bool:
     """``wd`` is a package's directory in a Go workspace (``/go/src/...``,
     ``$GOPATH/src/...``) and the container runs a compiled program installed
@@ -249,10 +263,7 @@ def _go_source_tree(info: StageInfo, wd: str) -> bool:
                        if p.startswith("/")}
     if not any(wd.startswith(r.rstrip("/") + "/src/") for r in roots if r != "/"):
         return False
-    words = [w for w, _ in command_words(info)]
-    while words and words[0] in ("tini", "/sbin/tini", "/tini", "--", "dumb-init", "exec",
-                                 "/usr/bin/dumb-init", "/usr/local/bin/dumb-init"):
-        words = words[1:]
+    words = program_words(info)
     if not words:
         return False
     prog = words[0]
@@ -331,10 +342,7 @@ def _only_program(info: StageInfo, top: str, path: str) -> bool:
     does not write beside itself, and owning the directory would only
     let the user rewrite its own binary. Not when a WORKDIR, a ``mkdir`` or
     another ``COPY`` makes or fills anything else there."""
-    words = [w for w, _ in command_words(info)]
-    while words and words[0] in ("tini", "/sbin/tini", "/tini", "--", "dumb-init", "exec",
-                                 "/usr/bin/dumb-init", "/usr/local/bin/dumb-init"):
-        words = words[1:]
+    words = program_words(info)
     # the program itself, a compiled one: not a script an interpreter is given
     if not words or words[0] != path or re.search(r"\.(?:sh|bash|py|js|mjs|rb|pl|php|jar)$", path):
         return False
@@ -590,16 +598,16 @@ def config_write_dir(path: str) -> str | None:
     return d
 
 
-def _shared(path: str) -> bool:
+def shared_dir(path: str) -> bool:
     """A shared scratch directory (``VOLUME /tmp``): every user may write it."""
-    return any(path == d or path.startswith(d + "/") for d in SHARED_DIRS)
+    return any(path == d or path.startswith(d + "/") for d in _SHARED_DIRS)
 
 
 def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
     """Directories the runtime user must own: every VOLUME, log/data dirs the
     stage itself creates with ``mkdir``, and with ``workdir`` the app's WORKDIR
     (when a fix switches the user: the app may write beside its code)."""
-    dirs = [d for d in volume_paths(info) if d != "/" and not _shared(d)]
+    dirs = [d for d in volume_paths(info) if d != "/" and not shared_dir(d)]
     for wd in app_trees(info) if workdir else []:
         if wd not in dirs and not owned_by_file(info, wd):
             dirs.append(wd)
@@ -622,7 +630,7 @@ def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
                 if not ok or a.startswith("-") or not path.startswith("/"):
                     continue
                 path = posixpath.normpath(path)
-                if any(c in path for c in "*?[]{}$") or path in _SYSTEM_DIRS or _shared(path):
+                if any(c in path for c in "*?[]{}$") or path in _SYSTEM_DIRS or shared_dir(path):
                     continue  # (a directory under /tmp is every user's already)
                 if _DATA_DIR.search(path) and path not in seen:
                     seen.add(path)

@@ -52,6 +52,7 @@ from rewriter.dockerfile.judge.users import (
     needs_login_shell,
     own_user_switch,
     script_users,
+    taken_names,
 )
 
 __all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_name", "device_groups",
@@ -59,4 +60,4 @@ __all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_n
            "entrypoint_scripts", "group_zero_writable", "joins_group_zero",
            "judge", "knowledge", "needs_login_shell", "not_an_app", "own_user_switch", "packaged_user",
            "script_users", "sibling_base", "sibling_base_entrypoint",
-           "sibling_base_users", "unread_run_script"]
+           "sibling_base_users", "taken_names", "unread_run_script"]

@@ -56,6 +56,15 @@ def needs_login_shell(info: StageInfo) -> bool:
     return bool(_command(info).names & knowledge().login_shell_programs)
 
 
+def taken_names(info: StageInfo) -> set[str]:
+    """The user and group names the image or the file already has: a new
+    user must not take one of them (its `groupadd` would fail)."""
+    taken = set(info.image_users()) | {u.name for u in info.known_users().values()}
+    for s in info.chain:
+        taken |= set(s.groups)
+    return taken
+
+
 def app_user_name(info: StageInfo) -> str | None:
     """The name for a new user, after the program the container runs, when
     that program is a plain installed one (``ENTRYPOINT ["firefox"]``:
@@ -78,9 +87,7 @@ def app_user_name(info: StageInfo) -> str | None:
         return None
     if d.startswith(("/usr/lib/", "/opt/")) and name != posixpath.basename(d).lower():
         return None  # /usr/lib/slack/slack, not /usr/lib/x86_64-linux-gnu/notify-osd
-    taken = set(info.image_users()) | {u.name for u in info.known_users().values()}
-    for s in info.chain:
-        taken |= set(s.groups)
+    taken = taken_names(info)
     if name.endswith(("-wrapper", "-entrypoint", "-run", "-start")) or name in _SHELL_WORDS:
         return None
     if re.match(r"(?:start|run|launch)[a-z]", name):

@@ -13,8 +13,8 @@ from rewriter.core.globs import fnmatch
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import StageInfo
 from rewriter.dockerfile.paths import (
-    app_trees, build_databases, command_relative_stores, config_writes, final_workdir, owned_by_file, run_dir,
-    writable_dirs)
+    app_trees, build_databases, command_relative_stores, config_writes, final_workdir, owned_by_file,
+    run_dir, shared_dir, writable_dirs)
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.dockerfile.usage import skaffold_artifacts, skaffold_own
 from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
@@ -294,7 +294,7 @@ def _default_data(ctx: Context, info: StageInfo, command: _Command,
     cwd = run_dir(info) or "/"
     target = posixpath.normpath(posixpath.join(cwd, path))
     scratch = info.chain[-1].base.lower() == "scratch"
-    if not scratch and target.startswith(("/tmp/", "/var/tmp/")):
+    if not scratch and shared_dir(target):
         return None  # every user may write there (scratch has no /tmp at all)
     if not scratch and (cwd != "/" or path.startswith("/")):
         owned = writable_dirs(info, workdir=info.family.shell) + app_trees(info)

@@ -144,7 +144,7 @@ from dataclasses import dataclass, field
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.model import StageInfo, expand, is_root, workdir_path
-from rewriter.dockerfile.paths import app_trees, command_words, writable_dirs
+from rewriter.dockerfile.paths import app_trees, program_words, writable_dirs
 from rewriter.dockerfile.remote import unreadable_downloads
 from rewriter.dockerfile.rules._common import (
     insert_after,
@@ -160,6 +160,7 @@ from rewriter.dockerfile.judge import (
     documented_command,
     joins_group_zero,
     knowledge,
+    taken_names,
     judge,
     needs_login_shell,
     script_users,
@@ -211,10 +212,7 @@ def _env_user_name(info: StageInfo) -> str | None:
     home = info.env.get("HOME", "").rstrip("/")
     if home and home != f"/home/{name}":
         return None
-    taken = set(info.image_users()) | {u.name for u in info.known_users().values()}
-    for s in info.chain:
-        taken |= set(s.groups)
-    return None if name in taken else name
+    return None if name in taken_names(info) else name
 
 
 def _spec(name: str, uid: int | None, gid: int | None, group_zero: bool = False) -> str:
@@ -523,7 +521,7 @@ def _cross_built(ctx: Context, info: StageInfo) -> bool:
         return False
     # a compiled program: a runtime (a JVM, Python, Node) looks its user up in
     # passwd for its home (`user.home` is `?` without an entry)
-    words = [w for w, _ in command_words(info)]
+    words = program_words(info)
     if not words or posixpath.basename(words[0]) in knowledge().interpreters:
         return False
     for st in ctx.model.stages:

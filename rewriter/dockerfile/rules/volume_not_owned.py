@@ -76,7 +76,7 @@ from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.judge import (
     group_zero_writable, not_an_app, packaged_user, unread_run_script)
 from rewriter.dockerfile.model import StageInfo, commands_named, expand, is_root, workdir_path
-from rewriter.dockerfile.paths import SHARED_DIRS, SOURCE_DIRS, command_words, volume_paths, writable_dirs
+from rewriter.dockerfile.paths import SOURCE_DIRS, command_words, shared_dir, volume_paths, writable_dirs
 from rewriter.dockerfile.shell import programs
 from rewriter.dockerfile.rules._types import Decline, Violation
 from rewriter.dockerfile.templates import own_dirs
@@ -137,7 +137,7 @@ def _needs_owner(info: StageInfo, path: str) -> bool:
     directory, not a socket or file mount point, not a source checkout the
     host mounts (``VOLUME /src``), and not a path a build step hands to a
     script or tool dockfix cannot follow (``./fix-permissions.sh /var/lib/mysql``)."""
-    if any(path == d or path.startswith(d + "/") for d in SHARED_DIRS):
+    if shared_dir(path):
         return False
     if path.endswith((".sock", ".socket", ".pid")):
         return False
