@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 
 from rewriter.core.globs import fnmatchcase
 from rewriter.dockerfile.analysis import Context
@@ -20,6 +21,19 @@ from rewriter.dockerfile.judge.context import (
     _GLOB_CHARS, _from_stages, _local_copies, _run_paths, _written_by_run)
 
 
+def _unfound_copies(info: StageInfo, copied: list[tuple[str, str, Instruction]]
+                    ) -> Iterator[tuple[StageInfo, Instruction, list[str]]]:
+    """(stage, instruction, its sources expanded) of each local COPY/ADD of the
+    chain none of whose sources the build context holds (``copied`` lists those
+    it does)."""
+    found = {id(ins) for _, _, ins in copied}
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd in ("COPY", "ADD") and not ins.flag("from") and not ins.heredocs \
+                    and len(ins.values) >= 2 and id(ins) not in found:
+                yield s, ins, [expand(v, s.env)[0] for v in ins.values[:-1]]
+
+
 def _unread_script(ctx: Context, info: StageInfo, command: _Command,
                    copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
     """The container starts a script the file copies from its build context,
@@ -32,35 +46,29 @@ def _unread_script(ctx: Context, info: StageInfo, command: _Command,
     names = {n for n in words if re.compile(_SCRIPT_NAME).search(n)}
     if not words:
         return None
-    found = {id(ins) for _, _, ins in copied}
-    for s in info.chain:
-        for ins in s.stage.instructions:
-            if ins.cmd not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs \
-                    or len(ins.values) < 2 or id(ins) in found:
+    for s, ins, srcs in _unfound_copies(info, copied):
+        dest = expand(ins.values[-1], s.env)[0]
+        for src in srcs:
+            if "://" in src:
                 continue
-            srcs = [expand(v, s.env)[0] for v in ins.values[:-1]]
-            dest = expand(ins.values[-1], s.env)[0]
-            for src in srcs:
-                if "://" in src:
-                    continue
-                if re.compile(_GLOB_CHARS).search(src):
-                    # `COPY *.sh /usr/local/bin/` that matches nothing here
-                    pattern = posixpath.basename(src.rstrip("/"))
-                    target = next((n for n in sorted(names)
-                                   if fnmatchcase(n, pattern)), "")
-                else:
-                    target = posixpath.basename(src.rstrip("/")) if dest.endswith("/") or \
-                        len(srcs) > 1 else posixpath.basename(dest.rstrip("/"))
-                # a script by its name, or by the folder it comes from (`script/tmpmount`)
-                if target in names or (target in words and re.search(
-                        r"(?:^|/)scripts?/[^/]+$", src.removeprefix("./"))):
-                    return Judgement(
-                        "unreadable-entrypoint", "app",
-                        f"the container starts `{target}`, which the file copies from `{src}`; "
-                        "that file is not in the build context dockfix reads, so what it does "
-                        "at start (drop privileges, write /etc, start services) is unknown",
-                        (_ins_cite(ctx, ins),),
-                        "run dockfix from the repository (or pass --context) so it can read it")
+            if re.compile(_GLOB_CHARS).search(src):
+                # `COPY *.sh /usr/local/bin/` that matches nothing here
+                pattern = posixpath.basename(src.rstrip("/"))
+                target = next((n for n in sorted(names)
+                               if fnmatchcase(n, pattern)), "")
+            else:
+                target = posixpath.basename(src.rstrip("/")) if dest.endswith("/") or \
+                    len(srcs) > 1 else posixpath.basename(dest.rstrip("/"))
+            # a script by its name, or by the folder it comes from (`script/tmpmount`)
+            if target in names or (target in words and re.search(
+                    r"(?:^|/)scripts?/[^/]+$", src.removeprefix("./"))):
+                return Judgement(
+                    "unreadable-entrypoint", "app",
+                    f"the container starts `{target}`, which the file copies from `{src}`; "
+                    "that file is not in the build context dockfix reads, so what it does "
+                    "at start (drop privileges, write /etc, start services) is unknown",
+                    (_ins_cite(ctx, ins),),
+                    "run dockfix from the repository (or pass --context) so it can read it")
     if not names:
         return None
     return _missing_under_copy(ctx, info, command, copied) or \
@@ -160,23 +168,17 @@ def _missing_run_scripts(ctx: Context, info: StageInfo,
     dockfix reads does not hold: image path -> (context source, the COPY)."""
     build = ctx.build
     assert build is not None
-    found = {id(ins) for _, _, ins in copied}
     missing: dict[str, tuple[str, Instruction]] = {}  # image path -> (context source, COPY)
-    for s in info.chain:
-        for ins in s.stage.instructions:
-            if ins.cmd not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs \
-                    or len(ins.values) < 2 or id(ins) in found:
+    for s, ins, srcs in _unfound_copies(info, copied):
+        dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
+        for src in srcs:
+            if "://" in src or "$" in src or re.compile(_GLOB_CHARS).search(src):
                 continue
-            srcs = [expand(v, s.env)[0] for v in ins.values[:-1]]
-            dest = workdir_path(s, ins, expand(ins.values[-1], s.env)[0])
-            for src in srcs:
-                if "://" in src or "$" in src or re.compile(_GLOB_CHARS).search(src):
-                    continue
-                into = ins.values[-1].endswith("/") or len(srcs) > 1
-                inside = posixpath.join(dest, posixpath.basename(src.rstrip("/")))
-                missing[inside if into else dest] = (src, ins)
-                if not into:  # (`COPY install.sh /tmp`: into a directory the image has)
-                    missing.setdefault(inside, (src, ins))
+            into = ins.values[-1].endswith("/") or len(srcs) > 1
+            inside = posixpath.join(dest, posixpath.basename(src.rstrip("/")))
+            missing[inside if into else dest] = (src, ins)
+            if not into:  # (`COPY install.sh /tmp`: into a directory the image has)
+                missing.setdefault(inside, (src, ins))
     # a script under a folder the file copies in whole (`ADD . /container` +
     # `RUN /container/install.sh`) that the context does not hold there
     # (not one a COPY --from hands over: the other stage's build may make it)
