@@ -179,10 +179,8 @@ def knowledge() -> _Knowledge:
             config_dirs=frozenset(raw["configs"]["app_listen"]["config_dirs"]),
             skip_dirs=frozenset(raw["configs"]["app_listen"]["skip_dirs"]),
             skip_names=raw["configs"]["app_listen"]["skip_names"]),
-        root_subcommands={p: _Subcommands(frozenset(v), frozenset(), "", "")
-                          if isinstance(v, list) else
-                          _Subcommands(frozenset(v["subcommands"]), frozenset(v.get("unless", ())),
-                                       v.get("why", ""), v.get("unless_config", ""))
+        root_subcommands={p: _Subcommands(frozenset(v["subcommands"]), frozenset(v.get("unless", ())),
+                                          v.get("why", ""), v.get("unless_config", ""))
                           for p, v in raw["programs"]["need_root_subcommands"].items()},
         docker_clients=frozenset(raw["programs"]["docker_clients"]),
         docker_providers=dict(raw["programs"]["docker_providers"]),
