@@ -39,6 +39,12 @@ _HOME_TOOLS = (
      r"\bvirtualenvs\.(?:create\s+(?:false|0)|in-project\s+(?:true|1)|path\b)|"
      r"\bPOETRY_VIRTUALENVS_(?:CREATE|IN_PROJECT|PATH)\b|\bVIRTUAL_ENV\b",
      "a virtualenv under /root/.cache/pypoetry"),
+    # rake-compiler builds the cross-compiling Rubies into ~/.rake-compiler and
+    # writes its config.yml there, which `rake native gem` reads back (no setting
+    # moves it: a build that wants it elsewhere moves the directory)
+    (r"\brake-compiler\s+cross-ruby\b",
+     r"\b(?:mv|cp\s+-\w*r\w*)\s+(?:/root|~|\$HOME|\$\{HOME\})/\.rake-compiler\b",
+     "the cross-compiling Rubies and their config.yml under /root/.rake-compiler"),
     # Superset and Airflow keep their SQLite metadata database (users, dashboards,
     # DAG runs) in the home unless told where: ~/.superset, ~/airflow
     (r"\bsuperset\s+(?:db\s+upgrade|init|load_examples|fab\s+create-admin)\b|"
