@@ -7,7 +7,9 @@ from __future__ import annotations
 import posixpath
 import re
 
-from rewriter.dockerfile.model import StageInfo, abspath, commands_named, expand, workdir_path
+from rewriter.dockerfile.model import (
+    StageInfo, abspath, commands_named, expand, run_commands, workdir_path,
+)
 from rewriter.dockerfile.shell import form_words, programs
 from rewriter.dockerfile.syntax import Instruction
 
@@ -636,3 +638,43 @@ def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
                     seen.add(path)
                     dirs.append(path)
     return dirs
+
+
+#: commands that name a volume's directory without putting anything in it
+_NOT_FILLING = frozenset({"mkdir", "chown", "chmod", "chgrp", "ls", "test", "[", "stat", "du",
+                          "echo", "printf"})
+
+
+def filled_volumes(info: StageInfo) -> list[str]:
+    """The ``VOLUME`` directories the build puts files in: a ``COPY`` or ``ADD``
+    into one, or a ``RUN`` command (not ``mkdir``, ``chown`` or ``chmod``) that
+    names the directory or a path inside it (``mv *.pem $DATA``, ``tool init
+    --dir=$DATA``). What they hold is the first content of the volume, the
+    program's data: a fix owns them recursively, like the app's trees. Not a
+    configuration directory under ``/etc``, which the program only reads."""
+    vols = [v for v in volume_paths(info)
+            if v != "/" and not shared_dir(v) and v not in _SYSTEM_DIRS and not v.startswith("/etc/")]
+    out: list[str] = []
+
+    def names(path: str) -> None:
+        if not path.startswith("/"):
+            return
+        path = posixpath.normpath(path)
+        for v in vols:
+            if (path == v or path.startswith(v + "/")) and v not in out:
+                out.append(v)
+
+    for s in info.chain:
+        for ins in s.stage.instructions:
+            if ins.cmd in ("COPY", "ADD") and len(ins.values) >= 2:
+                names(workdir_path(s, ins, expand(ins.values[-1], s.env)[0]))
+            elif ins.cmd == "RUN" and vols:
+                for cmd in run_commands(ins):
+                    if cmd.name in _NOT_FILLING:
+                        continue
+                    for a in cmd.args_after_name():
+                        value, ok = expand(a.split("=", 1)[-1] if a.startswith("-") else a, s.env)
+                        if ok:
+                            names(value)
+    return out
+

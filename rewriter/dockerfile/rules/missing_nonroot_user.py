@@ -87,6 +87,10 @@ build puts into a configuration (`sed -i 's@logfile .*@logfile
 /var/log/kvd/kvd.log@'`, `echo "pidfile /srv/kvd/kvd.pid" >> kvd.conf`; one in
 `/run`, `/var/log` or `/` themselves is declined instead); in a stage without a shell, the `COPY` that
 creates such a directory gets `--chown` instead (or the rule declines).
+A `VOLUME` the build puts files in (a `COPY` into it, `mv *.pem $DATA`,
+`tool init --dir=$DATA`) is given to the user with everything in it
+(`chown -R`): what it holds is the volume's first data, which the program
+writes; one under `/etc` (a configuration the program reads) is not.
 A shared scratch directory (`VOLUME /tmp`, `/var/tmp`, `/dev/shm`) keeps its
 owner: every user may write it already. A Python virtual environment the
 command runs a program of (`/venv/bin/python app.py`) is read, not written,
@@ -144,7 +148,7 @@ from dataclasses import dataclass, field
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.model import StageInfo, expand, is_root, workdir_path
-from rewriter.dockerfile.paths import app_trees, program_words, writable_dirs
+from rewriter.dockerfile.paths import app_trees, filled_volumes, program_words, writable_dirs
 from rewriter.dockerfile.remote import unreadable_downloads
 from rewriter.dockerfile.rules._common import (
     insert_after,
@@ -471,7 +475,7 @@ def _plan(ctx: Context) -> Plan | Decline | None:
                            f"uid/gid {s.uid}/{s.gid} is already used in `{info.chain[-1].base}`; "
                            "pick another with --uid/--gid", line, info.name)
         late, early = _split_dirs(ctx, info, f"{s.uid}:{gid}", dirs)
-        app = app_trees(info)
+        app = _trees(info)
         trees = [d for d in late if d in app]
         named = None if s.user else _env_user_name(info) or app_user_name(info)
         user = s.user or named or "appuser"
@@ -559,9 +563,18 @@ def _split_dirs(ctx: Context, info: StageInfo, spec: str,
     for ins, ds in early.values():
         start = ctx.df.text.rfind("\n", 0, ins.span.start) + 1
         indent = ctx.df.text[start:ins.span.start]
-        edits.append(Edit.insert(start, indent + own_dirs(ds, spec, ctx.newline)))
+        filled = filled_volumes(info)
+        edits.append(Edit.insert(start, indent + own_dirs(ds, spec, ctx.newline,
+                                                          trees=[d for d in ds if d in filled])))
         moved.update(ds)
     return [d for d in dirs if d not in moved], edits
+
+
+def _trees(info: StageInfo) -> list[str]:
+    """The directories a fix owns recursively: the app's trees, and the
+    volumes the build fills (their files are the program's first data)."""
+    app = app_trees(info)
+    return app + [v for v in filled_volumes(info) if v not in app]
 
 
 def _run_as(ctx: Context, info: StageInfo, spec: str, dirs: list[str], why: str) -> Plan:
@@ -569,7 +582,7 @@ def _run_as(ctx: Context, info: StageInfo, spec: str, dirs: list[str], why: str)
     late, early = _split_dirs(ctx, info, spec, dirs)
     if not info.family.shell:
         return Plan(info, spec, why=why, dirs=dirs, edits=early)
-    app = app_trees(info)
+    app = _trees(info)
     trees = [d for d in late if d in app]
     files, notes = _downloads(info, spec, trees)
     block = own_dirs(late, spec, trees=trees, readable=files) if late or files else ""
