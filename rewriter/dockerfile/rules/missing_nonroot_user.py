@@ -43,6 +43,11 @@ CMD ["/app/run"]
   `USER UID:GID` only,
   since a user block would be its first step to run the target platform's
   binaries (emulation);
+- ubi-micro and RHEL Atomic (a shell, but no `useradd` and no package manager
+  that can install one without a subscription): `USER UID:GID` for a compiled
+  program, which needs no passwd entry, its directories chowned in a `RUN`; a
+  runtime there (a JVM, Python, Node looks its user up for a home) is left to
+  an unsafe fix;
 - scratch: `USER UID:GID` only (numeric ids need no passwd entry); so do the
   old `busybox:ubuntu-*`/`debian-*` tags, a distribution's busybox-static built
   without the adduser/addgroup applets (their directories are chowned in a `RUN`);
@@ -510,9 +515,26 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         # are given to the ids in a RUN)
         return _run_as(ctx, info, f"{s.uid}:{gid}", dirs,
                        f"run as {s.uid}:{gid} (numeric ids need no passwd entry){joined}")
+    if fam.shell and fam.template is None and _compiled_program(info) and \
+            not (s.uid in used or (gid and gid in used)):
+        # a shell but no useradd and no package manager to get one (ubi-micro,
+        # RHEL Atomic): a compiled program needs no passwd entry for its ids
+        return _run_as(ctx, info, f"{s.uid}:{gid}", dirs,
+                       f"run as {s.uid}:{gid}: {info.chain[-1].base} has no useradd to "
+                       f"create a user with, and a compiled program needs no passwd entry{joined}")
+    unknown = ("the base image family is unknown" if not (fam.shell and fam.template is None)
+               else "the base image cannot create a user")
     return Plan(info, f"{s.uid}:{gid}", applicability=Applicability.UNSAFE,
-                why=f"run as {s.uid}:{gid}; the base image family is unknown, so nothing "
+                why=f"run as {s.uid}:{gid}; {unknown}, so nothing "
                 f"checks that the image works as that id{joined}", dirs=dirs)
+
+
+def _compiled_program(info: StageInfo) -> bool:
+    """The container runs a program of its own, not one a runtime runs: a
+    runtime (a JVM, Python, Node) looks its user up in passwd for its home
+    (`user.home` is `?` without an entry)."""
+    words = program_words(info)
+    return bool(words) and posixpath.basename(words[0]) not in knowledge().interpreters
 
 
 def _cross_built(ctx: Context, info: StageInfo) -> bool:
@@ -523,10 +545,7 @@ def _cross_built(ctx: Context, info: StageInfo) -> bool:
     for a compiled program, not one an interpreter or a JVM runs."""
     if any(i.cmd == "RUN" for st in info.chain for i in st.stage.instructions):
         return False
-    # a compiled program: a runtime (a JVM, Python, Node) looks its user up in
-    # passwd for its home (`user.home` is `?` without an entry)
-    words = program_words(info)
-    if not words or posixpath.basename(words[0]) in knowledge().interpreters:
+    if not _compiled_program(info):
         return False
     for st in ctx.model.stages:
         flag = st.stage.from_.flag("platform")
@@ -609,7 +628,11 @@ def check(ctx: Context) -> Iterator[Violation | Decline]:
         title += (f"; the file sets no CMD or ENTRYPOINT, so its process was judged by the "
                   f"command its documentation runs ({documented.cite}); no CMD is added")
     if p.applicability is Applicability.UNSAFE:
+        known = info.family.shell and info.family.template is None
         yield Decline("unknown-family",
+                      f"the base image `{info.chain[-1].base}` has no useradd to create a user "
+                      "with, and the program's runtime looks its user up for a home; an unsafe "
+                      f"fix adds `USER {p.user}` (use --unsafe-fixes)" if known else
                       f"the base image `{info.chain[-1].base}` is not in the family table; an "
                       f"unsafe fix adds `USER {p.user}` (use --unsafe-fixes, or --mappings to "
                       "describe the image)", frm.start_line, info.name)
