@@ -52,6 +52,7 @@ from rewriter.dockerfile.judge.users import (
     needs_login_shell,
     own_user_switch,
     script_users,
+    spec_user,
     taken_names,
 )
 
@@ -59,5 +60,5 @@ __all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_n
            "documented_command",
            "entrypoint_scripts", "group_zero_writable", "joins_group_zero",
            "judge", "knowledge", "needs_login_shell", "not_an_app", "own_user_switch", "packaged_user",
-           "script_users", "sibling_base", "sibling_base_entrypoint",
+           "script_users", "spec_user", "sibling_base", "sibling_base_entrypoint",
            "sibling_base_users", "taken_names", "unread_run_script"]

@@ -151,6 +151,35 @@ def script_users(ctx: Context, info: StageInfo) -> list[ContextUser]:
             for u in _users_in_script(path, text)]
 
 
+#: the process user of an OCI runtime spec (``"user": {"uid": 996, "gid": 994}``)
+_SPEC_USER = re.compile(r'"user"\s*:\s*\{[^{}]*?"uid"\s*:\s*(\d+)\s*,\s*"gid"\s*:\s*(\d+)')
+#: the files an Atomic system container ships beside its Dockerfile: runc runs the
+#: image with that spec, whose ``process.user`` is the account meant for it
+_SPEC_FILES = ("config.json.template", "config.json")
+
+
+def spec_user(ctx: Context) -> ContextUser | None:
+    """The non-root user the image's own OCI runtime spec runs its process as
+    (an Atomic system container's ``config.json.template`` beside the
+    Dockerfile, ``"process": {"user": {"uid": 996, "gid": 994}}``): the ids of
+    the account the image is made for, whose files its package set up."""
+    build = ctx.build
+    if build is None or not build.dockerfile:
+        return None
+    here = posixpath.dirname(build.dockerfile)
+    for name in _SPEC_FILES:
+        path = posixpath.join(here, name) if here else name
+        text = build.read_text(path)
+        if not text or '"ociVersion"' not in text or '"process"' not in text:
+            continue
+        m = _SPEC_USER.search(text)
+        if m and int(m.group(1)) != 0:
+            line = text.count("\n", 0, m.start()) + 1
+            return ContextUser("", int(m.group(1)), int(m.group(2)),
+                               f"{path}:{line}: {text.splitlines()[line - 1].strip()}")
+    return None
+
+
 def device_groups(info: StageInfo) -> list[str]:
     """The groups a new user joins to keep a desktop app's host devices
     (``audio``: /dev/snd, ``video``: /dev/dri), in ``judge.toml``'s order: for

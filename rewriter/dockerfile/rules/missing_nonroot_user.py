@@ -52,7 +52,10 @@ CMD ["/app/run"]
   old `busybox:ubuntu-*`/`debian-*` tags, a distribution's busybox-static built
   without the adduser/addgroup applets (their directories are chowned in a `RUN`);
 - a user the file already creates, or a dedicated user the base image ships
-  (`node`: 1000), is reused instead of creating a second one;
+  (`node`: 1000), is reused instead of creating a second one; an Atomic system
+  container whose runtime spec beside the Dockerfile (`config.json.template`)
+  runs its process as a non-root uid runs as those ids (`USER 996:994`), the
+  account its package set up;
 - a new user takes the name `ENV USER` gives it when no account has that
   name and `HOME` is unset or `/home/NAME` (`ENV USER jovyan`: `jovyan`);
   otherwise it is named after the program the container runs when that is a
@@ -173,6 +176,7 @@ from rewriter.dockerfile.judge import (
     judge,
     needs_login_shell,
     script_users,
+    spec_user,
     sibling_base_users,
 )
 from rewriter.dockerfile.rules._types import Decline, Violation
@@ -439,6 +443,13 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         u = created[-1]
         return _run_as(ctx, info, _spec(u.name, u.uid, u.gid, zero is not None), dirs,
                        f"run as `{u.name}`, the user this file creates{joined}")
+    # Run as the user the image's own runtime spec runs it as (an Atomic system
+    # container's config.json.template): the account its package set up.
+    spec = spec_user(ctx)
+    if spec is not None:
+        return _run_as(ctx, info, f"{spec.uid}:{spec.gid}", dirs,
+                       f"run as {spec.uid}:{spec.gid}, the user the image's runtime spec runs "
+                       f"its process as ({spec.evidence}){joined}")
     # Reuse a user that a script the file runs creates, or that the repository's
     # own base image (another Dockerfile here) creates.
     context_users = [u for u in script_users(ctx, info) if _app_user(u.name, u.uid)]
