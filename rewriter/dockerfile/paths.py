@@ -645,13 +645,18 @@ _NOT_FILLING = frozenset({"mkdir", "chown", "chmod", "chgrp", "ls", "test", "[",
                           "echo", "printf"})
 
 
+#: the file a shell redirection writes (``> /data/state``, ``>> "$DATA/log"``)
+_REDIRECT_TO = re.compile(r"(?<![0-9&])>>?\s*['\"]?(/[^\s'\";&|)]+)")
+
+
 def filled_volumes(info: StageInfo) -> list[str]:
     """The ``VOLUME`` directories the build puts files in: a ``COPY`` or ``ADD``
     into one, or a ``RUN`` command (not ``mkdir``, ``chown`` or ``chmod``) that
     names the directory or a path inside it (``mv *.pem $DATA``, ``tool init
-    --dir=$DATA``). What they hold is the first content of the volume, the
-    program's data: a fix owns them recursively, like the app's trees. Not a
-    configuration directory under ``/etc``, which the program only reads."""
+    --dir=$DATA``) or redirects into it (``echo seed > $DATA/state``). What
+    they hold is the first content of the volume, the program's data: a fix
+    owns them recursively, like the app's trees. Not a configuration directory
+    under ``/etc``, which the program only reads."""
     vols = [v for v in volume_paths(info)
             if v != "/" and not shared_dir(v) and v not in _SYSTEM_DIRS and not v.startswith("/etc/")]
     out: list[str] = []
@@ -669,6 +674,9 @@ def filled_volumes(info: StageInfo) -> list[str]:
             if ins.cmd in ("COPY", "ADD") and len(ins.values) >= 2:
                 names(workdir_path(s, ins, expand(ins.values[-1], s.env)[0]))
             elif ins.cmd == "RUN" and vols:
+                text, _ = expand(ins.args, s.env)
+                for m in _REDIRECT_TO.finditer(text):  # `echo seed > $DATA/state`
+                    names(m.group(1))
                 for cmd in run_commands(ins):
                     if cmd.name in _NOT_FILLING:
                         continue
