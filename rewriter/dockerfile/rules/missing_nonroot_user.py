@@ -96,7 +96,7 @@ build puts into a configuration (`sed -i 's@logfile .*@logfile
 `/run`, `/var/log` or `/` themselves is declined instead); in a stage without a shell, the `COPY` that
 creates such a directory gets `--chown` instead (or the rule declines).
 A `VOLUME` the build puts files in (a `COPY` into it, `mv *.pem $DATA`,
-`tool init --dir=$DATA`) is given to the user with everything in it
+`tool init --dir=$DATA`, `echo seed > $DATA/state`) is given to the user with everything in it
 (`chown -R`): what it holds is the volume's first data, which the program
 writes; one under `/etc` (a configuration the program reads) is not.
 A shared scratch directory (`VOLUME /tmp`, `/var/tmp`, `/dev/shm`) keeps its
