@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from rewriter.dockerfile.judge.checks import judge, not_an_app
 from rewriter.dockerfile.judge.context import entrypoint_scripts
-from rewriter.dockerfile.judge.documented import DocumentedRun, documented_command
+from rewriter.dockerfile.judge.documented import DocumentedRun, documented_command, own_usage_runs
 from rewriter.dockerfile.judge.groupzero import GroupZero, group_zero_writable, joins_group_zero
 from rewriter.dockerfile.judge.knowledge import Judgement, knowledge, packaged_user
 from rewriter.dockerfile.judge.unread import unread_run_script
@@ -59,6 +59,7 @@ from rewriter.dockerfile.judge.users import (
 __all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_name", "device_groups",
            "documented_command",
            "entrypoint_scripts", "group_zero_writable", "joins_group_zero",
-           "judge", "knowledge", "needs_login_shell", "not_an_app", "own_user_switch", "packaged_user",
+           "judge", "knowledge", "needs_login_shell", "not_an_app", "own_usage_runs", "own_user_switch",
+           "packaged_user",
            "script_users", "spec_user", "sibling_base", "sibling_base_entrypoint",
            "sibling_base_users", "taken_names", "unread_run_script"]

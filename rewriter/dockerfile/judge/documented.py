@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import StageInfo
 from rewriter.dockerfile.syntax import ParseError
-from rewriter.dockerfile.usage import Invocation
+from rewriter.dockerfile.usage import Invocation, documented_runs
 from rewriter.dockerfile.judge.knowledge import _Knowledge, knowledge
 from rewriter.dockerfile.judge.evidence import (
     _Command, _command, _df_name, _DocumentedCommand, _program_name, _program_of, _SHELLS)
@@ -150,3 +150,9 @@ def documented_command(ctx: Context, info: StageInfo) -> DocumentedRun | None:
                 continue
             mounts.append(target)
     return DocumentedRun(found.ins.cite, tuple(mounts))
+
+
+def own_usage_runs(ctx: Context) -> list[Invocation]:
+    """The ``docker run`` lines the Dockerfile's own comments document."""
+    name = _df_name(ctx)
+    return [r for r in documented_runs(None, ctx.df.text, name) if r.path == name]

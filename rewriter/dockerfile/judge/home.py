@@ -12,7 +12,7 @@ from rewriter.dockerfile.model import StageInfo, is_root, expand, workdir_path
 from rewriter.dockerfile.paths import final_workdir, writable_dirs
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
-from rewriter.dockerfile.judge.evidence import _cite, _Command, _env_pairs, _in_shell_comment, _ins_cite
+from rewriter.dockerfile.judge.evidence import _cite, _Command, _df_name, _env_pairs, _in_shell_comment, _ins_cite
 from rewriter.dockerfile.judge.context import _run_makefiles, _runs, _scripts
 from rewriter.dockerfile.judge.writes import _WRITE
 
@@ -149,6 +149,8 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
     """The app lives in /root, which only root may enter."""
     for run in _runs(ctx, command):
+        if run.path == _df_name(ctx):
+            continue  # the file's own usage comment: the fix moves its mounts (own_usage_mounts)
         mount = next((m for m in run.mounts if m.target.rstrip("/") == "/root"
                       or m.target.startswith("/root/")), None)
         if mount is not None and not (run.user and not is_root(run.user)):

@@ -108,6 +108,14 @@ the compiled program itself (`COPY --from=build /out/server /app/server`,
 only get to rewrite its own binary. A directory made under `/tmp` is no data
 directory to own: every user may write there already.
 
+A usage comment of the file that mounts host data inside root's home
+(`# docker run -v $HOME/Pictures:/root/Pictures img`), where the new user could
+not reach it, is moved into that user's home in the same comment
+(`/home/node/Pictures`) when the mount is read-only (`:ro`) or the user's uid is
+1000 (the base image's `node`): the first user's uid on most Linux hosts, so the
+host files it brings stay writable. A read-write mount for another uid, or a
+user whose home is not known, declines (`root-home`).
+
 A file that `ADD <http(s) url>` downloads is written with mode 600, owned by
 root (docs/pitfalls.md #16): the new user could not read it. Each such file of
 the stage and the stages it is built from gets `chmod a+r` in the same block
@@ -175,6 +183,7 @@ from rewriter.dockerfile.judge import (
     taken_names,
     judge,
     needs_login_shell,
+    own_usage_runs,
     script_users,
     spec_user,
     sibling_base_users,
@@ -262,6 +271,8 @@ class Plan:
     #: (None: downloads not looked at yet)
     readable: list[str] | None = None
     notes: list[str] = field(default_factory=list)  #: what the user should check
+    #: the home of the user it runs as, when known (``/home/appuser``)
+    home: str | None = None
 
 
 def reverted_user(info: StageInfo) -> bool:
@@ -279,6 +290,11 @@ def plan(ctx: Context) -> Plan | Decline | None:
     p = _plan(ctx)
     if isinstance(p, Plan) and p.readable is None:
         p = _read_downloads(ctx, p)
+    if isinstance(p, Plan):
+        moved = _usage_home_edits(ctx, p)
+        if isinstance(moved, Decline):
+            return moved
+        p.edits += moved
     if not isinstance(p, Plan) or not p.dirs or p.info.family.shell:
         return p
     # No shell to mkdir/chown with: a writable dir must come from a COPY that
@@ -470,8 +486,11 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     image_users = {k: v for k, v in info.image_users().items() if _app_user(k, v)}
     if image_users and fam.shell:
         name, uid = next(iter(image_users.items()))
-        return _run_as(ctx, info, f"{uid}:{0 if zero is not None else uid}", dirs,
-                       f"run as `{name}` ({uid}), the user the base image ships{joined}")
+        shipped = _run_as(ctx, info, f"{uid}:{0 if zero is not None else uid}", dirs,
+                          f"run as `{name}` ({uid}), the user the base image ships{joined}")
+        # a regular account an image adds (uid 1000 and up) has its home in /home
+        shipped.home = f"/home/{name}" if uid >= 1000 else None
+        return shipped
     root_image = info.chain[-1].image
     # 0 is root's, in every image (and the templates cannot create it)
     used = (root_image.used_uids if root_image else frozenset()) | {0}
@@ -516,7 +535,7 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         return Plan(info, str(s.uid) if groups else f"{s.uid}:{gid}", block,
                     why=f"create `{user}` ({s.uid}:{gid}) with the {fam.name} "
                     f"tools{in_groups}{joined}{_readable_why(files)}",
-                    dirs=dirs, edits=early, readable=files, notes=notes)
+                    dirs=dirs, edits=early, readable=files, notes=notes, home=f"/home/{user}")
     if fam.default_nonroot_uid:
         uid = fam.default_nonroot_uid
         return Plan(info, f"{uid}:{uid}", why=f"run as `nonroot` ({uid}), which {fam.name} "
@@ -538,6 +557,50 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     return Plan(info, f"{s.uid}:{gid}", applicability=Applicability.UNSAFE,
                 why=f"run as {s.uid}:{gid}; {unknown}, so nothing "
                 f"checks that the image works as that id{joined}", dirs=dirs)
+
+
+#: a mount target in root's home in a usage line (``-v ~/Pictures:/root/Pictures``)
+_ROOT_TARGET = r"(?<=:)/root(?=[/:\s\\'\"]|$)"
+
+
+def _usage_home_edits(ctx: Context, p: Plan) -> list[Edit] | Decline:
+    """The file's own usage comments mount host data inside root's home
+    (``# docker run -v $HOME/Pictures:/root/Pictures ...``), where the new user
+    cannot reach it: the edits that move those mounts to the user's home, or a
+    decline when that home is not known."""
+    edits: list[Edit] = []
+    lines = ctx.df.text.splitlines(keepends=True)
+    starts = [0]
+    for ln in lines:
+        starts.append(starts[-1] + len(ln))
+    for run in own_usage_runs(ctx):
+        in_root = [m for m in run.mounts
+                   if m.target.rstrip("/") == "/root" or m.target.startswith("/root/")]
+        if not in_root or (run.user and not is_root(run.user)):
+            continue
+        # host files mounted read-write stay writable only for the host user's
+        # uid: 1000, the first user's on most Linux hosts (node's, in its image)
+        host_uid = p.user.split(":")[0] == "1000"
+        if p.home is None or not host_uid and any(not m.read_only for m in in_root):
+            mount = next(m for m in in_root if not m.read_only or p.home is None)
+            return Decline("root-home",
+                           f"its documented `docker run` mounts `{mount.source or 'a volume'}` "
+                           f"at `{mount.target}`, inside root's home (mode 700): the user it "
+                           f"would run as ({p.user}) cannot reach it there"
+                           + (", and its home is not known" if p.home is None else
+                              ", nor write the host's files the mount brings unless its uid "
+                              "owns them")
+                           + "; mount it under that user's home (and say so in the usage), "
+                           "then add USER",
+                           p.info.stage.from_.start_line, p.info.name, kind="app",
+                           evidence=(run.cite(mount.target),))
+        for i in range(len(run.span)):
+            n = run.line - 1 + i
+            if n >= len(lines) or not lines[n].lstrip().startswith("#"):
+                continue
+            for m in re.finditer(_ROOT_TARGET, lines[n]):
+                edits.append(Edit(starts[n] + m.start(), starts[n] + m.end(), p.home))
+    return edits
 
 
 def _compiled_program(info: StageInfo) -> bool:
