@@ -653,10 +653,10 @@ def _split_dirs(ctx: Context, info: StageInfo, spec: str,
 
     edits = []
     moved: set[str] = set()
+    filled = filled_volumes(info)
     for ins, ds in early.values():
         start = ctx.df.text.rfind("\n", 0, ins.span.start) + 1
         indent = ctx.df.text[start:ins.span.start]
-        filled = filled_volumes(info)
         edits.append(Edit.insert(start, indent + own_dirs(ds, spec, ctx.newline,
                                                           trees=[d for d in ds if d in filled])))
         moved.update(ds)
