@@ -294,7 +294,11 @@ def plan(ctx: Context) -> Plan | Decline | None:
         moved = _usage_home_edits(ctx, p)
         if isinstance(moved, Decline):
             return moved
-        p.edits += moved
+        if moved:
+            p.edits += moved
+            p.why += (f"; the usage comment's mount{'s' if len(moved) > 1 else ''} inside "
+                      f"/root {'move' if len(moved) > 1 else 'moves'} to `{p.home}`, the "
+                      "user's home")
     if not isinstance(p, Plan) or not p.dirs or p.info.family.shell:
         return p
     # No shell to mkdir/chown with: a writable dir must come from a COPY that
