@@ -110,11 +110,15 @@ def _home_tool_in(info: StageInfo, text: str, settings: str = "") -> tuple[str, 
     """What a build step's text leaves in root's home through a tool's
     defaults, and where; ``settings`` is more text that may set the tool's
     place (the whole Makefile of a recipe)."""
-    env = " ".join(i.args for s in info.chain for i in s.stage.instructions
-                   if i.cmd in ("ENV", "RUN")) + "\n" + settings
+    env = None  # the stage's ENV and RUN text, joined only when a step is found
     for step, elsewhere, lands in _HOME_TOOLS:
         for m in re.compile(step).finditer(text):
-            if not _in_shell_comment(text, m.start()) and not re.compile(elsewhere).search(env):
+            if _in_shell_comment(text, m.start()):
+                continue
+            if env is None:
+                env = " ".join(i.args for s in info.chain for i in s.stage.instructions
+                               if i.cmd in ("ENV", "RUN")) + "\n" + settings
+            if not re.compile(elsewhere).search(env):
                 return f"`{m.group(0).strip()}` leaves {lands}", m.start()
     return None
 
