@@ -5,6 +5,7 @@ another stage.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 
@@ -57,22 +58,36 @@ def _file_packages(text: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=128)
+def _install_words(text: str, pip: bool) -> tuple[tuple[str, str], ...]:
+    """(word, package name) of each word a package manager's install in the
+    RUN ``text`` names; read once per RUN, however many package lists ask."""
+    managers = r"apt-get|apt|apk|yum|dnf|microdnf|zypper" + (r"|pip3?" if pip else "")
+    rx = re.compile(rf"\b(?:{managers})\b[^;&|]*?\b(?:install|add)\b([^;&|]*)")
+    return tuple((word, word.lower().split("=")[0]) for m in rx.finditer(text)
+                 for word in re.findall(r"[\w.+-]+", m.group(1)))
+
+
 def _package_install(info: StageInfo, globs: frozenset[str] | tuple[str, ...],
                      pip: bool = False) -> tuple[Instruction, str] | None:
     """The RUN that installs one of ``globs`` with a package manager, and the package."""
-    managers = r"apt-get|apt|apk|yum|dnf|microdnf|zypper" + (r"|pip3?" if pip else "")
-    rx = re.compile(rf"\b(?:{managers})\b[^;&|]*?\b(?:install|add)\b([^;&|]*)")
+    # most are plain names: a set lookup, and the wildcards only for the rest
+    # (a RUN may install thousands of packages)
+    exact = {g for g in globs if not any(c in g for c in "*?[")}
+    wild = [g for g in globs if g not in exact]
+
+    def matches(name: str) -> bool:
+        return name in exact or any(fnmatchcase(name, g) for g in wild)
+
     for s in info.chain:
         for ins in s.stage.instructions:
             if ins.cmd != "RUN":
                 continue
-            for m in rx.finditer(ins.logical):
-                for word in re.findall(r"[\w.+-]+", m.group(1)):
-                    low = word.lower().split("=")[0]
-                    if any(fnmatchcase(low, g) for g in globs):
-                        return ins, word
+            for word, name in _install_words(ins.logical, pip):
+                if matches(name):
+                    return ins, word
             for name in _file_packages(expand(ins.logical, s.env)[0]):
-                if any(fnmatchcase(name, g) for g in globs):
+                if matches(name):
                     return ins, name
     return None
 
