@@ -643,8 +643,6 @@ def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
 #: commands that name a volume's directory without putting anything in it
 _NOT_FILLING = frozenset({"mkdir", "chown", "chmod", "chgrp", "ls", "test", "[", "stat", "du",
                           "echo", "printf"})
-
-
 #: the file a shell redirection writes (``> /data/state``, ``>> "$DATA/log"``)
 _REDIRECT_TO = re.compile(r"(?<![0-9&])>>?\s*['\"]?(/[^\s'\";&|)]+)")
 
@@ -659,6 +657,8 @@ def filled_volumes(info: StageInfo) -> list[str]:
     under ``/etc``, which the program only reads."""
     vols = [v for v in volume_paths(info)
             if v != "/" and not shared_dir(v) and v not in _SYSTEM_DIRS and not v.startswith("/etc/")]
+    if not vols:
+        return []
     out: list[str] = []
 
     def names(path: str) -> None:
@@ -673,7 +673,7 @@ def filled_volumes(info: StageInfo) -> list[str]:
         for ins in s.stage.instructions:
             if ins.cmd in ("COPY", "ADD") and len(ins.values) >= 2:
                 names(workdir_path(s, ins, expand(ins.values[-1], s.env)[0]))
-            elif ins.cmd == "RUN" and vols:
+            elif ins.cmd == "RUN":
                 text, _ = expand(ins.args, s.env)
                 for m in _REDIRECT_TO.finditer(text):  # `echo seed > $DATA/state`
                     names(m.group(1))
@@ -685,4 +685,3 @@ def filled_volumes(info: StageInfo) -> list[str]:
                         if ok:
                             names(value)
     return out
-

@@ -154,7 +154,7 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
     """The app lives in /root, which only root may enter."""
     for run in _runs(ctx, command):
         if run.path == _df_name(ctx):
-            continue  # the file's own usage comment: the fix moves its mounts (own_usage_mounts)
+            continue  # the file's own usage comment: DF001 moves its mounts into the user's home
         mount = next((m for m in run.mounts if m.target.rstrip("/") == "/root"
                       or m.target.startswith("/root/")), None)
         if mount is not None and not (run.user and not is_root(run.user)):

@@ -572,6 +572,8 @@ def _usage_home_edits(ctx: Context, p: Plan) -> list[Edit] | Decline:
     (``# docker run -v $HOME/Pictures:/root/Pictures ...``), where the new user
     cannot reach it: the edits that move those mounts to the user's home, or a
     decline when that home is not known."""
+    if "/root" not in ctx.df.text:
+        return []
     edits: list[Edit] = []
     lines = ctx.df.text.splitlines(keepends=True)
     starts = [0]
