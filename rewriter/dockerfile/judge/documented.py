@@ -45,7 +45,7 @@ def _documented_command(ctx: Context, info: StageInfo, command: _Command,
     none: every documented run that names a program names an app's command
     (not a bare shell or interpreter, not a build), and no run opens a
     terminal on the image's own default (``docker run -it IMAGE``: a toolbox)."""
-    if command.ins is not None or info.chain[-1].base.lower() == "scratch" or any(
+    if command.ins is not None or any(
             i.cmd == "ONBUILD" for s in info.chain for i in s.stage.instructions):
         return None
     found: tuple[Invocation, list[str], str] | None = None
