@@ -24,17 +24,22 @@ FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends curl
 COPY app /app
 RUN groupadd --system --gid 10001 appgroup \\
-    && useradd --system --no-log-init --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin appuser
+    && useradd --system --no-log-init --uid 10001 --gid 10001 --create-home \\
+       --home-dir /home/appuser --shell /usr/sbin/nologin appuser
 USER 10001:10001
 CMD ["/app/run"]
 ```
 
 ## What it writes, by family
-- alpine/busybox: `addgroup -S -g GID` / `adduser -S -D -H -u UID -G GROUP`
+- alpine/busybox: `addgroup -S -g GID` / `adduser -S -D -h /home/USER -u UID -G GROUP`
   (BusyBox `-g` is the GECOS field, never the group);
-- debian/ubuntu: `groupadd --system` / `useradd --system --no-log-init`;
-- rhel-like and suse: `groupadd -r` / `useradd -r -l`; `-minimal` images get
+- debian/ubuntu: `groupadd --system` / `useradd --system --no-log-init
+  --create-home --home-dir /home/USER`;
+- rhel-like and suse: `groupadd -r` / `useradd -r -l -m -d /home/USER`; `-minimal` images get
   `shadow-utils` from `microdnf` first;
+- every new user gets a home, `/home/USER`, owned by it: programs keep caches
+  and settings under `$HOME` (`~/.cache`, `~/.config`), and a system account
+  has none by default;
 - distroless and chainguard: no `RUN` (no shell): `USER 65532:65532`, the
   `nonroot` user they ship;
 - a stage of a cross-building file (`FROM --platform=$BUILDPLATFORM` for the
