@@ -36,6 +36,12 @@ def _docker_client(ctx: Context, command: _Command, copied: list[tuple[str, str,
         return Judgement("needs-devices", "app",
                          f"the container runs `{prog}`, a Docker API client: {why}",
                          (_ins_cite(ctx, command.ins),), hint)
+    default = _passthrough_default(ctx, command, copied)
+    if default is not None and default[0] in k.docker_clients:
+        return Judgement("needs-devices", "app",
+                         f"the container runs `{default[0]}`, a Docker API client, through "
+                         f"its entrypoint script: {why}",
+                         (_ins_cite(ctx, command.ins), default[1]), hint)
     provider = k.docker_providers.get(prog)
     if provider is None:
         return None
@@ -59,6 +65,30 @@ def _docker_client(ctx: Context, command: _Command, copied: list[tuple[str, str,
                                  f"provider: {why}",
                                  (_ins_cite(ctx, command.ins), _cite(f, body, m.start())), hint)
     return None
+
+
+#: a pass-through entrypoint's default program (docker-node's pattern): arguments
+#: that are options or no command become the program's, ``set -- pack "$@"``,
+#: before ``exec "$@"``
+_DEFAULT_PROGRAM = r'(?m)^[ \t]*set[ \t]+--[ \t]+([\w.+-]+)[ \t]+"\$@"'
+
+
+def _passthrough_default(ctx: Context, command: _Command,
+                         copied: list[tuple[str, str, Instruction]]) -> tuple[str, str] | None:
+    """(program, evidence) when the command is an entrypoint script, as the
+    context holds it, that runs its arguments (``exec "$@"``) with a program of
+    its own put first when they name none (``set -- pack "$@"``): the image's
+    program is that one."""
+    if command.stage is None:
+        return None
+    scripts = _scripts(ctx, command.stage, command, copied)
+    if not scripts or posixpath.basename(scripts[0][0]) != _program_name(command.program):
+        return None
+    path, body = scripts[0]
+    m = re.search(_DEFAULT_PROGRAM, body)
+    if m is None or not re.search(r'(?m)^[ \t]*exec[ \t]+"\$@"', body):
+        return None
+    return m.group(1), _cite(path, body, m.start(1))
 
 
 #: why a client of the host's Docker socket cannot run as a new user, and what helps
