@@ -118,8 +118,65 @@ def _host_access(ctx: Context, info: StageInfo, command: _Command,
     if command.ins is None:
         return None
     return _unix_socket_client(ctx, info, command, copied, k) or \
+        _docker_sdk(ctx, copied) or \
         _journal_reader(ctx, info, command, copied, k) or \
         _root_host_files(ctx, command, copied, k)
+
+
+#: a project's dependency manifests (not a test's or a developer's: no ``dev``,
+#: ``test`` or ``doc`` in the name), and how each lists a Docker Engine SDK, the
+#: library a program talks to the Docker daemon's socket with: Python's
+#: ``docker`` (docker-py), Ruby's ``docker-api``, Node's ``dockerode``
+_DOCKER_SDKS = (
+    (r"(?i)(?:^|/)(?![^/]*(?:dev|test|doc|lint))[\w.-]*requirements[\w.-]*\.(?:txt|in)$",
+     r"(?im)^[ \t]*(docker(?:-py)?)[ \t]*(?:[=<>!~;\[#]|$)"),
+    (r"(?:^|/)(?:pyproject\.toml|setup\.py|setup\.cfg)$",
+     r"(?im)^[ \t]*['\"]?(docker(?:-py)?)[ \t]*(?:[=<>!~;\[][^'\"\n]*)?['\"]?,?[ \t]*(?:#.*)?$"),
+    (r"(?:^|/)Pipfile$", r"(?m)^[ \t]*['\"]?(docker(?:-py)?)['\"]?[ \t]*="),
+    (r"(?:^|/)Gemfile$", r"(?m)^[ \t]*gem[ \t(]+['\"](docker-api)['\"]"),
+    (r"(?:^|/)package\.json$", r'"(dockerode)"[ \t]*:'),
+)
+
+
+def _docker_sdk(ctx: Context, copied: list[tuple[str, str, Instruction]]) -> Judgement | None:
+    """A dependency manifest the file copies in lists a Docker Engine SDK
+    (:data:`_DOCKER_SDKS`): the program drives the Docker daemon through its
+    socket. A Gemfile's ``group :development, :test`` and a package.json's
+    ``devDependencies`` do not count."""
+    build = ctx.build
+    if build is None:
+        return None
+    for name, listed in _DOCKER_SDKS:
+        for f, body, ins in _copied_files(build, copied, re.compile(name)):
+            for m in re.finditer(listed, body):
+                if _in_shell_comment(body, m.start()) or _dev_only(f, body, m.start()):
+                    continue
+                return Judgement("needs-devices", "app",
+                                 f"`{f}`, which the file copies in, lists `{m.group(1)}`, a "
+                                 f"Docker Engine SDK: the program drives the Docker daemon, and "
+                                 f"{_SOCKET_WHY}",
+                                 (_ins_cite(ctx, ins), _cite(f, body, m.start(1))), _SOCKET_HINT)
+    return None
+
+
+def _dev_only(path: str, body: str, at: int) -> bool:
+    """The dependency at ``at`` is a developer's: inside a Gemfile ``group``
+    block of development or test only, or under a package.json's
+    ``devDependencies``."""
+    if path.endswith("package.json"):
+        dev = body.rfind('"devDependencies"', 0, at)
+        return dev > body.rfind('"dependencies"', 0, at)
+    if path.endswith("Gemfile"):
+        blocks: list[str] = []  # the open `do` blocks: a group's arguments, or ""
+        for m in re.finditer(r"(?m)^[ \t]*(?:(group\b[^\n]*?)[ \t]+do\b[^\n]*|end\b[^\n]*|"
+                             r"[^\n#]*\bdo(?:[ \t]*\|[^|\n]*\|)?[ \t]*)$", body[:at]):
+            if m.group(0).strip().startswith("end"):
+                if blocks:
+                    blocks.pop()
+            else:
+                blocks.append(m.group(1) or "")
+        return any(g and not re.search(r":(?:default|production)\b", g) for g in blocks)
+    return False
 
 
 def _root_host_files(ctx: Context, command: _Command,
