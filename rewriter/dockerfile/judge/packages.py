@@ -5,6 +5,7 @@ another stage.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import posixpath
 import re
@@ -58,14 +59,49 @@ def _file_packages(text: str) -> list[str]:
     return out
 
 
+class _Installed:
+    """The words a RUN's package-manager installs name, indexed for matching
+    many package lists against thousands of words: ``words``, (word, package
+    name) in order; ``first``, each name's first position there; ``names``,
+    the names sorted, so a glob's fixed start (``mesa-dri-`` of ``mesa-dri-*``)
+    picks out the few names it can match."""
+
+    def __init__(self, words: tuple[tuple[str, str], ...]) -> None:
+        self.words = words
+        self.first: dict[str, int] = {}
+        for i, (_, name) in enumerate(words):
+            self.first.setdefault(name, i)
+
+    @functools.cached_property
+    def names(self) -> list[str]:
+        return sorted(self.first)
+
+    def first_match(self, exact: set[str], wild: list[str]) -> str | None:
+        """The first word whose package is one of ``exact`` or matches a glob of ``wild``."""
+        if not self.words:
+            return None
+        if len(exact) < len(self.first):
+            hits = [self.first[n] for n in exact if n in self.first]
+        else:
+            hits = [i for n, i in self.first.items() if n in exact]
+        for glob in wild:
+            fixed = glob[:min((glob.index(c) for c in "*?[" if c in glob), default=len(glob))]
+            for name in self.names[bisect.bisect_left(self.names, fixed):]:
+                if not name.startswith(fixed):
+                    break
+                if fnmatchcase(name, glob):
+                    hits.append(self.first[name])
+        return self.words[min(hits)][0] if hits else None
+
+
 @functools.lru_cache(maxsize=128)
-def _install_words(text: str, pip: bool) -> tuple[tuple[str, str], ...]:
-    """(word, package name) of each word a package manager's install in the
-    RUN ``text`` names; read once per RUN, however many package lists ask."""
+def _install_words(text: str, pip: bool) -> _Installed:
+    """The words a package manager's install in the RUN ``text`` names; read
+    once per RUN, however many package lists ask."""
     managers = r"apt-get|apt|apk|yum|dnf|microdnf|zypper" + (r"|pip3?" if pip else "")
     rx = re.compile(rf"\b(?:{managers})\b[^;&|]*?\b(?:install|add)\b([^;&|]*)")
-    return tuple((word, word.lower().split("=")[0]) for m in rx.finditer(text)
-                 for word in re.findall(r"[\w.+-]+", m.group(1)))
+    return _Installed(tuple((word, word.lower().split("=")[0]) for m in rx.finditer(text)
+                            for word in re.findall(r"[\w.+-]+", m.group(1))))
 
 
 def _package_install(info: StageInfo, globs: frozenset[str] | tuple[str, ...],
@@ -83,9 +119,9 @@ def _package_install(info: StageInfo, globs: frozenset[str] | tuple[str, ...],
         for ins in s.stage.instructions:
             if ins.cmd != "RUN":
                 continue
-            for word, name in _install_words(ins.logical, pip):
-                if matches(name):
-                    return ins, word
+            word = _install_words(ins.logical, pip).first_match(exact, wild)
+            if word is not None:
+                return ins, word
             for name in _file_packages(expand(ins.logical, s.env)[0]):
                 if matches(name):
                     return ins, name
