@@ -580,7 +580,8 @@ def config_writes(info: StageInfo) -> list[tuple[str, Instruction]]:
                 args = cmd.args_after_name()
                 if any(re.match(r"-[a-zA-Z]*i|--in-place", a) for a in args):
                     texts += _sed_replacements(args)
-            texts += [m.group(2) for m in _CONFIG_ECHO.finditer(ins.logical)]
+            if "echo" in ins.logical or "printf" in ins.logical:  # a quick test for a long RUN
+                texts += [m.group(2) for m in _CONFIG_ECHO.finditer(ins.logical)]
             for t in texts:
                 for m in _CONFIG_WRITE.finditer(t):
                     path = posixpath.normpath(expand(m.group(1), s.env)[0])

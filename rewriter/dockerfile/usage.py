@@ -47,6 +47,7 @@ that build this Dockerfile (the caller names them).
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import shlex
@@ -689,13 +690,22 @@ def own_readme(build: BuildContext | None) -> str | None:
     return _readme(build, here) if _dockerfiles_in(build, here) == 1 else None
 
 
+@functools.lru_cache(maxsize=16)
+def _build_tags(dockerfile_text: str) -> tuple[str, ...]:
+    """The tags a ``docker build -t`` in the Dockerfile's text gives it: read
+    once a file, however many checks ask (a long file is slow to search)."""
+    if "docker" not in dockerfile_text or "build" not in dockerfile_text:
+        return ()
+    return tuple(m.group(1) for m in _BUILD_TAG.finditer(dockerfile_text))
+
+
 def image_names(build: BuildContext | None, dockerfile_text: str, program: str = "",
                 texts: tuple[str, ...] = ()) -> tuple[set[str], set[str]]:
     """The names this image goes by, normalized: (its directory's and its program's,
     the tags a ``docker build -t`` in the Dockerfile or in ``texts`` gives it)."""
     here = dockerfile_dir(build) if build is not None and build.dockerfile else ""
-    tags = {_norm(_image_name(m.group(1))) for t in (dockerfile_text, *texts)
-            for m in _BUILD_TAG.finditer(t)}
+    found = [*_build_tags(dockerfile_text), *(m.group(1) for t in texts for m in _BUILD_TAG.finditer(t))]
+    tags = {_norm(_image_name(tag)) for tag in found}
     return _own_names(here, program), tags
 
 
@@ -813,7 +823,7 @@ def documented_runs(build: BuildContext | None, dockerfile_text: str,
         return out
     here = dockerfile_dir(build)
     names = _own_names(here, program)
-    tags = [m.group(1) for m in _BUILD_TAG.finditer(dockerfile_text)]
+    tags = list(_build_tags(dockerfile_text))
     companion = companion_readme(build)
     if companion is not None:
         out += _companion_runs(build, companion, names, tags, services)

@@ -24,6 +24,10 @@ _ROOT_HOME_WRITE = (
     r"|\bpip3?\s+install\s[^;&|\n]*--user\b|\bcabal\s+(?:v\d-)?install\b|"
     r"\bvagrant\s+plugin\s+install\b|\bstack\s+install\b|"
     r"\bnpm\s+config\s+set\s+prefix\s*=?\s*['\"]?(?:/root|~|\$HOME|\$\{HOME\})(?:/|['\"\s]|$)")
+#: what a text must hold for ``_ROOT_HOME_WRITE`` to match: looked for first, as
+#: the search is slow on a RUN of thousands of lines
+_ROOT_HOME_WRITE_NEEDS = ("/root", "~", "$HOME", "${HOME}", "--user", "cabal", "vagrant",
+                          "stack", "npm")
 #: a build step that edits a file in root's home in place (a configuration the
 #: program wrote on its first run: ``sed -i 's/x = false/x = true/' /root/.tool/tool.conf``)
 _ROOT_HOME_EDIT = (
@@ -55,6 +59,8 @@ _HOME_TOOLS = (
      r"\bAIRFLOW_HOME\b|\bAIRFLOW__(?:CORE|DATABASE)__SQL_ALCHEMY_CONN\b",
      "the metadata database under /root/airflow"),
 )
+#: the tools of ``_HOME_TOOLS``: a step names one of them
+_HOME_TOOL_NAMES = ("pipenv", "poetry", "rake-compiler", "superset", "fabmanager", "airflow")
 #: settings whose value is where a tool installs (a new user cannot reach /root)
 _TOOL_HOMES = frozenset({"NPM_CONFIG_PREFIX", "GOPATH", "GOBIN", "CARGO_HOME", "RUSTUP_HOME",
                          "PIPX_HOME", "PIPX_BIN_DIR", "WORKON_HOME", "POETRY_VIRTUALENVS_PATH",
@@ -71,6 +77,8 @@ _HOME_CONFIG_TOOLS = (
     (r"\bssh-keygen\b[^;&|\n]*\s-f\s*['\"]?(?:~|\$HOME|\$\{HOME\}|/root)/", ".ssh"),
     (r"\bgit\s+config\s+--global\b", ".gitconfig"),
 )
+#: the tools of ``_HOME_CONFIG_TOOLS``: a step names one of them
+_HOME_CONFIG_TOOL_NAMES = ("vncpasswd", "x11vnc", "ssh-keygen", "git")
 #: a settings entry the build writes at ``/`` for a HOME of ``/`` (``mkdir /.vnc``)
 _SLASH_HOME_WRITE = (
     r"(?:\b(?:mkdir|cp|mv|ln|install|touch|tee)\b[^;&|\n]*\s|>>?\s*|\s-storepasswd\s+\S+\s+)"
@@ -80,18 +88,24 @@ _HOME_CACHES = frozenset({".cache", ".npm", ".pip", ".yarn", ".bashrc", ".profil
                           ".zshrc", ".inputrc", ".wget-hsts", ".dockerenv"})
 
 
+def _names(text: str, words: tuple[str, ...]) -> bool:
+    """``text`` holds one of ``words``: a quick test before the patterns that
+    need one (a search is slow on a RUN of thousands of lines)."""
+    return any(w in text for w in words)
+
+
 def _home_config(info: StageInfo, ins: Instruction, reads: str) -> str | None:
     """What a build step leaves in root's home (or at ``/`` when HOME is ``/``)
     that the program it runs reads back: a tool's settings (``x11vnc
     -storepasswd``, ``git config --global``), when the container's command or
     its scripts name the tool the entry is for (``.vnc``: ``vncserver``)."""
     home = info.env.get("HOME")
-    for step, entry in _HOME_CONFIG_TOOLS:
+    for step, entry in _HOME_CONFIG_TOOLS if _names(ins.logical, _HOME_CONFIG_TOOL_NAMES) else ():
         m = re.compile(step).search(ins.logical)
         if m and (home is None or home.rstrip("/") == "/root") and \
                 re.search(rf"(?i)(?<![a-z]){re.escape(entry.lstrip('.').removesuffix('config'))}", reads):
             return f"`{m.group(0).strip()}` writes root's `~/{entry}`"
-    if home is None or home.rstrip("/") == "":
+    if (home is None or home.rstrip("/") == "") and "/." in ins.logical:
         for m in re.compile(_SLASH_HOME_WRITE).finditer(ins.logical):
             entry = m.group(1)
             key = entry.lstrip(".").split(".")[0]
@@ -111,7 +125,7 @@ def _home_tool_in(info: StageInfo, text: str, settings: str = "") -> tuple[str, 
     defaults, and where; ``settings`` is more text that may set the tool's
     place (the whole Makefile of a recipe)."""
     env = None  # the stage's ENV and RUN text, joined only when a step is found
-    for step, elsewhere, lands in _HOME_TOOLS:
+    for step, elsewhere, lands in _HOME_TOOLS if _names(text, _HOME_TOOL_NAMES) else ():
         for m in re.compile(step).finditer(text):
             if _in_shell_comment(text, m.start()):
                 continue
@@ -132,7 +146,8 @@ def _recipe_root_home(ctx: Context, info: StageInfo, ins: Instruction) -> Judgem
         if run is not ins or build is None:
             continue
         what, at = None, -1
-        for m in re.compile(_ROOT_HOME_WRITE).finditer(text):
+        for m in re.compile(_ROOT_HOME_WRITE).finditer(text) \
+                if _names(text, _ROOT_HOME_WRITE_NEEDS) else ():
             if not _in_shell_comment(text, m.start()):
                 what, at = f"it installs into root's home (`{m.group(0).strip()}`)", m.start()
                 break
@@ -209,15 +224,18 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                 if dest == "/root" or dest.startswith("/root/"):
                     what = f"copies files into `{dest}`"
             elif ins.cmd == "RUN":
-                m = re.compile(_ROOT_HOME_WRITE).search(ins.logical)
-                edit = re.compile(_ROOT_HOME_EDIT).search(ins.logical)
+                m = re.compile(_ROOT_HOME_WRITE).search(ins.logical) \
+                    if _names(ins.logical, _ROOT_HOME_WRITE_NEEDS) else None
+                edit = re.compile(_ROOT_HOME_EDIT).search(ins.logical) \
+                    if _names(ins.logical, ("sed", "perl")) else None
                 if m:
                     what = f"installs into root's home (`{m.group(0).strip()}`)"
                 elif edit:
                     what = f"edits a file in root's home (`{edit.group(1)}`) for the program"
                 else:
                     what = _home_tool(info, ins)
-                if what is None and re.search(r"\bg?make\b", ins.logical):
+                if what is None and "make" in ins.logical and \
+                        re.search(r"\bg?make\b", ins.logical):
                     found = _recipe_root_home(ctx, info, ins)
                     if found is not None:
                         return found
@@ -291,7 +309,7 @@ def _script_reads_root_home(ctx: Context, info: StageInfo, command: _Command,
         return None
     for s in info.chain:
         for ins in s.stage.instructions:
-            if ins.cmd != "RUN":
+            if ins.cmd != "RUN" or not any(t in ins.logical for t in targets):
                 continue
             for w in re.compile(_WRITE).finditer(ins.logical):
                 if w.group(1) not in targets:

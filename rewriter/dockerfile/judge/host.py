@@ -5,6 +5,7 @@ socket, the systemd journal, the host's log files, devices and privileges
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Iterator
@@ -221,6 +222,13 @@ def _root_host_files(ctx: Context, command: _Command,
     return _log_shipper_reads_host(ctx, command, copied, k)
 
 
+@functools.lru_cache(maxsize=16)
+def _names_shipper(shippers: str, dockerfile_text: str) -> bool:
+    """The Dockerfile names a log shipper of the pattern ``shippers``: searched
+    once a file, for the two checks that ask (a long file is slow to search)."""
+    return re.compile(shippers).search(dockerfile_text) is not None
+
+
 def _log_shipper_reads_host(ctx: Context, command: _Command,
                             copied: list[tuple[str, str, Instruction]],
                             k: _Knowledge) -> Judgement | None:
@@ -229,7 +237,7 @@ def _log_shipper_reads_host(ctx: Context, command: _Command,
     files (``path /var/log/containers/*.log``), or whose Dockerfile comments or
     documenting README say it collects the containers' (pods', nodes') logs: it
     runs as a DaemonSet over the host's root-only log files."""
-    if not re.compile(k.journal_shippers).search(ctx.df.text):
+    if not _names_shipper(k.journal_shippers, ctx.df.text):
         return None
     why = ("the containers' logs on the host (/var/log/containers and /var/log/pods link "
            "to /var/lib/docker/containers, root 0640 under 0700 directories) and the "
@@ -369,7 +377,7 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
                                  f"`{path}` mounts `{src}` at `{dst}`, so the program reads "
                                  f"the host's systemd journal: {_JOURNAL_WHY}",
                                  (_cite(path, full, at + pos),), _JOURNAL_HINT)
-    if re.compile(k.journal_shippers).search(ctx.df.text):
+    if _names_shipper(k.journal_shippers, ctx.df.text):
         # a log shipper is the base or the program: read the configs it ships
         for f, body, ins in _copied_files(build, copied, re.compile(_CONFIG_FILE)):
             for rx in k.journal_inputs:

@@ -422,7 +422,8 @@ def _variants(ctx: Context, info: StageInfo, command: _Command,
         if s.parent is not None:
             used.add(index.get(id(s.parent), -1))
         for ins in s.stage.instructions:
-            refs = re.findall(r"\bfrom=([\w.-]+)", ins.args) if ins.cmd == "RUN" else []
+            refs = re.findall(r"\bfrom=([\w.-]+)", ins.args) \
+                if ins.cmd == "RUN" and "from=" in ins.args else []
             f = ins.flag("from")
             if f is not None and f.value:
                 refs.append(f.value)

@@ -72,7 +72,7 @@ def _root_only_program(ctx: Context, info: StageInfo, command: _Command,
     last: tuple[str, str, Instruction] | None = None
     for s in info.chain:
         for ins in s.stage.instructions:
-            if ins.cmd != "RUN":
+            if ins.cmd != "RUN" or "chmod" not in ins.logical:  # quick, for a long RUN
                 continue
             for prog, args in programs(ins.logical):
                 ops = [a.strip("\"'") for a in args if not a.startswith("-") or
@@ -100,8 +100,8 @@ def _setuid(ctx: Context, info: StageInfo, command: _Command,
     """The file installs a setuid program: the image is about privileges."""
     for s in info.chain:
         for ins in s.stage.instructions:
-            if ins.cmd == "RUN" and re.search(r"\bchmod\s+(?:-\w+\s+)*(?:[ugoa]*\+[rwx]*s|[4-7][0-7]{3})\b",
-                                              ins.logical):
+            if ins.cmd == "RUN" and "chmod" in ins.logical and re.search(
+                    r"\bchmod\s+(?:-\w+\s+)*(?:[ugoa]*\+[rwx]*s|[4-7][0-7]{3})\b", ins.logical):
                 return Judgement("setuid-program", "other",
                                  "the file makes a program setuid: what the image does is about "
                                  "privileges, so a USER line changes its meaning",
@@ -298,7 +298,7 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                                  "drives the host's Docker socket, which only root (or the "
                                  "docker group) may open", (_ins_cite(ctx, ins),))
             body = ins.logical + "\n" + "".join(h.content for h in ins.heredocs)
-            if ins.cmd == "RUN" and re.search(
+            if ins.cmd == "RUN" and "group" in body and re.search(
                     r"\b(?:groupadd|addgroup)\b[^;&|\n]*\sdocker[ \t]*(?:$|[;&|\n])", body, re.M):
                 return Judgement("needs-devices", "app",
                                  "it creates a `docker` group, the group that may open the host's "
