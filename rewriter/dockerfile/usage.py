@@ -315,7 +315,7 @@ def _invocations(path: str, text: str, *, comments_only: bool,
                  lines: list[str] | None = None) -> list[Invocation]:
     """The runs of ``text``; ``lines``, when given, are its lines as the shell
     would see them (a Makefile's or script's variables expanded), one for each."""
-    if lines is None and not _START.search(text):
+    if lines is None and ("docker" not in text or not _START.search(text)):
         return []  # most files: no documented run at all
     raw = text.splitlines()
     if lines is not None:

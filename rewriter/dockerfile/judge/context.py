@@ -33,11 +33,16 @@ def _copied_sources(ctx: Context, info: StageInfo,
     of the runtime chain that exists in the build context; with ``through``,
     also those that reach it through another stage of the file (a build stage
     copies them in, a ``COPY --from`` of that stage hands them over), cited by
-    that ``COPY --from`` (:func:`_through_stages`)."""
-    out = [(src, dest, ins) for src, dest, ins, _ in _local_copies(ctx, info)]
-    if through and ctx.build is not None:
-        out += [(src, dest, ins) for src, dest, ins, _ in _through_stages(ctx, info, _DEPTH)]
-    return out
+    that ``COPY --from`` (:func:`_through_stages`). Worked out once a stage:
+    the judge, DF001 and several checks ask, and each source is looked up in
+    the build context."""
+    key = "_copied_sources" if through else "_local_sources"
+    if key not in info.__dict__:
+        out = [(src, dest, ins) for src, dest, ins, _ in _local_copies(ctx, info)]
+        if through and ctx.build is not None:
+            out += [(src, dest, ins) for src, dest, ins, _ in _through_stages(ctx, info, _DEPTH)]
+        info.__dict__[key] = out
+    return list(info.__dict__[key])
 
 
 #: how many stages deep a ``COPY --from`` is followed (a stage copying from a stage ...)

@@ -222,11 +222,22 @@ def _root_host_files(ctx: Context, command: _Command,
     return _log_shipper_reads_host(ctx, command, copied, k)
 
 
+def _names_shipper(k: _Knowledge, dockerfile_text: str) -> bool:
+    """The Dockerfile names a log shipper (``journal_shippers``)."""
+    return _names_any(k.journal_shippers, k.journal_shipper_names, dockerfile_text)
+
+
 @functools.lru_cache(maxsize=16)
-def _names_shipper(shippers: str, dockerfile_text: str) -> bool:
-    """The Dockerfile names a log shipper of the pattern ``shippers``: searched
-    once a file, for the two checks that ask (a long file is slow to search)."""
-    return re.compile(shippers).search(dockerfile_text) is not None
+def _names_any(pattern: str, names: tuple[str, ...], text: str) -> bool:
+    """``pattern``, a case-blind match of one of ``names``, matches ``text``:
+    searched once a file, for the two checks that ask. A long file is slow to
+    search, so an ASCII text is first looked through for the names in lower
+    case (for ASCII, what a case-blind match finds)."""
+    if text.isascii():
+        low = text.lower()
+        if not any(n in low for n in names):
+            return False
+    return re.compile(pattern).search(text) is not None
 
 
 def _log_shipper_reads_host(ctx: Context, command: _Command,
@@ -237,7 +248,7 @@ def _log_shipper_reads_host(ctx: Context, command: _Command,
     files (``path /var/log/containers/*.log``), or whose Dockerfile comments or
     documenting README say it collects the containers' (pods', nodes') logs: it
     runs as a DaemonSet over the host's root-only log files."""
-    if not _names_shipper(k.journal_shippers, ctx.df.text):
+    if not _names_shipper(k, ctx.df.text):
         return None
     why = ("the containers' logs on the host (/var/log/containers and /var/log/pods link "
            "to /var/lib/docker/containers, root 0640 under 0700 directories) and the "
@@ -377,7 +388,7 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
                                  f"`{path}` mounts `{src}` at `{dst}`, so the program reads "
                                  f"the host's systemd journal: {_JOURNAL_WHY}",
                                  (_cite(path, full, at + pos),), _JOURNAL_HINT)
-    if _names_shipper(k.journal_shippers, ctx.df.text):
+    if _names_shipper(k, ctx.df.text):
         # a log shipper is the base or the program: read the configs it ships
         for f, body, ins in _copied_files(build, copied, re.compile(_CONFIG_FILE)):
             for rx in k.journal_inputs:
@@ -401,7 +412,8 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
                 if (hit := _package_install(st, k.journal_libraries, pip=True))), None)
     sources = list(dict.fromkeys(src for st in stages
                                  for src, _, _ in _copied_sources(ctx, st, through=False)))
-    go_mod = lib is None and re.search(r"\bgo\s+(?:build|install)\b", ctx.df.text) is not None \
+    go_mod = lib is None and "go" in ctx.df.text and \
+        re.search(r"\bgo\s+(?:build|install)\b", ctx.df.text) is not None \
         and any("go-systemd" in (build.read_text(f) or "")
                 for src in sources for f in _files_under(build, src, 200)
                 if posixpath.basename(f) == "go.mod")

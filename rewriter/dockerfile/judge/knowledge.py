@@ -95,6 +95,7 @@ class _Knowledge:
     journal_readers: frozenset[str] = frozenset()
     journal_libraries: frozenset[str] = frozenset()
     journal_shippers: str = ""
+    journal_shipper_names: tuple[str, ...] = ()  #: the names ``journal_shippers`` matches, any case
     journal_inputs: list[str] = field(default_factory=list)
     journal_reader_code: str = ""
     root_host_paths: dict[str, str] = field(default_factory=dict)  #: host dir -> what it holds
@@ -202,6 +203,7 @@ def knowledge() -> _Knowledge:
         journal_libraries=frozenset(raw["packages"]["journal_libraries"]),
         journal_shippers=r"(?i)(?<![\w.-])(?:%s)(?![\w.-])" % "|".join(
             re.escape(n) for n in raw["configs"]["journal"]["shippers"]),
+        journal_shipper_names=tuple(n.lower() for n in raw["configs"]["journal"]["shippers"]),
         journal_inputs=list(raw["configs"]["journal"]["inputs"]),
         journal_reader_code=raw["configs"]["journal"]["journal_reader_code"],
         host_log_inputs=raw["configs"]["journal"]["host_log_inputs"],

@@ -76,7 +76,7 @@ class _Installed:
     def names(self) -> list[str]:
         return sorted(self.first)
 
-    def first_match(self, exact: set[str], wild: list[str]) -> str | None:
+    def first_match(self, exact: frozenset[str], wild: tuple[str, ...]) -> str | None:
         """The first word whose package is one of ``exact`` or matches a glob of ``wild``."""
         if not self.words:
             return None
@@ -100,17 +100,27 @@ def _install_words(text: str, pip: bool) -> _Installed:
     once per RUN, however many package lists ask."""
     managers = r"apt-get|apt|apk|yum|dnf|microdnf|zypper" + (r"|pip3?" if pip else "")
     rx = re.compile(rf"\b(?:{managers})\b[^;&|]*?\b(?:install|add)\b([^;&|]*)")
-    return _Installed(tuple((word, word.lower().split("=")[0]) for m in rx.finditer(text)
-                            for word in re.findall(r"[\w.+-]+", m.group(1))))
+    # the words of every install at once: a space keeps two installs' words apart
+    words = _WORD.findall(" ".join(rx.findall(text)))
+    return _Installed(tuple((word, word.lower().split("=")[0]) for word in words))
+
+
+_WORD = re.compile(r"[\w.+-]+")
+
+
+@functools.lru_cache(maxsize=64)
+def _split_globs(globs: frozenset[str] | tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """``globs`` as plain names and the wildcards: most are plain names, a set
+    lookup (a RUN may install thousands of packages); split once a list, not
+    for each of thousands of stages."""
+    exact = frozenset(g for g in globs if not any(c in g for c in "*?["))
+    return exact, tuple(g for g in globs if g not in exact)
 
 
 def _package_install(info: StageInfo, globs: frozenset[str] | tuple[str, ...],
                      pip: bool = False) -> tuple[Instruction, str] | None:
     """The RUN that installs one of ``globs`` with a package manager, and the package."""
-    # most are plain names: a set lookup, and the wildcards only for the rest
-    # (a RUN may install thousands of packages)
-    exact = {g for g in globs if not any(c in g for c in "*?[")}
-    wild = [g for g in globs if g not in exact]
+    exact, wild = _split_globs(globs)
 
     def matches(name: str) -> bool:
         return name in exact or any(fnmatchcase(name, g) for g in wild)

@@ -281,8 +281,10 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
             if ins.cmd == "RUN":
                 # by name, or from a package file (`dpkg -i docker-ce-cli_20.10_amd64.deb`)
                 words = set(_file_packages(expand(ins.logical, s.env)[0]))
-                if re.search(r"\b(?:apt-get|apt|apk|yum|dnf|microdnf|zypper)\b[^;&|]*\binstall\b|"
-                             r"\bapk\s+add\b", ins.logical):
+                # (the words by name only when the RUN holds one: quick, for a long RUN)
+                if any(name in ins.logical for name in k.docker_cli) and re.search(
+                        r"\b(?:apt-get|apt|apk|yum|dnf|microdnf|zypper)\b[^;&|]*\binstall\b|"
+                        r"\bapk\s+add\b", ins.logical):
                     words |= set(re.findall(r"[\w.+-]+", ins.logical))
                 hit = sorted(words & k.docker_cli)
                 if hit:
