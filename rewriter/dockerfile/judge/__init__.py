@@ -40,7 +40,8 @@ from __future__ import annotations
 
 from rewriter.dockerfile.judge.checks import judge, not_an_app
 from rewriter.dockerfile.judge.context import entrypoint_scripts
-from rewriter.dockerfile.judge.documented import DocumentedRun, documented_command, own_usage_runs
+from rewriter.dockerfile.judge.documented import (
+    DocumentedRun, documented_command, documented_volumes, own_usage_runs)
 from rewriter.dockerfile.judge.groupzero import GroupZero, group_zero_writable, joins_group_zero
 from rewriter.dockerfile.judge.knowledge import Judgement, knowledge, packaged_user
 from rewriter.dockerfile.judge.unread import unread_run_script
@@ -58,6 +59,7 @@ from rewriter.dockerfile.judge.users import (
 
 __all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_name", "device_groups",
            "documented_command",
+           "documented_volumes",
            "entrypoint_scripts", "group_zero_writable", "joins_group_zero",
            "judge", "knowledge", "needs_login_shell", "not_an_app", "own_usage_runs", "own_user_switch",
            "packaged_user",

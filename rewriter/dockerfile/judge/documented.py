@@ -152,6 +152,31 @@ def documented_command(ctx: Context, info: StageInfo) -> DocumentedRun | None:
     return DocumentedRun(found.ins.cite, tuple(mounts))
 
 
+def documented_volumes(ctx: Context, info: StageInfo) -> tuple[str, ...]:
+    """The directories where the image's documented runs mount a named or
+    anonymous volume (``-v registry-data:/var/lib/registry``, ``-v
+    /var/lib/registry``, ``--volumes-from`` a container made so): the program's
+    data, which it writes. A new volume takes its mount point's owner from the
+    image, so a fix owns those directories, as it owns a VOLUME's. Host
+    directories (bind mounts) and read-only mounts are not among them."""
+    found = _judged_command(ctx, info, knowledge())
+    dirs: list[str] = []
+    for run in _runs(ctx, found):
+        for m in run.mounts:
+            target = posixpath.normpath(m.target)
+            # a volume name that stands for a host directory (``-v
+            # repo_dir_on_host:/repo``, ``-v path_to_data:/data``) is one to the reader
+            if m.bind or m.read_only or re.search(r"(?i)host|dir|path|folder", m.source) or \
+                    not target.startswith("/") or \
+                    "." in posixpath.basename(target) or re.search(r"[$*?{}<>]", target) or \
+                    re.match(_NOT_APP_MOUNTS, target) or \
+                    target in ("/", "/var", "/opt", "/srv", "/home", "/mnt", "/media") or \
+                    target in dirs:
+                continue
+            dirs.append(target)
+    return tuple(dirs)
+
+
 def own_usage_runs(ctx: Context) -> list[Invocation]:
     """The ``docker run`` lines the Dockerfile's own comments document."""
     name = _df_name(ctx)

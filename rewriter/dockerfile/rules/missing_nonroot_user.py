@@ -92,9 +92,12 @@ CMD ["/app/run"]
 The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
 `WORKDIR`) so every step still runs as it did; `USER` follows it, before
 `CMD`/`ENTRYPOINT`. `VOLUME` paths are created and given to the user in the
-same block, and so are a `HOME` the file sets (`ENV HOME=/webex`, which wins
-over the user's own home), a directory the command names for its data that
-nothing makes (`--data-dir=/data`,
+same block, and so are the directories its documented runs (a README, a usage
+comment) mount a named or anonymous volume at (`-v notes-data:/var/lib/notes`:
+a new volume takes its mount point's owner from the image; not a host
+directory, nor a name that stands for one, `-v repo_dir_on_host:/repo`), a
+`HOME` the file sets (`ENV HOME=/webex`, which wins over the user's own home),
+a directory the command names for its data that nothing makes (`--data-dir=/data`,
 `--data-dir=/var/lib/NAME`, `--spool-root /var/spool/NAME`), and the directory of a pid or log file that the
 build puts into a configuration (`sed -i 's@logfile .*@logfile
 /var/log/kvd/kvd.log@'`, `echo "pidfile /srv/kvd/kvd.pid" >> kvd.conf`; one in
@@ -183,6 +186,7 @@ from rewriter.dockerfile.judge import (
     app_user_name,
     device_groups,
     documented_command,
+    documented_volumes,
     joins_group_zero,
     knowledge,
     taken_names,
@@ -455,6 +459,9 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     if documented is not None and fam.shell:
         # the directories its documented runs mount, owned for a named volume
         dirs += [d for d in documented.mounts if d not in dirs]
+    if fam.shell:
+        # the named and anonymous volumes its documented runs mount: its data
+        dirs += [d for d in documented_volumes(ctx, info) if d not in dirs]
     # An image made for OpenShift's arbitrary uid: the build gives group 0 write
     # on what it writes, so the user joins group 0 (unless --gid names another
     # group) and those paths need no chown.
