@@ -593,7 +593,7 @@ _COMPOSE_LONG = r"^([ \t]*)-[ \t]*type:[ \t]*['\"]?bind['\"]?[ \t]*\n((?:\1[ \t]
 def _compose_volumes(block: str) -> list[tuple[str, str, bool, int]]:
     """(source, target, read-only, offset) of the host mounts of a compose
     service, short (``- ./data:/data:ro``) and long (``type: bind``) syntax."""
-    out = [(m.group(1), m.group(2), bool(m.group(3) and "ro" in m.group(3).split(",")), m.start())
+    out = [(m.group(1), m.group(2), bool(m.group(3) and "ro" in m.group(3).lstrip(":").split(",")), m.start())
            for m in re.finditer(_COMPOSE_VOLUME, block, re.M)]
     for m in re.finditer(_COMPOSE_LONG, block, re.M):
         keys = dict(re.findall(r"^[ \t]*(\w+):[ \t]*['\"]?([^'\"\n#]*?)['\"]?[ \t]*$",

@@ -16,7 +16,7 @@ from rewriter.dockerfile.usage import Invocation, documented_runs
 from rewriter.dockerfile.judge.knowledge import _Knowledge, knowledge
 from rewriter.dockerfile.judge.evidence import (
     _Command, _command, _df_name, _DocumentedCommand, _program_name, _program_of, _SHELLS)
-from rewriter.dockerfile.judge.context import _runs
+from rewriter.dockerfile.judge.context import _runs, _services
 
 
 #: a documented command that builds something (the image is the build's, not an
@@ -160,21 +160,37 @@ def documented_volumes(ctx: Context, info: StageInfo) -> tuple[str, ...]:
     image, so a fix owns those directories, as it owns a VOLUME's. Host
     directories (bind mounts) and read-only mounts are not among them."""
     found = _judged_command(ctx, info, knowledge())
+    mounts = [(m.source, m.target, m.bind or m.read_only)
+              for run in _runs(ctx, found) for m in run.mounts]
+    # the compose services that build this file: `- db-data:/var/lib/app`
+    mounts += [(name, target, ro) for _, block, _ in _services(ctx, found)
+               for name, target, ro in _compose_named_volumes(block)]
     dirs: list[str] = []
-    for run in _runs(ctx, found):
-        for m in run.mounts:
-            target = posixpath.normpath(m.target)
-            # a volume name that stands for a host directory (``-v
-            # repo_dir_on_host:/repo``, ``-v path_to_data:/data``) is one to the reader
-            if m.bind or m.read_only or re.search(r"(?i)host|dir|path|folder", m.source) or \
-                    not target.startswith("/") or \
-                    "." in posixpath.basename(target) or re.search(r"[$*?{}<>]", target) or \
-                    re.match(_NOT_APP_MOUNTS, target) or \
-                    target in ("/", "/var", "/opt", "/srv", "/home", "/mnt", "/media") or \
-                    target in dirs:
-                continue
-            dirs.append(target)
+    for source, target, skip in mounts:
+        target = posixpath.normpath(target)
+        # a volume name that stands for a host directory (``-v
+        # repo_dir_on_host:/repo``, ``-v path_to_data:/data``) is one to the reader
+        if skip or re.search(r"(?i)host|dir|path|folder", source) or \
+                not target.startswith("/") or \
+                "." in posixpath.basename(target) or re.search(r"[$*?{}<>]", target) or \
+                re.match(_NOT_APP_MOUNTS, target) or \
+                target in ("/", "/var", "/opt", "/srv", "/home", "/mnt", "/media") or \
+                target in dirs:
+            continue
+        dirs.append(target)
     return tuple(dirs)
+
+
+#: a compose service's named volume, short syntax: ``- db-data:/var/lib/app[:ro]``
+_COMPOSE_NAMED = (r"(?m)^[ \t]*-[ \t]*['\"]?([A-Za-z0-9][\w.-]*):(/[^:'\"\s]*)(?::([a-z,]+))?"
+                  r"['\"]?[ \t]*(?:#.*)?$")
+
+
+def _compose_named_volumes(block: str) -> list[tuple[str, str, bool]]:
+    """(volume, target, read-only) of the named volumes a compose service
+    mounts (short syntax; a host path starts with ``.``, ``/``, ``~`` or ``$``)."""
+    return [(m.group(1), m.group(2), bool(m.group(3) and "ro" in m.group(3).split(",")))
+            for m in re.finditer(_COMPOSE_NAMED, block)]
 
 
 def own_usage_runs(ctx: Context) -> list[Invocation]:

@@ -93,7 +93,8 @@ The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
 `WORKDIR`) so every step still runs as it did; `USER` follows it, before
 `CMD`/`ENTRYPOINT`. `VOLUME` paths are created and given to the user in the
 same block, and so are the directories its documented runs (a README, a usage
-comment) mount a named or anonymous volume at (`-v notes-data:/var/lib/notes`:
+comment) or a compose service that builds it mount a named or anonymous volume
+at (`-v notes-data:/var/lib/notes`, `- notes-data:/var/lib/notes`:
 a new volume takes its mount point's owner from the image; not a host
 directory, nor a name that stands for one, `-v repo_dir_on_host:/repo`), a
 `HOME` the file sets (`ENV HOME=/webex`, which wins over the user's own home),
