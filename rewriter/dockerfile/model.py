@@ -376,7 +376,9 @@ def may_run(ins: Instruction, programs: tuple[str, ...]) -> bool:
     if not ins.heredocs and len(ins.args) <= _UNCACHED:
         # short: made again each time, not kept (a 10 MiB file of one-word RUNs
         # would keep two million dictionaries)
-        text = ins.args.translate(_UNQUOTE)
+        text = ins.args
+        if "'" in text or '"' in text or "\\" in text or "\n" in text:  # most have none
+            text = text.translate(_UNQUOTE)
         return any(p in text for p in programs)
     derived = ins.derived if ins.derived is not None else {}
     bare = derived.get("bare")

@@ -371,6 +371,13 @@ def _only_program(info: StageInfo, top: str, path: str) -> bool:
 
 
 def app_trees(info: StageInfo) -> list[str]:
+    """:func:`_app_trees`, worked out once a stage: the judge and several rules ask."""
+    if "_app_trees" not in info.__dict__:
+        info.__dict__["_app_trees"] = _app_trees(info)
+    return list(info.__dict__["_app_trees"])
+
+
+def _app_trees(info: StageInfo) -> list[str]:
     """The app's own directories, owned recursively by a fix: the WORKDIR, and
     each directory the file creates that holds the program the container runs
     or a file its command names (an Erlang release writing ``log/`` beside
@@ -607,6 +614,14 @@ def shared_dir(path: str) -> bool:
 
 
 def writable_dirs(info: StageInfo, workdir: bool = False) -> list[str]:
+    """:func:`_writable_dirs`, worked out once a stage: the judge and several rules ask."""
+    key = "_writable_dirs_workdir" if workdir else "_writable_dirs"
+    if key not in info.__dict__:
+        info.__dict__[key] = _writable_dirs(info, workdir)
+    return list(info.__dict__[key])
+
+
+def _writable_dirs(info: StageInfo, workdir: bool) -> list[str]:
     """Directories the runtime user must own: every VOLUME, log/data dirs the
     stage itself creates with ``mkdir``, and with ``workdir`` the app's WORKDIR
     (when a fix switches the user: the app may write beside its code)."""
