@@ -44,6 +44,8 @@ def expand(text: str, env: dict[str, str]) -> tuple[str, bool]:
     values put in would come to more than ``MAX_EXPANSION`` characters (then
     ``text`` comes back as it is).  String substitution only: nothing is ever
     run or evaluated."""
+    if "$" not in text:
+        return text, True
     ok = True
     size = 0  #: of what the variables were replaced with
 
@@ -73,8 +75,6 @@ def expand(text: str, env: dict[str, str]) -> tuple[str, bool]:
             return whole
         return val
 
-    if "$" not in text:
-        return text, True
     try:
         return _substitute(text, sub), ok
     except _TooLong:
@@ -436,8 +436,11 @@ def analyse(df: Dockerfile, settings: Settings, path: str | None = None) -> Mode
     infos: list[StageInfo] = []
     by_name: dict[str, StageInfo] = {}
     table = families.table_for(settings)
+    bases: dict[str, tuple[str, bool]] = {}  #: each FROM's reference expanded, once a file
     for stage in df.stages:
-        base, ok = expand(stage.base, meta)
+        if stage.base not in bases:
+            bases[stage.base] = expand(stage.base, meta)
+        base, ok = bases[stage.base]
         parent = by_name.get(base.lower()) if ok else None
         image = None
         if parent is not None:

@@ -601,8 +601,9 @@ def _parse_node(line: str, base: int, escape: str, lineno: int, nested: bool = F
     allowed") gets no instruction of its own, so that a line of a thousand
     ``ONBUILD`` words cannot exhaust the stack.
     """
-    stripped = line.strip(GO_SPACE)
-    lead = len(line) - len(line.lstrip(GO_SPACE))
+    lstripped = line.lstrip(GO_SPACE)
+    lead = len(line) - len(lstripped)
+    stripped = lstripped.rstrip(GO_SPACE)
     parts = _RE_WS.split(stripped, maxsplit=1)
     keyword = parts[0]
     flags: list[tuple[str, int, int]] = []
@@ -610,11 +611,12 @@ def _parse_node(line: str, base: int, escape: str, lineno: int, nested: bool = F
     if len(parts) == 2:
         rest_at = lead + len(stripped) - len(parts[1])
         rest = parts[1]
-        if _lstrip(rest).startswith("--"):
+        bare = rest.lstrip(GO_SPACE)
+        if bare.startswith("--"):
             off, raw_flags = _extract_flags(rest)
             flags = [(w, base + rest_at + s, base + rest_at + e) for w, s, e in raw_flags]
         else:  # no flags: where _extract_flags would stop
-            off = len(rest) - len(_lstrip(rest))
+            off = len(rest) - len(bare)
         remainder = rest[off:]
         args = _strip(remainder)
         args_at = base + rest_at + off + (len(remainder) - len(_lstrip(remainder)))
@@ -686,12 +688,13 @@ def parse(text: str) -> Dockerfile:
         line_start = starts[i]
         content_start = line_start + (1 if i == 0 and has_bom else 0)
         raw = text[content_start : content_ends[i]]
-        token = _lstrip(raw)
+        token = raw.lstrip(GO_SPACE)
         token_at = content_start + (len(raw) - len(token))
         is_comment = token.startswith("#")
         is_directive = not d.done and d.feed(token, i + 1)
         content = "" if is_comment else token
-        cut = _continuation_at(content, d.escape)
+        # (most lines end in neither the escape character nor a blank: no continuation)
+        cut = _continuation_at(content, d.escape) if content[-1:] in (d.escape, " ", "\t") else -1
         first = content if cut < 0 else content[:cut]
         if cut < 0 and first == "":
             kind = "directive" if is_directive else ("comment" if is_comment else "blank")
@@ -723,8 +726,8 @@ def parse(text: str) -> Dockerfile:
         header_line = i
         node = _parse_node(line, 0, d.escape, start_line + 1)
         heredocs: list[Heredoc] = []
-        target = node.sub if node.keyword.lower() == "onbuild" and node.sub else node
-        if target.keyword.lower() in _HEREDOC_CMDS and not target.json and "<<" in line:
+        target = node.sub if node.sub and node.keyword.lower() == "onbuild" else node
+        if "<<" in line and target.keyword.lower() in _HEREDOC_CMDS and not target.json:
             for name, chomp, expand, fd in heredocs_in(line):
                 body_start = starts[i] if i < n else len(text)
                 body: list[str] = []
@@ -749,9 +752,12 @@ def parse(text: str) -> Dockerfile:
                 if not terminated:
                     raise ParseError("unterminated heredoc", start_line + 1)
         start = starts[start_line]
-        rel = tuple((lstart, at - start, length) for lstart, at, length in segments)
-        if len(rel) == 1:
+        rel: tuple[tuple[int, int, int], ...]
+        if len(segments) == 1:
+            rel = ((0, token_at - start, len(first)),)
             rel = shared.setdefault(rel, rel)
+        else:
+            rel = tuple((lstart, at - start, length) for lstart, at, length in segments)
         # equal ints as one object each (most instructions are one line)
         first_line = start_line + 1
         last_line = first_line if i == first_line else i

@@ -410,13 +410,14 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
     stages = ctx.model.stages
     lib = next((hit for st in stages
                 if (hit := _package_install(st, k.journal_libraries, pip=True))), None)
+    if lib is None and not ("go" in ctx.df.text and
+                            re.search(r"\bgo\s+(?:build|install)\b", ctx.df.text)):
+        return None  # (before the sources of every stage are looked up)
     sources = list(dict.fromkeys(src for st in stages
                                  for src, _, _ in _copied_sources(ctx, st, through=False)))
-    go_mod = lib is None and "go" in ctx.df.text and \
-        re.search(r"\bgo\s+(?:build|install)\b", ctx.df.text) is not None \
-        and any("go-systemd" in (build.read_text(f) or "")
-                for src in sources for f in _files_under(build, src, 200)
-                if posixpath.basename(f) == "go.mod")
+    go_mod = lib is None and any("go-systemd" in (build.read_text(f) or "")
+                                 for src in sources for f in _files_under(build, src, 200)
+                                 if posixpath.basename(f) == "go.mod")
     if lib is None and not go_mod:
         return None
     prog = _program_name(command.program)
