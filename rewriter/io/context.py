@@ -192,6 +192,10 @@ class DirectoryContext(_Notes):
         return text
 
     def _read(self, rel: str) -> str | None:
+        try:
+            os.stat(os.path.join(self.root, rel))
+        except OSError:
+            return None  # nothing there: no link to resolve (a file may copy thousands of paths)
         full = self._real(rel)
         if full is None:
             return None

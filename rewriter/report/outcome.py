@@ -17,6 +17,7 @@ break.
 from __future__ import annotations
 
 import bisect
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,7 +216,10 @@ def _range(source: Source, start: int, end: int) -> Range:
 def _instruction_at(df: Dockerfile, offset: int) -> Instruction | None:
     """The instruction holding ``offset``, else the next one, else the last."""
     instructions = df.instructions  # in order, and they do not overlap
-    k = bisect.bisect_right(instructions, offset, key=_start)
+    # those that start at or before it: those starting on its line or before
+    # (by line number: a file may have a hundred thousand of them to search)
+    line = bisect.bisect_right(df.source.lines.starts, offset)
+    k = bisect.bisect_right(instructions, line, key=_start_line)
     if k and offset < instructions[k - 1].span.end:
         return instructions[k - 1]
     if k < len(instructions):
@@ -223,8 +227,7 @@ def _instruction_at(df: Dockerfile, offset: int) -> Instruction | None:
     return instructions[-1] if instructions else None
 
 
-def _start(ins: Instruction) -> int:
-    return ins.span.start
+_start_line = operator.attrgetter("start_line")
 
 
 def normalized(ins: Instruction | None) -> str:
