@@ -618,8 +618,8 @@ def _parse_node(line: str, base: int, escape: str, lineno: int, nested: bool = F
         else:  # no flags: where _extract_flags would stop
             off = len(rest) - len(bare)
         remainder = rest[off:]
-        args = _strip(remainder)
-        args_at = base + rest_at + off + (len(remainder) - len(_lstrip(remainder)))
+        args = remainder.strip(GO_SPACE)
+        args_at = base + rest_at + off + (len(remainder) - len(remainder.lstrip(GO_SPACE)))
     cmd = keyword.lower()
     is_json = False
     values: tuple[str, ...] = ()
@@ -630,7 +630,7 @@ def _parse_node(line: str, base: int, escape: str, lineno: int, nested: bool = F
             if arr is not None:
                 is_json, values = True, tuple(arr)
             elif cmd in _MAYBE_JSON_LIST:
-                values = tuple(v for v in _RE_WS.split(args) if v)
+                values = tuple(filter(None, _RE_WS.split(args)))
             elif args:
                 values = (args,)
         elif cmd == "healthcheck":
@@ -649,7 +649,7 @@ def _parse_node(line: str, base: int, escape: str, lineno: int, nested: bool = F
             if not nested:
                 sub = _parse_node(args, args_at, escape, lineno, nested=True)
         elif cmd in _WS_SPLIT:
-            values = tuple(v for v in _RE_WS.split(args) if v)
+            values = tuple(filter(None, _RE_WS.split(args)))
     except ValueError as exc:
         raise ParseError(str(exc), lineno) from None
     return _Node(base + lead, keyword, flags, args_at, args, is_json, values, sub)
