@@ -60,17 +60,24 @@ def _file_packages(text: str) -> list[str]:
 
 
 class _Installed:
-    """The words a RUN's package-manager installs name, indexed for matching
-    many package lists against thousands of words: ``words``, (word, package
-    name) in order; ``first``, each name's first position there; ``names``,
-    the names sorted, so a glob's fixed start (``mesa-dri-`` of ``mesa-dri-*``)
-    picks out the few names it can match."""
+    """The words a RUN's package-manager installs name (``text``, the
+    installs' arguments), indexed for matching many package lists against
+    thousands of words: ``words`` in order; ``first``, each package name's
+    (the word in lower case) first position there; ``names`` sorted, so a
+    glob's fixed start (``mesa-dri-`` of ``mesa-dri-*``) picks out the few
+    names it can match."""
 
-    def __init__(self, words: tuple[tuple[str, str], ...]) -> None:
-        self.words = words
-        self.first: dict[str, int] = {}
-        for i, (_, name) in enumerate(words):
-            self.first.setdefault(name, i)
+    def __init__(self, text: str) -> None:
+        self.text = text
+        # the names of ASCII text read from it in lower case at once (the same
+        # words: only A-Z change), the words themselves only for a match
+        names = _WORD.findall(text.lower()) if text.isascii() else [w.lower() for w in self.words]
+        # from the last back, so that each name keeps its first position
+        self.first = dict(zip(reversed(names), range(len(names) - 1, -1, -1)))
+
+    @functools.cached_property
+    def words(self) -> list[str]:
+        return _WORD.findall(self.text)
 
     @functools.cached_property
     def names(self) -> list[str]:
@@ -78,7 +85,7 @@ class _Installed:
 
     def first_match(self, exact: frozenset[str], wild: tuple[str, ...]) -> str | None:
         """The first word whose package is one of ``exact`` or matches a glob of ``wild``."""
-        if not self.words:
+        if not self.first:
             return None
         if len(exact) < len(self.first):
             hits = [self.first[n] for n in exact if n in self.first]
@@ -91,7 +98,7 @@ class _Installed:
                     break
                 if fnmatchcase(name, glob):
                     hits.append(self.first[name])
-        return self.words[min(hits)][0] if hits else None
+        return self.words[min(hits)] if hits else None
 
 
 @functools.lru_cache(maxsize=128)
@@ -101,8 +108,7 @@ def _install_words(text: str, pip: bool) -> _Installed:
     managers = r"apt-get|apt|apk|yum|dnf|microdnf|zypper" + (r"|pip3?" if pip else "")
     rx = re.compile(rf"\b(?:{managers})\b[^;&|]*?\b(?:install|add)\b([^;&|]*)")
     # the words of every install at once: a space keeps two installs' words apart
-    words = _WORD.findall(" ".join(rx.findall(text)))
-    return _Installed(tuple((word, word.lower().split("=")[0]) for word in words))
+    return _Installed(" ".join(rx.findall(text)))
 
 
 _WORD = re.compile(r"[\w.+-]+")
