@@ -140,15 +140,20 @@ _DOCKER_SDKS = (
 
 
 def _docker_sdk(ctx: Context, copied: list[tuple[str, str, Instruction]]) -> Judgement | None:
-    """A dependency manifest the file copies in lists a Docker Engine SDK
-    (:data:`_DOCKER_SDKS`): the program drives the Docker daemon through its
-    socket. A Gemfile's ``group :development, :test`` and a package.json's
+    """A dependency manifest the file copies in, by name or at the top of a
+    copied folder, lists a Docker Engine SDK (:data:`_DOCKER_SDKS`): the program
+    drives the Docker daemon through its socket. A Gemfile's ``group :development, :test`` and a package.json's
     ``devDependencies`` do not count."""
     build = ctx.build
     if build is None:
         return None
+    # the project's own manifests: a file copied by name, or one at the top of
+    # a copied folder (not a helper script's `tools/requirements.txt`)
+    tops = [(src, ins) for src, _, ins in copied]
     for name, listed in _DOCKER_SDKS:
         for f, body, ins in _copied_files(build, copied, re.compile(name)):
+            if not any(i is ins and _at_top(f, src) for src, i in tops):
+                continue
             for m in re.finditer(listed, body):
                 if _in_shell_comment(body, m.start()) or _dev_only(f, body, m.start()):
                     continue
@@ -158,6 +163,12 @@ def _docker_sdk(ctx: Context, copied: list[tuple[str, str, Instruction]]) -> Jud
                                  f"{_SOCKET_WHY}",
                                  (_ins_cite(ctx, ins), _cite(f, body, m.start(1))), _SOCKET_HINT)
     return None
+
+
+def _at_top(path: str, src: str) -> bool:
+    """``path`` is the copied source ``src`` itself, or a file directly in it."""
+    src = posixpath.normpath(src)
+    return path == src or posixpath.dirname(path) == ("" if src == "." else src)
 
 
 def _dev_only(path: str, body: str, at: int) -> bool:
