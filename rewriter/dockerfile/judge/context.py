@@ -590,10 +590,15 @@ _COMPOSE_VOLUME = (
 _COMPOSE_LONG = r"^([ \t]*)-[ \t]*type:[ \t]*['\"]?bind['\"]?[ \t]*\n((?:\1[ \t]+\S[^\n]*\n?)*)"  # re.M
 
 
+def _read_only(options: str | None) -> bool:
+    """A compose short-syntax volume's options (``:ro``, ``:ro,z``) make it read-only."""
+    return options is not None and "ro" in options.lstrip(":").split(",")
+
+
 def _compose_volumes(block: str) -> list[tuple[str, str, bool, int]]:
     """(source, target, read-only, offset) of the host mounts of a compose
     service, short (``- ./data:/data:ro``) and long (``type: bind``) syntax."""
-    out = [(m.group(1), m.group(2), bool(m.group(3) and "ro" in m.group(3).lstrip(":").split(",")), m.start())
+    out = [(m.group(1), m.group(2), _read_only(m.group(3)), m.start())
            for m in re.finditer(_COMPOSE_VOLUME, block, re.M)]
     for m in re.finditer(_COMPOSE_LONG, block, re.M):
         keys = dict(re.findall(r"^[ \t]*(\w+):[ \t]*['\"]?([^'\"\n#]*?)['\"]?[ \t]*$",
@@ -602,6 +607,19 @@ def _compose_volumes(block: str) -> list[tuple[str, str, bool, int]]:
         if src and dst.startswith("/"):
             out.append((src, dst, keys.get("read_only", "").lower() == "true", m.start()))
     return out
+
+
+#: a compose service's named volume, short syntax: ``- db-data:/var/lib/app[:ro]``
+_COMPOSE_NAMED = (r"(?m)^[ \t]*-[ \t]*['\"]?([A-Za-z0-9][\w.-]*):(/[^:'\"\s]*)(:[a-z,]+)?"
+                  r"['\"]?[ \t]*(?:#.*)?$")
+
+
+def _compose_named_volumes(block: str) -> list[tuple[str, str, bool]]:
+    """(volume, target, read-only) of the named volumes a compose service mounts,
+    short syntax: what :func:`_compose_volumes` leaves out (a host path starts
+    with ``.``, ``/``, ``~`` or ``$``)."""
+    return [(m.group(1), m.group(2), _read_only(m.group(3)))
+            for m in re.finditer(_COMPOSE_NAMED, block)]
 
 
 def _run_scripts(ctx: Context, info: StageInfo

@@ -16,7 +16,7 @@ from rewriter.dockerfile.usage import Invocation, documented_runs
 from rewriter.dockerfile.judge.knowledge import _Knowledge, knowledge
 from rewriter.dockerfile.judge.evidence import (
     _Command, _command, _df_name, _DocumentedCommand, _program_name, _program_of, _SHELLS)
-from rewriter.dockerfile.judge.context import _runs, _services
+from rewriter.dockerfile.judge.context import _compose_named_volumes, _runs, _services
 
 
 #: a documented command that builds something (the image is the build's, not an
@@ -108,10 +108,6 @@ class DocumentedRun:
     """The documented command an image is judged by, when its file sets none."""
 
     cite: str  #: ``file:line: text`` of the line that holds the command
-    #: the directories its documented runs mount read-write (``-v /srv/x:/data``,
-    #: ``-v data:/data``): a fix creates them owned by the new user, as a named
-    #: volume takes its mount point's owner
-    mounts: tuple[str, ...] = ()
 
 
 #: where a documented mount is the host's or the system's, never the app's to own
@@ -138,40 +134,33 @@ def documented_command(ctx: Context, info: StageInfo) -> DocumentedRun | None:
     found = _judged_command(ctx, info, knowledge())
     if not isinstance(found.ins, _DocumentedCommand):
         return None
-    mounts: list[str] = []
-    for run in found.runs or []:
-        for m in run.mounts:
-            target = posixpath.normpath(m.target)
-            # a file (``-v ./app.yml:/app/app.yml``) must not become a directory
-            if m.read_only or not target.startswith("/") or "." in posixpath.basename(target) \
-                    or re.search(r"[$*?{}<>]", target) or re.match(_NOT_APP_MOUNTS, target) \
-                    or target in ("/", "/var", "/opt", "/srv", "/home", "/mnt", "/media") \
-                    or target in mounts:
-                continue
-            mounts.append(target)
-    return DocumentedRun(found.ins.cite, tuple(mounts))
+    return DocumentedRun(found.ins.cite)
 
 
 def documented_volumes(ctx: Context, info: StageInfo) -> tuple[str, ...]:
-    """The directories where the image's documented runs mount a named or
-    anonymous volume (``-v registry-data:/var/lib/registry``, ``-v
-    /var/lib/registry``, ``--volumes-from`` a container made so): the program's
-    data, which it writes. A new volume takes its mount point's owner from the
-    image, so a fix owns those directories, as it owns a VOLUME's. Host
-    directories (bind mounts) and read-only mounts are not among them."""
+    """The directories the image's documented runs mount a named or anonymous
+    volume at (``-v registry-data:/var/lib/registry``, ``-v /var/lib/registry``),
+    and so do the compose services that build it (``- db-data:/var/lib/app``):
+    the program's data, which it writes. A new volume takes its mount point's
+    owner from the image, so a fix owns those directories, as it owns a
+    VOLUME's. Read-only mounts are not among them, nor host directories, nor a
+    volume name that stands for one; but when the image is judged by a
+    documented command (its file sets none), every directory that run mounts
+    read-write is its data, the host's too."""
     found = _judged_command(ctx, info, knowledge())
-    mounts = [(m.source, m.target, m.bind or m.read_only)
-              for run in _runs(ctx, found) for m in run.mounts]
-    # the compose services that build this file: `- db-data:/var/lib/app`
-    mounts += [(name, target, ro) for _, block, _ in _services(ctx, found)
+    documented = isinstance(found.ins, _DocumentedCommand)
+    mounts = [(m.source, m.target, m.read_only, m.bind) for run in _runs(ctx, found)
+              for m in run.mounts]
+    mounts += [(name, target, ro, False) for _, block, _ in _services(ctx, found)
                for name, target, ro in _compose_named_volumes(block)]
     dirs: list[str] = []
-    for source, target, skip in mounts:
+    for source, target, read_only, bind in mounts:
         target = posixpath.normpath(target)
         # a volume name that stands for a host directory (``-v
         # repo_dir_on_host:/repo``, ``-v path_to_data:/data``) is one to the reader
-        if skip or re.search(r"(?i)host|dir|path|folder", source) or \
-                not target.startswith("/") or \
+        host = bind or re.search(r"(?i)host|dir|path|folder", source)
+        # a file (``-v ./app.yml:/app/app.yml``) must not become a directory
+        if read_only or (host and not documented) or not target.startswith("/") or \
                 "." in posixpath.basename(target) or re.search(r"[$*?{}<>]", target) or \
                 re.match(_NOT_APP_MOUNTS, target) or \
                 target in ("/", "/var", "/opt", "/srv", "/home", "/mnt", "/media") or \
@@ -179,18 +168,6 @@ def documented_volumes(ctx: Context, info: StageInfo) -> tuple[str, ...]:
             continue
         dirs.append(target)
     return tuple(dirs)
-
-
-#: a compose service's named volume, short syntax: ``- db-data:/var/lib/app[:ro]``
-_COMPOSE_NAMED = (r"(?m)^[ \t]*-[ \t]*['\"]?([A-Za-z0-9][\w.-]*):(/[^:'\"\s]*)(?::([a-z,]+))?"
-                  r"['\"]?[ \t]*(?:#.*)?$")
-
-
-def _compose_named_volumes(block: str) -> list[tuple[str, str, bool]]:
-    """(volume, target, read-only) of the named volumes a compose service
-    mounts (short syntax; a host path starts with ``.``, ``/``, ``~`` or ``$``)."""
-    return [(m.group(1), m.group(2), bool(m.group(3) and "ro" in m.group(3).split(",")))
-            for m in re.finditer(_COMPOSE_NAMED, block)]
 
 
 def own_usage_runs(ctx: Context) -> list[Invocation]:

@@ -456,12 +456,8 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         return None  # DF003's case: switch back to the user the file chose
     s = ctx.settings
     dirs = writable_dirs(info, workdir=fam.shell)
-    documented = documented_command(ctx, info)
-    if documented is not None and fam.shell:
-        # the directories its documented runs mount, owned for a named volume
-        dirs += [d for d in documented.mounts if d not in dirs]
     if fam.shell:
-        # the named and anonymous volumes its documented runs mount: its data
+        # the volumes its documented runs and compose services mount: its data
         dirs += [d for d in documented_volumes(ctx, info) if d not in dirs]
     # An image made for OpenShift's arbitrary uid: the build gives group 0 write
     # on what it writes, so the user joins group 0 (unless --gid names another
