@@ -453,6 +453,17 @@ def _scripts(ctx: Context, info: StageInfo, command: _Command,
     return command.scripts
 
 
+def _own_script(ctx: Context, info: StageInfo, command: _Command,
+                copied: list[tuple[str, str, Instruction]]) -> tuple[str, str] | None:
+    """(context path, text) of the script that is the command's program itself
+    (``ENTRYPOINT ["/entrypoint.sh"]``, ``sh /entrypoint.sh``), as the build
+    context holds it; None when the program is not a script the context has."""
+    scripts = _scripts(ctx, info, command, copied)
+    if not scripts or posixpath.basename(scripts[0][0]) != _program_name(command.program):
+        return None
+    return scripts[0]
+
+
 def entrypoint_scripts(ctx: Context, info: StageInfo) -> list[tuple[str, str]]:
     """(context path, text) of the scripts the runtime stage's command runs,
     and of those they source or run, as far as the build context holds them."""

@@ -20,7 +20,8 @@ from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
 from rewriter.dockerfile.judge.evidence import (
     _cite, _Command, _df_name, _in_shell_comment, _ins_cite, _program_name)
 from rewriter.dockerfile.judge.context import (
-    _compose_volumes, _copied_sources, _files_under, _pod_volumes, _runs, _scripts, _services)
+    _compose_volumes, _copied_sources, _files_under, _own_script, _pod_volumes, _runs, _scripts,
+    _services)
 from rewriter.dockerfile.judge.packages import _copied_library, _package_install
 from rewriter.dockerfile.judge.source import _SCRIPT_PROGRAM
 from rewriter.dockerfile.judge.writes import _SCRATCH
@@ -82,10 +83,10 @@ def _passthrough_default(ctx: Context, command: _Command,
     program is that one."""
     if command.stage is None:
         return None
-    scripts = _scripts(ctx, command.stage, command, copied)
-    if not scripts or posixpath.basename(scripts[0][0]) != _program_name(command.program):
+    script = _own_script(ctx, command.stage, command, copied)
+    if script is None:
         return None
-    path, body = scripts[0]
+    path, body = script
     m = re.search(_DEFAULT_PROGRAM, body)
     if m is None or not re.search(r'(?m)^[ \t]*exec[ \t]+"\$@"', body):
         return None

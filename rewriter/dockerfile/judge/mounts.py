@@ -18,7 +18,7 @@ from rewriter.io.context import dockerfile_dir
 from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
 from rewriter.dockerfile.judge.evidence import _cite, _Command, _ins_cite, _program_name, _SHELLS, _WRAPPERS
 from rewriter.dockerfile.judge.context import (
-    _compose_volumes, _pod_volumes, _runs, _scripts, _services)
+    _compose_volumes, _own_script, _pod_volumes, _runs, _services)
 
 
 def _written(info: StageInfo, target: str) -> bool:
@@ -172,10 +172,10 @@ def _file_tool(ctx: Context, info: StageInfo, command: _Command,
         return None
     if _tool_mode(prog, [*args, *extra], k):
         return prog, (_ins_cite(ctx, command.ins),)
-    scripts = _scripts(ctx, info, command, copied)
-    if not scripts or posixpath.basename(scripts[0][0]) != _program_name(command.program):
+    script = _own_script(ctx, info, command, copied)
+    if script is None:
         return None
-    path, body = scripts[0]
+    path, body = script
     lines = body.splitlines()
     code = "\n".join("" if ln.lstrip().startswith("#") else ln for ln in lines)
     last = _last_program(code)
