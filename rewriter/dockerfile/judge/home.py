@@ -211,12 +211,19 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                              "user cannot reach it even when it owns it", (_ins_cite(ctx, ins),),
                              "move that directory out of /root, then add USER")
     user = "root"
+    # the HOME of the build's steps: root's, until an ENV sets another (then
+    # `~` and `$HOME` are that, and a tool's defaults land there)
+    home_is_root = True
     reads: str | None = None  # the container's command and scripts, read once
     for s in reversed(info.chain):  # in build order, with the USER in force
         for ins in s.stage.instructions:
             what = None
             if ins.cmd == "USER":
                 user = ins.args.strip() or "root"
+            elif ins.cmd == "ENV":
+                for key, value in _env_pairs(ins):
+                    if key == "HOME":
+                        home_is_root = expand(value, s.env)[0].rstrip("/") in ("", "/root")
             if not is_root(expand(user, s.env)[0]):
                 continue
             if ins.cmd in ("COPY", "ADD") and len(ins.values) >= 2:
@@ -224,15 +231,17 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                 if dest == "/root" or dest.startswith("/root/"):
                     what = f"copies files into `{dest}`"
             elif ins.cmd == "RUN":
-                m = re.compile(_ROOT_HOME_WRITE).search(ins.logical) \
+                m = next((m for m in re.compile(_ROOT_HOME_WRITE).finditer(ins.logical)
+                          if home_is_root or "/root" in m.group(0)), None) \
                     if _names(ins.logical, _ROOT_HOME_WRITE_NEEDS) else None
-                edit = re.compile(_ROOT_HOME_EDIT).search(ins.logical) \
+                edit = next((e for e in re.compile(_ROOT_HOME_EDIT).finditer(ins.logical)
+                             if home_is_root or e.group(1).startswith("/root")), None) \
                     if _names(ins.logical, ("sed", "perl")) else None
                 if m:
                     what = f"installs into root's home (`{m.group(0).strip()}`)"
                 elif edit:
                     what = f"edits a file in root's home (`{edit.group(1)}`) for the program"
-                else:
+                elif home_is_root:
                     what = _home_tool(info, ins)
                 if what is None and "make" in ins.logical and \
                         re.search(r"\bg?make\b", ins.logical):
@@ -322,3 +331,4 @@ def _script_reads_root_home(ctx: Context, info: StageInfo, command: _Command,
                                      "which another user cannot enter", (_ins_cite(ctx, ins),),
                                      "move what it reads out of /root, then add USER")
     return None
+
