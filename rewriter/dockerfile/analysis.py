@@ -9,6 +9,7 @@ from rewriter.core.source import Span
 from rewriter.dockerfile import pragmas
 from rewriter.dockerfile.model import Model, analyse
 from rewriter.dockerfile.pragmas import Pragmas
+from rewriter.dockerfile.rehome import MovedHome
 from rewriter.dockerfile.syntax import Dockerfile, Instruction
 from rewriter.io.context import BuildContext
 
@@ -23,6 +24,9 @@ class Context:
         self.path = path  #: the Dockerfile's path, when it is a file
         #: the files around the Dockerfile (read-only); None when there are none
         self.build = build
+        #: when this text is the file with root's home moved into the new
+        #: user's (``rewriter.dockerfile.rehome.MovedHome``)
+        self.moved_home: MovedHome | None = None
 
     @cached_property
     def model(self) -> Model:

@@ -13,7 +13,7 @@ from rewriter.dockerfile.paths import final_workdir, writable_dirs
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
 from rewriter.dockerfile.judge.evidence import _cite, _Command, _df_name, _env_pairs, _in_shell_comment, _ins_cite
-from rewriter.dockerfile.judge.context import _run_makefiles, _runs, _scripts
+from rewriter.dockerfile.judge.context import _copied_sources, _run_makefiles, _runs, _scripts
 from rewriter.dockerfile.judge.writes import _WRITE
 
 
@@ -332,3 +332,29 @@ def _script_reads_root_home(ctx: Context, info: StageInfo, command: _Command,
                                      "move what it reads out of /root, then add USER")
     return None
 
+
+def copied_file_in_root(ctx: Context, info: StageInfo) -> Judgement | None:
+    """A file of the context that the runtime stage copies into root's home by
+    name names ``/root`` itself (``root.dir = /root/.tool/data`` in the tool's
+    settings): moving the home into a new user's would leave what it points at
+    behind, where that user cannot enter."""
+    build = ctx.build
+    if build is None:
+        return None
+    own = {id(i) for i in info.stage.instructions}
+    for src, dest, ins in _copied_sources(ctx, info, through=False):
+        if id(ins) not in own or not (dest == "/root" or dest.startswith("/root/")):
+            continue
+        if build.is_dir(src):
+            continue  # a folder's files are not read one by one: the app's own, not settings
+        text = build.read_text(src) or ""
+        m = re.compile(_ROOT_PATH).search(text) if "/root" in text else None
+        if m is not None:
+            path = src
+            return Judgement("root-home", "app",
+                             f"`{path}`, which the build copies into root's home, names "
+                             f"`{m.group(0)}` itself: moved into a new user's home, it "
+                             "would still point into /root, which that user cannot enter",
+                             (_cite(path, text, m.start()),),
+                             "point it at the user's home, then add USER")
+    return None

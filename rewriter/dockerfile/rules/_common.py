@@ -49,6 +49,18 @@ def tail_anchor(info: StageInfo) -> Instruction:
     return anchor
 
 
+def insert_before(ctx: Context, ins: Instruction, block: str) -> Edit:
+    """An edit inserting ``block`` (whole lines, ``\\n``-separated) on the lines
+    before ``ins``, in the file's newline style and with ``ins``'s indentation."""
+    text = ctx.df.text
+    start = text.rfind("\n", 0, ins.span.start) + 1
+    indent = _INDENT.match(text, start).group(0)  # type: ignore[union-attr]
+    lines = block.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return Edit.insert(start, "".join(indent + ln + ctx.newline for ln in lines))
+
+
 def insert_after(ctx: Context, ins: Instruction, block: str) -> Edit:
     """An edit inserting ``block`` (whole lines, ``\\n``-separated) after ``ins``,
     in the file's newline style and with ``ins``'s indentation."""

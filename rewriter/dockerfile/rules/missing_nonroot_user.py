@@ -125,6 +125,30 @@ not reach it, is moved into that user's home in the same comment
 host files it brings stay writable. A read-write mount for another uid, or a
 user whose home is not known, declines (`root-home`).
 
+An image that keeps what its program reads in root's home (mode 700: no
+other user may enter it) has it moved to the new user's home when the fix
+creates that user and every use of `/root` in the runtime stage is one the
+move covers: `ENV HOME /root`, a `WORKDIR` there, the destination of a
+`COPY`/`ADD`, and a path a `RUN`, `CMD`, `ENTRYPOINT` or `HEALTHCHECK` names
+that the stage itself puts there (`COPY john.ini /root/john.ini`, `mkdir -p
+/root/.aws`, `> /root/.aws/config`). Each such `/root` becomes the home
+(`/home/appuser`). The user is created right before the first instruction
+that uses the home (a step there may write into it, and the base image has no
+such directory); the block after the last build step gives the home to the
+user with everything the build put there (`chown -R`), unless the build
+builds or unpacks something in it (a `WORKDIR` below it, a clone, a
+download, a `make`): then the home itself is chowned, and the app's
+`WORKDIR` is owned as any other. The moved file must pass every check of the
+judgement as it stands. Not moved (`root-home` declines): a `VOLUME` in the
+home (its users mount it by path), another `ENV` into it
+(`PATH=/root/.cargo/bin`, `GOPATH`: tools installed there), an `ARG` or a
+heredoc naming it, a file there the stage does not make (`source
+/root/.bash_profile`: the base image's), a file the build copies there by
+name that names `/root` itself (`root.dir = /root/.tool/data` in a tool's
+settings), a script of the context that reads it, a documented run that
+mounts into it, and a step whose `~` or `$HOME` runs before an `ENV HOME`
+the move changes (it still writes `/root`).
+
 A file that `ADD <http(s) url>` downloads is written with mode 600, owned by
 root (docs/pitfalls.md #16): the new user could not read it. Each such file of
 the stage and the stages it is built from gets `chmod a+r` in the same block
@@ -174,9 +198,11 @@ from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.model import StageInfo, expand, is_root, workdir_path
 from rewriter.dockerfile.paths import app_trees, filled_volumes, program_words, writable_dirs
+from rewriter.dockerfile.rehome import MovedHome, rehome
 from rewriter.dockerfile.remote import unreadable_downloads
 from rewriter.dockerfile.rules._common import (
     insert_after,
+    insert_before,
     parent_privilege_drop,
     privilege_drop,
     tail_anchor,
@@ -185,6 +211,7 @@ from rewriter.dockerfile.rules._common import (
 from rewriter.dockerfile.judge import (
     GroupZero,
     app_user_name,
+    copied_file_in_root,
     device_groups,
     documented_command,
     documented_volumes,
@@ -199,7 +226,7 @@ from rewriter.dockerfile.judge import (
     sibling_base_users,
 )
 from rewriter.dockerfile.rules._types import Decline, Violation
-from rewriter.dockerfile.syntax import Instruction, Span
+from rewriter.dockerfile.syntax import Instruction, Span, parse
 from rewriter.dockerfile.templates import own_dirs, render
 
 CODE = "DF001"
@@ -449,6 +476,10 @@ def _plan(ctx: Context) -> Plan | Decline | None:
                        line, info.name, evidence=(inherited[1],))
     verdict = judge(ctx, info)
     if verdict is not None:
+        if verdict.reason == "root-home":
+            moved = _moved_home(ctx, info)
+            if moved is not None:
+                return moved
         hint = f"; {verdict.hint}" if verdict.hint else ""
         return Decline(verdict.reason, verdict.message + hint, line, info.name,
                        kind=verdict.kind, evidence=verdict.evidence)
@@ -522,8 +553,16 @@ def _plan(ctx: Context) -> Plan | Decline | None:
             return Decline("uid-taken",
                            f"uid/gid {s.uid}/{s.gid} is already used in `{info.chain[-1].base}`; "
                            "pick another with --uid/--gid", line, info.name)
-        late, early = _split_dirs(ctx, info, f"{s.uid}:{gid}", dirs)
         app = _trees(info)
+        if ctx.moved_home is not None:
+            # the moved home is the user's; with what the build puts there,
+            # unless that is a build tree (the app's trees are owned as always)
+            home = ctx.moved_home.home
+            dirs = [home, *(d for d in dirs if d != home)]
+            if not _builds_in(info, home):
+                dirs = [home, *(d for d in dirs if d != home and not d.startswith(home + "/"))]
+                app = [home, *(d for d in app if d != home and not d.startswith(home + "/"))]
+        late, early = _split_dirs(ctx, info, f"{s.uid}:{gid}", dirs)
         trees = [d for d in late if d in app]
         named = None if s.user else _env_user_name(info) or app_user_name(info)
         user = s.user or named or "appuser"
@@ -541,6 +580,21 @@ def _plan(ctx: Context) -> Plan | Decline | None:
         except ValueError as exc:  # e.g. a VOLUME path with control characters
             return Decline("template-refused", f"cannot write the user block: {exc}",
                            line, info.name)
+        if ctx.moved_home is not None:
+            # the user (and its home) must exist before the first step that
+            # uses the home; what the build puts there is owned at the end
+            first = next((i for i in info.stage.instructions
+                          if i.span.start <= ctx.moved_home.first < i.span.end), None)
+            anchor = tail_anchor(info)
+            if first is not None and first.span.end <= anchor.span.end:
+                create = render(fam.template, user=user, group=group, uid=s.uid, gid=gid,
+                                dirs=[], trees=[], escape=ctx.df.escape, newline="\n",
+                                login_shell=needs_login_shell(info), readable=[],
+                                groups=groups)
+                early = [insert_before(ctx, first, create), *early]
+                own = [d for d in late if d not in app]
+                block = own_dirs(own, f"{s.uid}:{gid}", trees=trees, readable=files) \
+                    if own or trees or files else ""
         in_groups = (f", in the groups {' and '.join(f'`{g}`' for g in groups)} of the sound "
                      "and GPU devices a desktop app is run with" if groups else "")
         # `USER uid:gid` sets no supplementary groups: with groups, the uid alone
@@ -570,6 +624,65 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     return Plan(info, f"{s.uid}:{gid}", applicability=Applicability.UNSAFE,
                 why=f"run as {s.uid}:{gid}; {unknown}, so nothing "
                 f"checks that the image works as that id{joined}", dirs=dirs)
+
+
+#: a step that builds or unpacks something, not a setting
+_BUILD_STEP = re.compile(r"\b(?:git\s+clone|tar|unzip|wget|curl|g?make|cmake|configure|"
+                         r"npm|yarn|pip3?|go|cargo|mvn|gradle)\b")
+
+
+def _builds_in(info: StageInfo, home: str) -> bool:
+    """The stage builds or unpacks something in ``home`` (a ``WORKDIR`` below
+    it, a ``cd`` into it, a clone or a download there), more than the few
+    settings files a home holds: owning it all would copy it in a layer."""
+    mention = re.compile(rf"(?:{re.escape(home)}|~|\$\{{?HOME\b)")
+    for ins in info.stage.instructions:
+        if ins.cmd == "WORKDIR" and workdir_path(info, ins, expand(ins.args, info.env)[0]) \
+                .startswith(home + "/"):
+            return True
+        if ins.cmd == "RUN" and mention.search(ins.logical) and _BUILD_STEP.search(ins.logical):
+            return True
+    return False
+
+
+def _moved_home(ctx: Context, info: StageInfo) -> Plan | Decline | None:
+    """The plan for the file with root's home moved into the new user's
+    (``ENV HOME /root``, ``WORKDIR /root``, ``COPY app.ini /root/``, ``/root``
+    in a ``RUN`` or the command): made on the moved text, which must pass the
+    judge whole, and given back as edits of the original. A decline when the
+    moved file still leaves something in root's home (a step that writes it
+    through `~` before `ENV HOME`); None when the stage uses root's home in a
+    way the move does not cover, or the fix would not create the user whose
+    home that is."""
+    fam, s = info.family, ctx.settings
+    if ctx.moved_home is not None or not (fam.template and fam.shell):
+        return None
+    named = None if s.user else _env_user_name(info) or app_user_name(info)
+    home = f"/home/{s.user or named or 'appuser'}"
+    move = rehome(ctx.df.text, info, home)
+    if move is None:
+        return None
+    left = copied_file_in_root(ctx, info)
+    if left is not None:
+        return Decline(left.reason, left.message + f"; {left.hint}", info.stage.from_.start_line,
+                       info.name, kind=left.kind, evidence=left.evidence)
+    moved = Context(parse(move.text), s, ctx.path, ctx.build)
+    moved.moved_home = MovedHome(home, move.edits[0].start)
+    p = _plan(moved)
+    if isinstance(p, Decline) and p.reason == "root-home":
+        return p  # what the move leaves in root's home: the precise reason
+    if not isinstance(p, Plan) or p.home != home:
+        return None
+    back = [move.back(e) for e in p.edits]
+    if any(e is None for e in back):
+        return None
+    n = len(move.edits)
+    p.info = info
+    p.edits = [*move.edits, *(e for e in back if e is not None)]
+    p.why += (f"; what the image kept in root's home (mode 700) moves to `{home}`, the user's "
+              f"own, which it owns with what the build puts there ({n} `/root` "
+              f"path{'s' if n > 1 else ''} rewritten)")
+    return p
 
 
 #: a mount target in root's home in a usage line (``-v ~/Pictures:/root/Pictures``)
