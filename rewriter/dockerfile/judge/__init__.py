@@ -42,6 +42,7 @@ from rewriter.dockerfile.judge.checks import judge, not_an_app
 from rewriter.dockerfile.judge.context import entrypoint_scripts
 from rewriter.dockerfile.judge.documented import (
     DocumentedRun, documented_command, documented_volumes, own_usage_runs)
+from rewriter.dockerfile.judge.base import base_image_writes
 from rewriter.dockerfile.judge.home import copied_file_in_root
 from rewriter.dockerfile.judge.groupzero import GroupZero, group_zero_writable, joins_group_zero
 from rewriter.dockerfile.judge.knowledge import Judgement, knowledge, packaged_user
@@ -58,7 +59,7 @@ from rewriter.dockerfile.judge.users import (
     taken_names,
 )
 
-__all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_name",
+__all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_name", "base_image_writes",
            "copied_file_in_root", "device_groups",
            "documented_command",
            "documented_volumes",

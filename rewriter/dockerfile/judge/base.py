@@ -6,6 +6,7 @@ documentation states (a CI or test image).
 from __future__ import annotations
 
 import posixpath
+from fnmatch import fnmatch
 import re
 
 from rewriter.dockerfile import purpose
@@ -18,7 +19,7 @@ from rewriter.dockerfile.usage import (
     DOCKERFILE_NAME, built_tags, code_lines, image_names, image_readmes, image_ref_name,
     offered_images, own_readme, skaffold_artifacts, skaffold_own)
 from rewriter.io.context import BuildContext, dockerfile_dir
-from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
+from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge, knowledge
 from rewriter.dockerfile.judge.evidence import (
     _cite, _Command, _env_pairs, _ins_cite, _program_name, _SHELLS, _WRAPPERS)
 from rewriter.dockerfile.judge.context import _compose_services, _runs
@@ -255,3 +256,14 @@ def _documented_purpose(ctx: Context, info: StageInfo, command: _Command,
                          "leave the CI image as it is; a job that must not run as root can "
                          "set its own user (`options: --user`, `docker.image().inside('-u')`)")
     return None
+
+
+def base_image_writes(info: StageInfo) -> list[str]:
+    """The directories the program of the stage's base image writes at run
+    time, which that image leaves root-owned (``[images] writes`` in
+    judge.toml: Tomcat's logs, work, temp and webapps)."""
+    base = info.chain[-1].base.lower().split("@")[0]
+    for glob, dirs in knowledge().image_writes.items():
+        if fnmatch(base, glob):
+            return list(dirs)
+    return []

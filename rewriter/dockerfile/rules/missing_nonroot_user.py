@@ -98,6 +98,9 @@ at (`-v notes-data:/var/lib/notes`, `- notes-data:/var/lib/notes`:
 a new volume takes its mount point's owner from the image; not a host
 directory, nor a name that stands for one, `-v repo_dir_on_host:/repo`), a
 `HOME` the file sets (`ENV HOME=/webex`, which wins over the user's own home),
+the directories the base image's program writes in its own install, which
+that image leaves root-owned (Tomcat's `logs`, `work`, `temp` and the
+`webapps` it unpacks WARs in; `[images] writes` in judge.toml),
 a directory the command names for its data that nothing makes (`--data-dir=/data`,
 `--data-dir=/var/lib/NAME`, `--spool-root /var/spool/NAME`), and the directory of a pid or log file that the
 build puts into a configuration (`sed -i 's@logfile .*@logfile
@@ -211,6 +214,7 @@ from rewriter.dockerfile.rules._common import (
 from rewriter.dockerfile.judge import (
     GroupZero,
     app_user_name,
+    base_image_writes,
     copied_file_in_root,
     device_groups,
     documented_command,
@@ -490,6 +494,8 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     if fam.shell:
         # the volumes its documented runs and compose services mount: its data
         dirs += [d for d in documented_volumes(ctx, info) if d not in dirs]
+        # and what its base image's program writes in its own install (Tomcat)
+        dirs += [d for d in base_image_writes(info) if d not in dirs]
     # An image made for OpenShift's arbitrary uid: the build gives group 0 write
     # on what it writes, so the user joins group 0 (unless --gid names another
     # group) and those paths need no chown.
