@@ -67,10 +67,9 @@ class Rehome:
         return Edit(start, end, edit.content)
 
 
-def _matches(ins: Instruction, lo: int = 0) -> list[tuple[int, int]]:
-    """Logical spans of ``/root`` in ``ins``'s arguments from logical offset ``lo``."""
-    text = ins.logical
-    return [(m.start(), m.end()) for m in _ROOT.finditer(text, max(ins.args_at, lo))]
+def _matches(ins: Instruction) -> list[tuple[int, int]]:
+    """Logical spans of ``/root`` in ``ins``'s arguments (not its flags)."""
+    return [(m.start(), m.end()) for m in _ROOT.finditer(ins.logical, ins.args_at)]
 
 
 #: a build step that puts something at ``/root/NAME``

@@ -6,8 +6,8 @@ documentation states (a CI or test image).
 from __future__ import annotations
 
 import posixpath
-from fnmatch import fnmatch
 import re
+from fnmatch import fnmatch
 
 from rewriter.dockerfile import purpose
 from rewriter.dockerfile.analysis import Context

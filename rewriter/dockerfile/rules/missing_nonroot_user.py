@@ -686,8 +686,7 @@ def _moved_home(ctx: Context, info: StageInfo) -> Plan | Decline | None:
     p.info = info
     p.edits = [*move.edits, *(e for e in back if e is not None)]
     p.why += (f"; what the image kept in root's home (mode 700) moves to `{home}`, the user's "
-              f"own, which it owns with what the build puts there ({n} `/root` "
-              f"path{'s' if n > 1 else ''} rewritten)")
+              f"own ({n} `/root` path{'s' if n > 1 else ''} rewritten)")
     return p
 
 
