@@ -12,7 +12,8 @@ from rewriter.dockerfile.model import StageInfo, is_root, expand, workdir_path
 from rewriter.dockerfile.paths import final_workdir, writable_dirs
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
-from rewriter.dockerfile.judge.evidence import _cite, _Command, _df_name, _env_pairs, _in_shell_comment, _ins_cite
+from rewriter.dockerfile.judge.evidence import (
+    _cite, _Command, _df_name, _env_pairs, _in_shell_comment, _ins_cite, _program_name)
 from rewriter.dockerfile.judge.context import _copied_sources, _run_makefiles, _runs, _scripts
 from rewriter.dockerfile.judge.writes import _WRITE
 
@@ -179,6 +180,17 @@ def _root_home(ctx: Context, info: StageInfo, command: _Command,
                              "cannot reach the mounted data", (run.cite(mount.target),),
                              "mount it under the new user's home (and say so in the usage), "
                              "then add USER")
+    cred = k.home_credentials.get(_program_name(command.program))
+    if cred is not None and command.ins is not None and not any(v in info.env for v in cred[1]):
+        where = cred[0]
+        return Judgement("root-home", "app",
+                         f"`{_program_name(command.program)}` keeps its users' credentials in "
+                         f"`~/{where}`, and the users of a CLI image mount theirs from the host "
+                         f"at `/root/{where}` (its vendor's own image runs as root for it): "
+                         "under a new user with another home, every such run would lose them",
+                         (_ins_cite(ctx, command.ins),),
+                         "keep the image as root, or add USER by hand and tell its users the "
+                         f"new mount point (`/home/USER/{where}`)")
     wd = final_workdir(info)
     if wd is not None and (wd == "/root" or wd.startswith("/root/")):
         ins = next(i for s in info.chain for i in reversed(s.stage.instructions)

@@ -105,6 +105,8 @@ class _Knowledge:
     host_log_prose: str = ""  #: a log shipper's own words that it collects the hosts' logs
     storage_provisioners: frozenset[str] = frozenset()
     login_shell_programs: frozenset[str] = frozenset()
+    #: program -> (where in the home it keeps its credentials, variables that move them)
+    home_credentials: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     #: program -> (the data path it writes relative to its working directory by
     #: default, the flags and the environment variables that move it)
     relative_data: dict[str, tuple[str, frozenset[str], frozenset[str]]] = field(default_factory=dict)
@@ -171,6 +173,8 @@ def knowledge() -> _Knowledge:
         ci_files=frozenset(raw["paths"]["ci_files"]),
         generic_programs=frozenset(raw["programs"]["generic"]),
         login_shell_programs=frozenset(raw["programs"].get("login_shell", ())),
+        home_credentials={k: (v["home"], tuple(v.get("env", ())))
+                          for k, v in raw["programs"].get("home_credentials", {}).items()},
         device_groups={g: (tuple(v["packages"]), frozenset(v["programs"]))
                        for g, v in raw["device_groups"].items()},
         user_switch_flags={k: tuple(v) for k, v in raw["programs"].get("user_switch", {}).items()},
