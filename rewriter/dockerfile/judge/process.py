@@ -15,7 +15,7 @@ from rewriter.core.globs import fnmatch
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import StageInfo, expand, workdir_path
 from rewriter.dockerfile.paths import final_workdir
-from rewriter.dockerfile.shell import programs
+from rewriter.dockerfile.shell import form_words, programs
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
 from rewriter.dockerfile.judge.evidence import (
@@ -265,6 +265,18 @@ def _root_work(ctx: Context, info: StageInfo, rx: str, what: str,
     return None
 
 
+def _holding(info: StageInfo, own: Instruction, word: str) -> Instruction:
+    """The ENTRYPOINT or CMD in force that holds ``word`` of the command (a
+    program the CMD hands an entrypoint script: ``ENTRYPOINT ["/run.sh"]``,
+    ``CMD ["php5-fpm"]``), else ``own``, the command's instruction."""
+    for cmd in ("ENTRYPOINT", "CMD"):
+        ins = next((i for s in info.chain for i in reversed(s.stage.instructions)
+                    if i.cmd == cmd), None)
+        if ins is not None and word in form_words(ins):
+            return ins
+    return own
+
+
 def _needs_root(ctx: Context, info: StageInfo, command: _Command,
                 copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
     root = info.chain[-1]
@@ -314,7 +326,7 @@ def _needs_root(ctx: Context, info: StageInfo, command: _Command,
             if _program_name(w) in k.root_programs:
                 return Judgement("entrypoint-needs-root", "app",
                                  f"the container runs `{_program_name(w)}`, which needs root",
-                                 (_ins_cite(ctx, command.ins),))
+                                 (_ins_cite(ctx, _holding(info, command.ins, w)),))
         joined = " ".join(command.words)
         for rx, what in _SCRIPT_ROOT:
             m = _root_work(ctx, info, rx, what, joined)
