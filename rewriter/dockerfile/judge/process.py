@@ -14,7 +14,7 @@ import re
 from rewriter.core.globs import fnmatch
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import StageInfo, expand, workdir_path
-from rewriter.dockerfile.paths import final_workdir
+from rewriter.dockerfile.paths import command_parts, final_workdir
 from rewriter.dockerfile.shell import form_words, programs
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
@@ -269,12 +269,8 @@ def _holding(info: StageInfo, own: Instruction, word: str) -> Instruction:
     """The ENTRYPOINT or CMD in force that holds ``word`` of the command (a
     program the CMD hands an entrypoint script: ``ENTRYPOINT ["/run.sh"]``,
     ``CMD ["php5-fpm"]``), else ``own``, the command's instruction."""
-    for cmd in ("ENTRYPOINT", "CMD"):
-        ins = next((i for s in info.chain for i in reversed(s.stage.instructions)
-                    if i.cmd == cmd), None)
-        if ins is not None and word in form_words(ins):
-            return ins
-    return own
+    return next((ins for ins, s in command_parts(info)
+                 if any(expand(v, s.env)[0] == word for v in form_words(ins))), own)
 
 
 def _needs_root(ctx: Context, info: StageInfo, command: _Command,
