@@ -560,47 +560,46 @@ def _plan(ctx: Context) -> Plan | Decline | None:
                            f"uid/gid {s.uid}/{s.gid} is already used in `{info.chain[-1].base}`; "
                            "pick another with --uid/--gid", line, info.name)
         app = _trees(info)
+        # the user (and its home) must exist before the first step that uses
+        # a moved home; the block after the last build step then owns it
+        first = None
         if ctx.moved_home is not None:
-            # the moved home is the user's; with what the build puts there,
-            # unless that is a build tree (the app's trees are owned as always)
             home = ctx.moved_home.home
-            dirs = [home, *(d for d in dirs if d != home)]
             if not _builds_in(info, home):
-                dirs = [home, *(d for d in dirs if d != home and not d.startswith(home + "/"))]
+                # the home with what the build puts there (a build tree there
+                # is owned as the app's trees always are)
+                dirs = [d for d in dirs if not d.startswith(home + "/")]
                 app = [home, *(d for d in app if d != home and not d.startswith(home + "/"))]
+            dirs = [home, *(d for d in dirs if d != home)]
+            first = next((i for i in info.stage.instructions
+                          if i.span.start <= ctx.moved_home.first < i.span.end), None)
+            if first is not None and first.span.end > tail_anchor(info).span.end:
+                first = None
         late, early = _split_dirs(ctx, info, f"{s.uid}:{gid}", dirs)
         trees = [d for d in late if d in app]
+        own = [d for d in late if d not in app]
+        user = _new_user_name(ctx, info)
         named = None if s.user else _env_user_name(info) or app_user_name(info)
-        user = s.user or named or "appuser"
         group = "root" if gid == 0 else s.group or named or "appgroup"
         files, notes = _downloads(info, f"{s.uid}:{gid}", trees)
         # the groups of the host devices a desktop app opens; every image of
         # these families has them (other families may not)
         groups = device_groups(info) if fam.template in _DEVICE_GROUP_TEMPLATES else []
         try:
+            # with an early user, the template creates it alone, and the block
+            # only owns the directories
             block = render(fam.template, user=user, group=group, uid=s.uid, gid=gid,
-                           dirs=[d for d in late if d not in app], trees=trees,
+                           dirs=[] if first else own, trees=[] if first else trees,
                            escape=ctx.df.escape, newline="\n",
-                           login_shell=needs_login_shell(info), readable=files,
-                           groups=groups)
+                           login_shell=needs_login_shell(info),
+                           readable=[] if first else files, groups=groups)
         except ValueError as exc:  # e.g. a VOLUME path with control characters
             return Decline("template-refused", f"cannot write the user block: {exc}",
                            line, info.name)
-        if ctx.moved_home is not None:
-            # the user (and its home) must exist before the first step that
-            # uses the home; what the build puts there is owned at the end
-            first = next((i for i in info.stage.instructions
-                          if i.span.start <= ctx.moved_home.first < i.span.end), None)
-            anchor = tail_anchor(info)
-            if first is not None and first.span.end <= anchor.span.end:
-                create = render(fam.template, user=user, group=group, uid=s.uid, gid=gid,
-                                dirs=[], trees=[], escape=ctx.df.escape, newline="\n",
-                                login_shell=needs_login_shell(info), readable=[],
-                                groups=groups)
-                early = [insert_before(ctx, first, create), *early]
-                own = [d for d in late if d not in app]
-                block = own_dirs(own, f"{s.uid}:{gid}", trees=trees, readable=files) \
-                    if own or trees or files else ""
+        if first is not None:
+            early = [insert_before(ctx, first, block), *early]
+            block = own_dirs(own, f"{s.uid}:{gid}", trees=trees, readable=files) \
+                if own or trees or files else ""
         in_groups = (f", in the groups {' and '.join(f'`{g}`' for g in groups)} of the sound "
                      "and GPU devices a desktop app is run with" if groups else "")
         # `USER uid:gid` sets no supplementary groups: with groups, the uid alone
@@ -637,6 +636,13 @@ _BUILD_STEP = re.compile(r"\b(?:git\s+clone|tar|unzip|wget|curl|g?make|cmake|con
                          r"npm|yarn|pip3?|go|cargo|mvn|gradle)\b")
 
 
+def _new_user_name(ctx: Context, info: StageInfo) -> str:
+    """The name of the user a template creates: ``--user``, else the name
+    ``ENV USER`` or the program gives it, else ``appuser``."""
+    s = ctx.settings
+    return s.user or _env_user_name(info) or app_user_name(info) or "appuser"
+
+
 def _builds_in(info: StageInfo, home: str) -> bool:
     """The stage builds or unpacks something in ``home`` (a ``WORKDIR`` below
     it, a ``cd`` into it, a clone or a download there), more than the few
@@ -663,8 +669,7 @@ def _moved_home(ctx: Context, info: StageInfo) -> Plan | Decline | None:
     fam, s = info.family, ctx.settings
     if ctx.moved_home is not None or not (fam.template and fam.shell):
         return None
-    named = None if s.user else _env_user_name(info) or app_user_name(info)
-    home = f"/home/{s.user or named or 'appuser'}"
+    home = f"/home/{_new_user_name(ctx, info)}"
     move = rehome(ctx.df.text, info, home)
     if move is None:
         return None
