@@ -263,7 +263,5 @@ def base_image_writes(info: StageInfo) -> list[str]:
     time, which that image leaves root-owned (``[images] writes`` in
     judge.toml: Tomcat's logs, work, temp and webapps)."""
     base = info.chain[-1].base.lower().split("@")[0]
-    for glob, dirs in knowledge().image_writes.items():
-        if fnmatch(base, glob):
-            return list(dirs)
-    return []
+    return next((list(dirs) for globs, dirs in knowledge().image_writes
+                 if any(fnmatch(base, g) for g in globs)), [])

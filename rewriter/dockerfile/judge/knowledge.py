@@ -65,8 +65,8 @@ class _Knowledge:
     port_images: dict[str, int]
     nonroot_images: list[str]
     root_entrypoint_images: list[str]
-    #: base image glob -> directories its program writes at run time
-    image_writes: dict[str, tuple[str, ...]]
+    #: (base image globs, directories their program writes at run time)
+    image_writes: list[tuple[tuple[str, ...], tuple[str, ...]]]
     docker_cli: frozenset[str]
     fixture_dirs: frozenset[str]
     builder_dirs: frozenset[str]
@@ -165,7 +165,7 @@ def knowledge() -> _Knowledge:
         env_port_images=list(raw["images"].get("env_ports", ())),
         nonroot_images=list(raw["images"]["runs_nonroot"]),
         root_entrypoint_images=list(raw["images"]["root_entrypoint"]),
-        image_writes={k: tuple(v) for k, v in raw["images"].get("writes", {}).items()},
+        image_writes=[(tuple(w["images"]), tuple(w["dirs"])) for w in raw["images"].get("writes", ())],
         docker_cli=frozenset(raw["packages"]["docker_cli"]),
         fixture_dirs=frozenset(raw["paths"]["fixture_dirs"]),
         builder_dirs=frozenset(raw["paths"]["builder_dirs"]),
