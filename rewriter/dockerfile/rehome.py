@@ -72,10 +72,13 @@ def _matches(ins: Instruction) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _ROOT.finditer(ins.logical, ins.args_at)]
 
 
+#: the start of a shell step that puts something at the path that follows:
+#: ``mkdir -p``, ``cp a``, a redirection, ``git clone URL``, ``tar -C``,
+#: ``--prefix=``, ``-d`` (``unzip -d``)
+WRITE_INTO = (r"(?:\b(?:mkdir|cp|mv|ln|install|touch|tee)\b[^;&|\n]*\s|>>?\s*|"
+              r"\bgit\s+clone\s[^;&|\n]*\s|\btar\b[^;&|\n]*\s-C\s*|--prefix[= ]|\s-d\s+)")
 #: a build step that puts something at ``/root/NAME``
-_MADE = re.compile(r"(?:\bmkdir\b(?:\s+-\w+)*|>>?|\btouch\b|\btee\b(?:\s+-a)?|"
-                   r"\b(?:cp|mv|ln|install)\b[^;&|\n]*|\bgit\s+clone\b[^;&|\n]*|"
-                   r"\bunzip\b[^;&|\n]*-d|\s-C|--prefix[= ]|\s-[do])\s*['\"]?/root/([\w.@+-]+)")
+_MADE = re.compile(WRITE_INTO + r"/root/([\w.@+-]+)")
 
 
 def _made(info: StageInfo) -> set[str]:
@@ -149,4 +152,4 @@ def rehome(text: str, info: StageInfo, home: str) -> Rehome | None:
     return Rehome(home, edits, "".join(parts))
 
 
-__all__ = ["MovedHome", "Rehome", "rehome"]
+__all__ = ["MovedHome", "Rehome", "WRITE_INTO", "rehome"]

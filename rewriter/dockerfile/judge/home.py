@@ -10,6 +10,7 @@ import re
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import StageInfo, is_root, expand, workdir_path
 from rewriter.dockerfile.paths import final_workdir, writable_dirs
+from rewriter.dockerfile.rehome import WRITE_INTO
 from rewriter.dockerfile.syntax import Instruction
 from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
 from rewriter.dockerfile.judge.evidence import (
@@ -20,8 +21,7 @@ from rewriter.dockerfile.judge.writes import _WRITE
 
 #: a build step that leaves files in root's home for the program to use later
 _ROOT_HOME_WRITE = (
-    r"(?:\b(?:mkdir|cp|mv|ln|install|touch|tee)\b[^;&|\n]*\s|>>?\s*|\bgit\s+clone\s[^;&|\n]*\s|"
-    r"\btar\b[^;&|\n]*\s-C\s*|--prefix[= ]|\s-d\s+)(?:/root|~|\$HOME|\$\{HOME\})/[\w.-]"
+    WRITE_INTO + r"(?:/root|~|\$HOME|\$\{HOME\})/[\w.-]"
     r"|\bpip3?\s+install\s[^;&|\n]*--user\b|\bcabal\s+(?:v\d-)?install\b|"
     r"\bvagrant\s+plugin\s+install\b|\bstack\s+install\b|"
     r"\bnpm\s+config\s+set\s+prefix\s*=?\s*['\"]?(?:/root|~|\$HOME|\$\{HOME\})(?:/|['\"\s]|$)")
