@@ -213,6 +213,7 @@ from rewriter.dockerfile.rules._common import (
 )
 from rewriter.dockerfile.judge import (
     GroupZero,
+    Judgement,
     app_user_name,
     base_image_writes,
     copied_file_in_root,
@@ -484,9 +485,7 @@ def _plan(ctx: Context) -> Plan | Decline | None:
             moved = _moved_home(ctx, info)
             if moved is not None:
                 return moved
-        hint = f"; {verdict.hint}" if verdict.hint else ""
-        return Decline(verdict.reason, verdict.message + hint, line, info.name,
-                       kind=verdict.kind, evidence=verdict.evidence)
+        return _declined(verdict, info)
     if reverted_user(info):
         return None  # DF003's case: switch back to the user the file chose
     s = ctx.settings
@@ -636,6 +635,13 @@ _BUILD_STEP = re.compile(r"\b(?:git\s+clone|tar|unzip|wget|curl|g?make|cmake|con
                          r"npm|yarn|pip3?|go|cargo|mvn|gradle)\b")
 
 
+def _declined(verdict: Judgement, info: StageInfo) -> Decline:
+    """The judge's ``verdict`` on the runtime stage ``info``, as DF001's decline."""
+    hint = f"; {verdict.hint}" if verdict.hint else ""
+    return Decline(verdict.reason, verdict.message + hint, info.stage.from_.start_line,
+                   info.name, kind=verdict.kind, evidence=verdict.evidence)
+
+
 def _new_user_name(ctx: Context, info: StageInfo) -> str:
     """The name of the user a template creates: ``--user``, else the name
     ``ENV USER`` or the program gives it, else ``appuser``."""
@@ -675,8 +681,7 @@ def _moved_home(ctx: Context, info: StageInfo) -> Plan | Decline | None:
         return None
     left = copied_file_in_root(ctx, info)
     if left is not None:
-        return Decline(left.reason, left.message + f"; {left.hint}", info.stage.from_.start_line,
-                       info.name, kind=left.kind, evidence=left.evidence)
+        return _declined(left, info)
     moved = Context(parse(move.text), s, ctx.path, ctx.build)
     moved.moved_home = MovedHome(home, move.edits[0].start)
     p = _plan(moved)
