@@ -46,6 +46,7 @@ from rewriter.dockerfile.judge.base import base_image_writes
 from rewriter.dockerfile.judge.home import copied_file_in_root
 from rewriter.dockerfile.judge.groupzero import GroupZero, group_zero_writable, joins_group_zero
 from rewriter.dockerfile.judge.knowledge import Judgement, knowledge, packaged_user
+from rewriter.dockerfile.judge.process import PackagedService, running_packaged_service
 from rewriter.dockerfile.judge.unread import unread_run_script
 from rewriter.dockerfile.judge.siblings import sibling_base, sibling_base_entrypoint, sibling_base_users
 from rewriter.dockerfile.judge.users import (
@@ -65,6 +66,6 @@ __all__ = ["ContextUser", "GroupZero", "Judgement", "DocumentedRun", "app_user_n
            "documented_volumes",
            "entrypoint_scripts", "group_zero_writable", "joins_group_zero",
            "judge", "knowledge", "needs_login_shell", "not_an_app", "own_usage_runs", "own_user_switch",
-           "packaged_user",
+           "packaged_user", "PackagedService", "running_packaged_service",
            "script_users", "spec_user", "sibling_base", "sibling_base_entrypoint",
            "sibling_base_users", "taken_names", "unread_run_script"]

@@ -24,8 +24,10 @@ from rewriter.dockerfile.judge.process import _needs_root, _packaged_service, _r
 from rewriter.dockerfile.judge.unread import _unread_build_script, _unread_script
 
 
-def judge(ctx: Context, info: StageInfo) -> Judgement | None:
-    """Why the runtime stage should not be switched to a new user, or None (an app)."""
+def judge(ctx: Context, info: StageInfo, answered: frozenset[str] = frozenset()) -> Judgement | None:
+    """Why the runtime stage should not be switched to a new user, or None (an app).
+    A check whose reason is in ``answered`` (one the fix answers, as running a
+    packaged service as its package's own account does) is passed over."""
     k = knowledge()
     command = _judged_command(ctx, info, k)
     copied = _copied_sources(ctx, info)
@@ -41,7 +43,7 @@ def judge(ctx: Context, info: StageInfo) -> Judgement | None:
                   _documented_purpose, _root_home, _root_owned_writes, _default_data, _bind_mounts,
                   _builder_tool, _mounted_project, _file_tool_output):
         j = check(ctx, info, command, copied, k)
-        if j is not None:
+        if j is not None and j.reason not in answered:
             return j
     return None
 

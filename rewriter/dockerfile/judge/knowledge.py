@@ -142,6 +142,20 @@ class _Service:
     programs: frozenset[str]
     packages: tuple[str, ...]  #: globs
     users: dict[str, str]  #: family name -> the package's user
+    #: the families where the service runs in the foreground as that user, with
+    #: the package's own config, and needs nothing else it would not own
+    reuse: frozenset[str] = frozenset()
+    #: started without a config file, it keeps its data in the working directory,
+    #: which the fix makes this directory (the package's, its account's own)
+    #: when the file sets none
+    cwd: str = ""
+    #: the config and data the package sets up: a build step that names them
+    #: (copies a file there, edits one, initialises the data as root) may move
+    #: the data anywhere, or leave it root's
+    config: tuple[str, ...] = ()
+    #: directories under /run it writes at start, which the package leaves to
+    #: the init system to make
+    run: tuple[str, ...] = ()
 
 
 @functools.lru_cache(maxsize=1)
@@ -195,7 +209,9 @@ def knowledge() -> _Knowledge:
         builder_programs=frozenset(raw["programs"]["builders"]),
         device_packages=frozenset(raw["packages"]["devices"]),
         device_images=list(raw["images"]["devices"]),
-        services=[_Service(frozenset(sv["programs"]), tuple(sv["packages"]), dict(sv["users"]))
+        services=[_Service(frozenset(sv["programs"]), tuple(sv["packages"]), dict(sv["users"]),
+                           frozenset(sv.get("reuse", ())), sv.get("cwd", ""),
+                           tuple(sv.get("config", ())), tuple(sv.get("run", ())))
                   for sv in raw["services"]],
         port_programs={p: (int(v["port"]), _port_flags(v["flags"]), _switch_flags(v.get("when", [])),
                            tuple(v.get("env", ())))

@@ -10,14 +10,16 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
+from dataclasses import dataclass
 
 from rewriter.core.globs import fnmatch
 from rewriter.dockerfile.analysis import Context
 from rewriter.dockerfile.model import StageInfo, expand, workdir_path
-from rewriter.dockerfile.paths import command_parts, final_workdir
+from rewriter.dockerfile.paths import command_parts, final_workdir, program_words
 from rewriter.dockerfile.shell import form_words, programs
 from rewriter.dockerfile.syntax import Instruction
-from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge
+from rewriter.dockerfile.judge.knowledge import Judgement, _Knowledge, _Service, knowledge
+from rewriter.dockerfile.judge.documented import _judged_command
 from rewriter.dockerfile.judge.evidence import (
     _cite, _Command, _in_code_comment, _in_shell_comment, _ins_cite, _is_shell, _language,
     _overrides_command, _program_name, _SHELLS)
@@ -553,12 +555,89 @@ def _root_subcommand(ctx: Context, command: _Command,
                      f"if the image only runs other `{prog}` sub-commands, add USER by hand")
 
 
+@dataclass(frozen=True)
+class PackagedService:
+    """A service the container runs from a distribution package that creates
+    its own account: the program, the package and the ``RUN`` installing it,
+    and the account for the image's family (None when unknown there)."""
+
+    service: _Service
+    program: str
+    package: str
+    install: Instruction
+    user: str | None
+    #: a step that puts a file into the package's config or edits it (``sed -i``):
+    #: where the service keeps its data is then the build's, not the package's
+    config_step: Instruction | None
+    #: the command gives the program a config file (its first argument)
+    config_argument: bool
+
+
+def packaged_service(info: StageInfo, command: _Command, k: _Knowledge) -> PackagedService | None:
+    """The packaged service the command runs (``redis-server`` installed by
+    ``apt-get install redis-server``), or None."""
+    if command.ins is None:
+        return None
+    prog = _program_name(command.program)
+    for sv in k.services:
+        if prog not in sv.programs:
+            continue
+        hit = _package_install(info, sv.packages)
+        if hit is not None:
+            words = program_words(info)
+            return PackagedService(sv, prog, hit[1], hit[0], sv.users.get(info.family.name),
+                                   _config_step(info, sv.config),
+                                   len(words) > 1 and not words[1].startswith("-"))
+    return None
+
+
+def _config_step(info: StageInfo, config: tuple[str, ...]) -> Instruction | None:
+    """The step of the stage that copies a file into the package's config
+    (``config``: its paths) or names it in a ``RUN`` (``sed -i``, ``>>``)."""
+    def inside(path: str) -> bool:
+        path = path.rstrip("/") or "/"
+        return any(path == c or path.startswith(c + "/") or c.startswith(path + "/")
+                   for c in config)
+
+    for ins in info.stage.instructions:
+        if ins.cmd in ("COPY", "ADD") and ins.values:
+            if inside(workdir_path(info, ins, expand(ins.values[-1], info.env)[0])):
+                return ins
+        elif ins.cmd == "RUN" and any(inside(p) for p in re.findall(r"/[\w./-]+", ins.logical)):
+            return ins
+    return None
+
+
+def running_packaged_service(ctx: Context, info: StageInfo) -> PackagedService | None:
+    """:func:`packaged_service` of the command the judgement reads."""
+    k = knowledge()
+    return packaged_service(info, _judged_command(ctx, info, k), k)
+
+
 def _packaged_service(ctx: Context, info: StageInfo, command: _Command,
                       copied: list[tuple[str, str, Instruction]], k: _Knowledge) -> Judgement | None:
     """The container runs a service from a distribution package that creates its own
     account and gives it the config and data: a new uid cannot read them."""
-    if command.ins is None:
+    found = packaged_service(info, command, k)
+    if found is None or command.ins is None:
         return None
+    sv, prog, user = found.service, found.program, found.user
+    users = f"`{user}`" if user else " or ".join(
+        f"`{u}` ({f})" for f, u in sv.users.items() if f != "ubuntu")
+    evidence: tuple[str, ...] = (_ins_cite(ctx, found.install), _ins_cite(ctx, command.ins))
+    hint = (f"add `USER {user or 'the package user'}` (the package's own account) once its "
+            "config and data paths are checked")
+    if found.config_step is not None and user is not None and info.family.name in sv.reuse:
+        # the account would be chosen, but for the config the build changes
+        if found.config_step is not found.install:
+            evidence += (_ins_cite(ctx, found.config_step),)
+        hint = (f"the build changes the package's config (line {found.config_step.start_line}): "
+                f"make the paths it names `{user}`'s, then add `USER {user}`")
+    return Judgement("packaged-service-user", "app",
+                     f"the container runs `{prog}` from the `{found.package}` package, which "
+                     f"creates its own account ({users}) and gives it the service's config and "
+                     "data: a new user outside that group cannot read them",
+                     evidence, hint)
     prog = _program_name(command.program)
     for sv in k.services:
         if prog not in sv.programs:

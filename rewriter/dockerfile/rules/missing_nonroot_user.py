@@ -61,6 +61,14 @@ CMD ["/app/run"]
   container whose runtime spec beside the Dockerfile (`config.json.template`)
   runs its process as a non-root uid runs as those ids (`USER 996:994`), the
   account its package set up;
+- a service a distribution package installs with an account of its own
+  (`redis-server`: `redis`), which `judge.toml` `[[services]]` `reuse` says
+  runs in the foreground as that account with the package's config, runs as
+  it (`USER redis`), when the build leaves that config as it is; the
+  directories it writes outside the package's own (a `VOLUME`, a `WORKDIR`
+  it saves into) become the account's, and a service that keeps its data in
+  the working directory (`cwd`) works in the package's data directory when
+  the file sets no `WORKDIR` (`WORKDIR /var/lib/redis`);
 - a new user takes the name `ENV USER` gives it when no account has that
   name and `HOME` is unset or `/home/NAME` (`ENV USER jovyan`: `jovyan`);
   otherwise it is named after the program the container runs when that is a
@@ -200,7 +208,7 @@ from dataclasses import dataclass, field
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.dockerfile.model import StageInfo, expand, is_root, workdir_path
-from rewriter.dockerfile.paths import app_trees, filled_volumes, program_words, writable_dirs
+from rewriter.dockerfile.paths import app_trees, filled_volumes, final_workdir, program_words, writable_dirs
 from rewriter.dockerfile.rehome import MovedHome, rehome
 from rewriter.dockerfile.remote import unreadable_downloads
 from rewriter.dockerfile.rules._common import (
@@ -226,6 +234,7 @@ from rewriter.dockerfile.judge import (
     judge,
     needs_login_shell,
     own_usage_runs,
+    running_packaged_service,
     script_users,
     spec_user,
     sibling_base_users,
@@ -485,16 +494,15 @@ def _plan(ctx: Context) -> Plan | Decline | None:
             moved = _moved_home(ctx, info)
             if moved is not None:
                 return moved
+        if verdict.reason == "packaged-service-user":
+            account = _package_account(ctx, info)
+            if account is not None:
+                return account
         return _declined(verdict, info)
     if reverted_user(info):
         return None  # DF003's case: switch back to the user the file chose
     s = ctx.settings
-    dirs = writable_dirs(info, workdir=fam.shell)
-    if fam.shell:
-        # the volumes its documented runs and compose services mount: its data
-        dirs += [d for d in documented_volumes(ctx, info) if d not in dirs]
-        # and what its base image's program writes in its own install (Tomcat)
-        dirs += [d for d in base_image_writes(info) if d not in dirs]
+    dirs = _written_dirs(ctx, info)
     # An image made for OpenShift's arbitrary uid: the build gives group 0 write
     # on what it writes, so the user joins group 0 (unless --gid names another
     # group) and those paths need no chown.
@@ -628,6 +636,64 @@ def _plan(ctx: Context) -> Plan | Decline | None:
     return Plan(info, f"{s.uid}:{gid}", applicability=Applicability.UNSAFE,
                 why=f"run as {s.uid}:{gid}; {unknown}, so nothing "
                 f"checks that the image works as that id{joined}", dirs=dirs)
+
+
+def _written_dirs(ctx: Context, info: StageInfo) -> list[str]:
+    """The directories the process writes, which the user it runs as must own."""
+    dirs = writable_dirs(info, workdir=info.family.shell)
+    if info.family.shell:
+        # the volumes its documented runs and compose services mount: its data
+        dirs += [d for d in documented_volumes(ctx, info) if d not in dirs]
+        # and what its base image's program writes in its own install (Tomcat)
+        dirs += [d for d in base_image_writes(info) if d not in dirs]
+    return dirs
+
+
+def _package_account(ctx: Context, info: StageInfo) -> Plan | Decline | None:
+    """The plan that runs a packaged service as the account its package
+    creates for it (``USER redis``), which owns the service's config and data:
+    when ``judge.toml`` knows the service runs in the foreground as that account
+    in the image's family, the build leaves the package's config as it is, and
+    nothing else keeps the image root (else that reason's decline). The
+    directories it writes outside the package's own (a ``VOLUME``, the working
+    directory it keeps its data in) are given to the account. None when the
+    account cannot be used."""
+    found = running_packaged_service(ctx, info)
+    if found is None or found.user is None or info.family.name not in found.service.reuse:
+        return None
+    if found.config_step is not None:
+        return None
+    rest = judge(ctx, info, answered=frozenset({"packaged-service-user"}))
+    if rest is not None:
+        return _declined(rest, info)
+    dirs = _written_dirs(ctx, info)
+    dirs += [d for d in found.service.run if d not in dirs]
+    workdir = ""
+    if found.service.cwd and not found.config_argument:
+        wd = final_workdir(info)
+        if wd is None or wd == "/":
+            # its data would go in /: work in the package's data directory
+            workdir = found.service.cwd
+        elif wd not in dirs:
+            dirs.append(wd)
+    # the account exists once the package is installed: a VOLUME before that
+    # cannot be owned in time
+    order = {id(i): n for n, i in enumerate(info.stage.instructions)}
+    installed = order.get(id(found.install), -1)
+    for ins in info.stage.instructions:
+        if ins.cmd == "VOLUME" and order[id(ins)] < installed and \
+                any(expand(v, info.env)[0].rstrip("/") in dirs for v in ins.values):
+            return None
+    user = found.user
+    p = _run_as(ctx, info, user, dirs,
+                f"run as `{user}`, the account the `{found.package}` package creates for "
+                f"`{found.program}` (line {found.install.start_line}), which owns its config "
+                "and data", named=True)
+    if workdir:
+        p.block += f"WORKDIR {workdir}{ctx.newline}"
+        p.why += (f"; it keeps its data in the working directory, so it works in `{workdir}`, "
+                  "the package's data directory (the file set none)")
+    return p
 
 
 #: a step that builds or unpacks something, not a setting
@@ -772,12 +838,13 @@ def _cross_built(ctx: Context, info: StageInfo) -> bool:
 
 
 def _split_dirs(ctx: Context, info: StageInfo, spec: str,
-                dirs: list[str]) -> tuple[list[str], list[Edit]]:
+                dirs: list[str], named: bool = False) -> tuple[list[str], list[Edit]]:
     """Dirs a ``VOLUME`` of the stage declares before the user block goes in must be
     owned before that line (the classic builder discards what a step after
-    ``VOLUME`` does to it). With numeric ids, a ``RUN mkdir && chown`` goes right
-    before that ``VOLUME``; the rest stay in the user block."""
-    if not info.family.shell or not re.fullmatch(r"\d+(?::\d+)?", spec):
+    ``VOLUME`` does to it). With numeric ids (or, ``named``, a user that exists
+    before every such ``VOLUME``), a ``RUN mkdir && chown`` goes right before
+    that ``VOLUME``; the rest stay in the user block."""
+    if not info.family.shell or not (named or re.fullmatch(r"\d+(?::\d+)?", spec)):
         return dirs, []
     anchor = tail_anchor(info)
     order = {id(i): n for n, i in enumerate(info.stage.instructions)}
@@ -813,9 +880,11 @@ def _trees(info: StageInfo) -> list[str]:
     return app + [v for v in filled_volumes(info) if v not in app]
 
 
-def _run_as(ctx: Context, info: StageInfo, spec: str, dirs: list[str], why: str) -> Plan:
-    """The plan that runs the stage as an existing user ``spec`` and gives it ``dirs``."""
-    late, early = _split_dirs(ctx, info, spec, dirs)
+def _run_as(ctx: Context, info: StageInfo, spec: str, dirs: list[str], why: str,
+            named: bool = False) -> Plan:
+    """The plan that runs the stage as an existing user ``spec`` and gives it
+    ``dirs`` (before a ``VOLUME`` too when ``named``: see :func:`_split_dirs`)."""
+    late, early = _split_dirs(ctx, info, spec, dirs, named)
     if not info.family.shell:
         return Plan(info, spec, why=why, dirs=dirs, edits=early)
     app = _trees(info)
