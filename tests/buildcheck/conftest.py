@@ -58,6 +58,9 @@ class Case:
     expect: str = "fixed"  #: fixed | declined | unchanged
     before_uid: int = 0  #: uid the original runs as (0: the negative control)
     uid: int = 10001  #: uid the fixed image must run as
+    #: the USER the fixed file must set when it names an account a package creates
+    #: (whose uid the package chooses); None: a numeric uid[:gid]
+    user: str | None = None
     probe: str = "running"  #: running: PID 1 stays up, its euid is read; exited: must exit 0
     network: str = "none"  #: none | host (RUN steps that use apt)
     output: str | None = None  #: a line the fixed image's own ENTRYPOINT/CMD prints

@@ -105,8 +105,12 @@ def test_fixed_image_runs_as_non_root_user(oracle, case, row, tmp_path):
 
     problems = []
     image = case.tag("after")
-    if not NUMERIC_USER.match(out.fields.get("config_user", "")):
-        problems.append(f"USER {out.fields.get('config_user')!r} is not numeric (uid[:gid])")
+    config_user = out.fields.get("config_user", "")
+    if case.user is not None:
+        if config_user != case.user:
+            problems.append(f"USER {config_user!r} is not the package's account {case.user!r}")
+    elif not NUMERIC_USER.match(config_user):
+        problems.append(f"USER {config_user!r} is not numeric (uid[:gid])")
     want = {"probe_pid1_euid": str(case.uid)} if case.probe == "running" else {"probe": "exited(code=0)"}
     got = {k: out.fields.get(k) for k in want}
     if got != want:
