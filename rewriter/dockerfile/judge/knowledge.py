@@ -149,6 +149,8 @@ class _Service:
     #: which the fix makes this directory (the package's, its account's own)
     #: when the file sets none
     cwd: str = ""
+    #: the flags that name where it keeps its data instead (``--dir``)
+    data_flags: tuple[str, ...] = ()
     #: the config and data the package sets up: a build step that names them
     #: (copies a file there, edits one, initialises the data as root) may move
     #: the data anywhere, or leave it root's
@@ -210,8 +212,9 @@ def knowledge() -> _Knowledge:
         device_packages=frozenset(raw["packages"]["devices"]),
         device_images=list(raw["images"]["devices"]),
         services=[_Service(frozenset(sv["programs"]), tuple(sv["packages"]), dict(sv["users"]),
-                           frozenset(sv.get("reuse", ())), sv.get("cwd", ""),
-                           tuple(sv.get("config", ())), tuple(sv.get("run", ())))
+                           reuse=frozenset(sv.get("reuse", ())), cwd=sv.get("cwd", ""),
+                           data_flags=tuple(sv.get("data_flags", ())),
+                           config=tuple(sv.get("config", ())), run=tuple(sv.get("run", ())))
                   for sv in raw["services"]],
         port_programs={p: (int(v["port"]), _port_flags(v["flags"]), _switch_flags(v.get("when", [])),
                            tuple(v.get("env", ())))

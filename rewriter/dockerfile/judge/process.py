@@ -571,6 +571,8 @@ class PackagedService:
     config_step: Instruction | None
     #: the command gives the program a config file (its first argument)
     config_argument: bool
+    #: the command names where it keeps its data (a flag of ``data_flags``)
+    data_flag: bool
 
 
 def packaged_service(info: StageInfo, command: _Command, k: _Knowledge) -> PackagedService | None:
@@ -587,7 +589,8 @@ def packaged_service(info: StageInfo, command: _Command, k: _Knowledge) -> Packa
             words = program_words(info)
             return PackagedService(sv, prog, hit[1], hit[0], sv.users.get(info.family.name),
                                    _config_step(info, sv.config),
-                                   len(words) > 1 and not words[1].startswith("-"))
+                                   len(words) > 1 and not words[1].startswith("-"),
+                                   any(w.split("=", 1)[0] in sv.data_flags for w in words[1:]))
     return None
 
 

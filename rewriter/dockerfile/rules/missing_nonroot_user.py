@@ -669,7 +669,7 @@ def _package_account(ctx: Context, info: StageInfo) -> Plan | Decline | None:
     dirs = _written_dirs(ctx, info)
     dirs += [d for d in found.service.run if d not in dirs]
     workdir = ""
-    if found.service.cwd and not found.config_argument:
+    if found.service.cwd and not (found.config_argument or found.data_flag):
         wd = final_workdir(info)
         if wd is None or wd == "/":
             # its data would go in /: work in the package's data directory
