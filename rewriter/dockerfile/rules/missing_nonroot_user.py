@@ -68,7 +68,8 @@ CMD ["/app/run"]
   directories it writes outside the package's own (a `VOLUME`, a `WORKDIR`
   it saves into) become the account's, and a service that keeps its data in
   the working directory (`cwd`) works in the package's data directory when
-  the file sets no `WORKDIR` (`WORKDIR /var/lib/redis`);
+  the file sets no `WORKDIR` (`WORKDIR /var/lib/redis`) and its command names
+  no data directory (`--dir`) or config file;
 - a new user takes the name `ENV USER` gives it when no account has that
   name and `HOME` is unset or `/home/NAME` (`ENV USER jovyan`: `jovyan`);
   otherwise it is named after the program the container runs when that is a
