@@ -205,7 +205,7 @@ def _linuxkit(ctx: Context, info: StageInfo, command: _Command,
                                  "and the image's USER is not read", (_ins_cite(ctx, ins),),
                                  "set the user in the package's configuration")
     for s in ctx.model.stages:
-        ref = split_ref(s.base) if s.base else None
+        ref = split_ref(s.base) if s.base and "linuxkit/" in s.base.lower() else None
         if ref is not None and ref[0].startswith("linuxkit/"):
             return Judgement("linuxkit-package", "other",
                              f"a LinuxKit package (built on `{s.base}`): LinuxKit runs it with "
@@ -414,7 +414,22 @@ def _variants(ctx: Context, info: StageInfo, command: _Command,
     pick, and CI jobs often need root."""
     if ctx.settings.target is not None:
         return None
+
+    def body(s: StageInfo) -> tuple[tuple[str, str], ...]:
+        return tuple((i.cmd, " ".join(i.logical.split())) for i in s.stage.instructions)
+
+    mine = body(info)
+    if not any(cmd in ("CMD", "ENTRYPOINT") for cmd, _ in mine) or any(
+            cmd == "EXPOSE" for cmd, _ in mine):
+        return None  # (a server's variants are only a choice of base)
     stages = ctx.model.stages
+    # (a stage with other instructions is no variant: its body is not worth making)
+    cmds = [cmd for cmd, _ in mine]
+    alike = [n for n, s in enumerate(stages)
+             if len(s.stage.instructions) == len(cmds)
+             and [i.cmd for i in s.stage.instructions] == cmds]
+    if len(alike) < 2:
+        return None
     index = {id(s): n for n, s in enumerate(stages)}
     names = {s.stage.alias.lower(): n for n, s in enumerate(stages) if s.stage.alias}
     used: set[int] = set()
@@ -430,17 +445,9 @@ def _variants(ctx: Context, info: StageInfo, command: _Command,
             for ref in refs:
                 ref = ref.lower()
                 used.add(names[ref] if ref in names else int(ref) if ref.isdigit() else -1)
-
-    def body(s: StageInfo) -> tuple[tuple[str, str], ...]:
-        return tuple((i.cmd, " ".join(i.logical.split())) for i in s.stage.instructions)
-
     if id(info) not in index or index[id(info)] in used:
         return None
-    mine = body(info)
-    if not any(cmd in ("CMD", "ENTRYPOINT") for cmd, _ in mine) or any(
-            cmd == "EXPOSE" for cmd, _ in mine):
-        return None  # (a server's variants are only a choice of base)
-    same = [s for n, s in enumerate(stages) if n not in used and body(s) == mine]
+    same = [stages[n] for n in alike if n not in used and body(stages[n]) == mine]
     # (the same base twice is a copy, not a variant)
     if len(same) < 2 or len({s.base.lower() for s in same}) < len(same):
         return None
