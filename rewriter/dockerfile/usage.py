@@ -383,23 +383,40 @@ def companion_readme(build: BuildContext | None, dockerfile: str | None = None) 
         return None
     suffix = (m.group(1) or m.group(2)).lower()
     wanted = {f"readme.{suffix}{ext}" for ext in (".md", ".rst", "")} - set(_READMES)
-    for entry in sorted(build.list_dir(here)):
+    by_lower = _by_lower(build.list_dir(here))
+    for entry in sorted(e for w in wanted for e in by_lower.get(w, ())):
         path = f"{here}/{entry}" if here else entry
-        if entry.lower() in wanted and not build.is_dir(path):
+        if not build.is_dir(path):
             return path
     return None
+
+
+@functools.lru_cache(maxsize=32)
+def _by_lower(names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The entries of a directory listing by their lower-case name: asked for
+    every Dockerfile of a directory that may hold thousands."""
+    out: dict[str, list[str]] = {}
+    for name in names:
+        out.setdefault(name.lower(), []).append(name)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _dockerfiles_in(build: BuildContext, d: str, most: int = 2) -> int:
     """How many Dockerfiles ``d`` holds, counted up to ``most`` (only "none",
     "one" or "more" matters, and a directory may hold thousands of entries)."""
     n = 0
-    for e in build.list_dir(d):
-        if re.match(DOCKERFILE_NAME, e) and not build.is_dir(f"{d}/{e}" if d else e):
+    for e in _dockerfile_names(build.list_dir(d)):
+        if not build.is_dir(f"{d}/{e}" if d else e):
             n += 1
             if n >= most:
                 break
     return n
+
+
+@functools.lru_cache(maxsize=32)
+def _dockerfile_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The entries of a directory listing named as Dockerfiles are."""
+    return tuple(e for e in names if re.match(DOCKERFILE_NAME, e))
 
 
 def _only_image(build: BuildContext, here: str) -> bool:
@@ -999,11 +1016,17 @@ def _manifest_files(build: BuildContext, here: str, most: int = 40) -> list[str]
     for d in [here] + [f"{here}/{m}" if here else m for m in _MANIFEST_DIRS]:
         if d != here and not build.is_dir(d):
             continue
-        for e in sorted(build.list_dir(d)):
+        for e in _yaml_names(build.list_dir(d)):
             p = f"{d}/{e}" if d else e
-            if e.lower().endswith((".yaml", ".yml")) and not build.is_dir(p):
+            if not build.is_dir(p):
                 out.append(p)
     return out[:most]
+
+
+@functools.lru_cache(maxsize=32)
+def _yaml_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The entries of a directory listing named as YAML files are, in order."""
+    return tuple(e for e in sorted(names) if e.lower().endswith((".yaml", ".yml")))
 
 
 def manifest_volumes(build: BuildContext | None, dockerfile_text: str,
