@@ -22,7 +22,7 @@ from rewriter.dockerfile.judge.evidence import (
 from rewriter.dockerfile.judge.context import (
     _compose_volumes, _copied_sources, _files_under, _own_script, _pod_volumes, _runs, _scripts,
     _services)
-from rewriter.dockerfile.judge.packages import _copied_library, _package_install
+from rewriter.dockerfile.judge.packages import _named_in, _copied_library, _package_install
 from rewriter.dockerfile.judge.source import _SCRIPT_PROGRAM
 from rewriter.dockerfile.judge.writes import _SCRATCH
 
@@ -420,8 +420,10 @@ def _journal_reader(ctx: Context, info: StageInfo, command: _Command,
     # what every stage copies in, when a stage installs a journal library or builds
     # Go with go-systemd (whose sdjournal opens libsystemd at run time)
     stages = ctx.model.stages
+    named = ctx.df.text + "\n" + "\n".join(ctx.settings.build_args.values())
     lib = next((hit for st in stages
-                if (hit := _package_install(st, k.journal_libraries, pip=True))), None)
+                if (hit := _package_install(st, k.journal_libraries, pip=True))), None) \
+        if _named_in(named, k.journal_libraries) else None
     if lib is None and not ("go" in ctx.df.text and
                             re.search(r"\bgo\s+(?:build|install)\b", ctx.df.text)):
         return None  # (before the sources of every stage are looked up)

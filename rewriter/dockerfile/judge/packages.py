@@ -123,6 +123,15 @@ def _split_globs(globs: frozenset[str] | tuple[str, ...]) -> tuple[frozenset[str
     return exact, tuple(g for g in globs if g not in exact)
 
 
+def _named_in(text: str, globs: frozenset[str] | tuple[str, ...]) -> bool:
+    """A literal part of one of ``globs`` (its longest run without a wildcard)
+    is in ``text`` (the file, with the build arguments' values), in any case:
+    no stage can install a package the text does not name. A quick test before
+    asking :func:`_package_install` of every stage."""
+    low = text.lower()
+    return any(max(re.split(r"[*?\[\]]", g.lower()), key=len) in low for g in globs)
+
+
 def _package_install(info: StageInfo, globs: frozenset[str] | tuple[str, ...],
                      pip: bool = False) -> tuple[Instruction, str] | None:
     """The RUN that installs one of ``globs`` with a package manager, and the package."""
