@@ -100,7 +100,10 @@ CMD ["/app/run"]
 
 The user block goes after the last build step (`RUN`, `COPY`, `ADD`,
 `WORKDIR`) so every step still runs as it did; `USER` follows it, before
-`CMD`/`ENTRYPOINT`. `VOLUME` paths are created and given to the user in the
+`CMD`/`ENTRYPOINT`. A stage built FROM the fixed one (the fixed one is a
+`--target` that a later test or development stage extends) starts with
+`USER root` (unless its first instruction is a `USER`), so its steps still
+run, and it runs, as before. `VOLUME` paths are created and given to the user in the
 same block, and so are the directories its documented runs (a README, a usage
 comment) or a compose service that builds it mount a named or anonymous volume
 at (`-v notes-data:/var/lib/notes`, `- notes-data:/var/lib/notes`:
@@ -339,6 +342,36 @@ def reverted_user(info: StageInfo) -> bool:
 
 def plan(ctx: Context) -> Plan | Decline | None:
     """How to make the runtime stage non-root; None when there is nothing to do."""
+    p = _complete_plan(ctx)
+    if isinstance(p, Plan):
+        _keep_children_root(ctx, p)
+    return p
+
+
+def _keep_children_root(ctx: Context, p: Plan) -> None:
+    """The stages built FROM the runtime stage (it is a ``--target``, and a
+    later stage extends it: a test or development stage) would inherit its new
+    USER, and their steps would no longer run as root: each gets ``USER root``
+    right after its ``FROM`` (unless it starts with a USER of its own), so
+    they build and run as before."""
+    kept = []
+    for s in ctx.model.stages:
+        if s.parent is not p.info:
+            continue
+        first = s.stage.instructions[0] if s.stage.instructions else None
+        if first is not None and first.cmd == "USER":
+            continue
+        p.edits.append(insert_after(ctx, s.stage.from_, "USER root\n"))
+        kept.append(f"`{s.name}`")
+    if kept:
+        p.why += (f"; {' and '.join(kept)}, built FROM this stage, "
+                  f"{'start' if len(kept) > 1 else 'starts'} with `USER root`, so "
+                  f"{'their' if len(kept) > 1 else 'its'} steps run as before")
+
+
+def _complete_plan(ctx: Context) -> Plan | Decline | None:
+    """:func:`_plan`, with the downloads it makes readable, the usage comment's
+    mounts it moves, and the ``COPY --chown`` a stage without a shell needs."""
     p = _plan(ctx)
     if isinstance(p, Plan) and p.readable is None:
         p = _read_downloads(ctx, p)
