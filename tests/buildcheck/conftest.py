@@ -63,6 +63,9 @@ class Case:
     user: str | None = None
     probe: str = "running"  #: running: PID 1 stays up, its euid is read; exited: must exit 0
     network: str = "none"  #: none | host (RUN steps that use apt)
+    #: the stage dockfix fixes (``--target``) and the oracle builds and runs; the
+    #: file's last stage must still build too
+    target: str | None = None
     output: str | None = None  #: a line the fixed image's own ENTRYPOINT/CMD prints
     decline_reason: str | None = None  #: with expect = "declined"
     keep_stages: int = 0  #: the first N stages must stay byte-identical

@@ -30,14 +30,19 @@ NUMERIC_USER = re.compile(r"^\d+(:\d+)?$")
 FROM_LINE = re.compile(r"^[ \t]*FROM[ \t]", re.M | re.I)
 
 
-def run_dockfix(dockerfile: Path) -> subprocess.CompletedProcess[str]:
+def run_dockfix(dockerfile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real command line, on a Dockerfile that sits in a copy of its build context."""
     path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return subprocess.run(
-        [sys.executable, "-m", "rewriter", "--write", str(dockerfile)],
+        [sys.executable, "-m", "rewriter", "--write", *args, str(dockerfile)],
         capture_output=True, text=True, cwd=dockerfile.parent, timeout=120,
         env={**os.environ, "PYTHONPATH": path},
     )
+
+
+def _target(stage: str | None) -> tuple[str, ...]:
+    """The ``--target`` option for a case's stage, when it names one."""
+    return ("--target", stage) if stage else ()
 
 
 def decline_reasons(dockerfile: Path) -> set[str]:
@@ -62,7 +67,8 @@ def _first_stages(text: str, n: int) -> str:
 def test_original_builds_and_runs_as_written(oracle, case, row):
     """The negative control: the original builds here and runs as root (or before_uid)."""
     r = row(case, "before")
-    out = oracle.check(case.dir, case.dockerfile, case.tag("before"), "--network", case.network)
+    out = oracle.check(case.dir, case.dockerfile, case.tag("before"), "--network", case.network,
+                       *_target(case.target))
     r["before"] = out.describe()
     want = (2, "0") if case.before_uid == 0 else (0, str(case.before_uid))  # exit 2: runs as root
     got = (out.rc, out.fields.get("uid"))
@@ -78,7 +84,7 @@ def test_fixed_image_runs_as_non_root_user(oracle, case, row, tmp_path):
     fixed = work / "Dockerfile"
     before = case.dockerfile.read_bytes()
 
-    p = run_dockfix(fixed)
+    p = run_dockfix(fixed, *_target(case.target))
     after = fixed.read_bytes()
     r["after"] = "dockfix failed" if p.returncode else ("unchanged" if after == before else "")
     if p.returncode != 0:
@@ -96,7 +102,7 @@ def test_fixed_image_runs_as_non_root_user(oracle, case, row, tmp_path):
         pytest.fail(f"dockfix left the file unchanged:\n{p.stderr}", pytrace=False)
 
     out = oracle.check(case.dir, fixed, case.tag("after"), "--network", case.network,
-                       "--probe", PROBE_SECONDS, "--expect-uid", str(case.uid))
+                       "--probe", PROBE_SECONDS, "--expect-uid", str(case.uid), *_target(case.target))
     r["after"] = out.describe()
     diff = f"--- the fixed file:\n{_diff(before_text, after_text)}"
     if (out.rc, out.result) != (0, "PASS"):
@@ -130,5 +136,11 @@ def test_fixed_image_runs_as_non_root_user(oracle, case, row, tmp_path):
     n = case.keep_stages
     if n and _first_stages(after_text, n) != _first_stages(before_text, n):
         problems.append(f"the first {n} stage(s) changed")
+    if case.target is not None:
+        # the stages built FROM the target still build, and run as they did
+        last = oracle.check(case.dir, fixed, case.tag("after-last"), "--network", case.network)
+        if last.rc not in (0, 2):
+            problems.append(f"the file's last stage no longer builds or runs (exit {last.rc}):\n"
+                            f"{last.text}")
     if problems:
         pytest.fail("\n".join([*problems, out.text, diff]), pytrace=False)
