@@ -207,7 +207,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rewriter.dockerfile.analysis import Context
 from rewriter.core.edits import Applicability, Edit, Fix
@@ -529,7 +529,7 @@ def _plan(ctx: Context) -> Plan | Decline | None:
             if moved is not None:
                 return moved
         if verdict.reason == "packaged-service-user":
-            account = _package_account(ctx, info)
+            account = _package_account(ctx, info, verdict)
             if account is not None:
                 return account
         return _declined(verdict, info)
@@ -683,7 +683,7 @@ def _written_dirs(ctx: Context, info: StageInfo) -> list[str]:
     return dirs
 
 
-def _package_account(ctx: Context, info: StageInfo) -> Plan | Decline | None:
+def _package_account(ctx: Context, info: StageInfo, verdict: Judgement) -> Plan | Decline | None:
     """The plan that runs a packaged service as the account its package
     creates for it (``USER redis``), which owns the service's config and data:
     when ``judge.toml`` knows the service runs in the foreground as that account
@@ -717,7 +717,11 @@ def _package_account(ctx: Context, info: StageInfo) -> Plan | Decline | None:
     for ins in info.stage.instructions:
         if ins.cmd == "VOLUME" and order[id(ins)] < installed and \
                 any(expand(v, info.env)[0].rstrip("/") in dirs for v in ins.values):
-            return None
+            return _declined(replace(verdict, hint=(
+                f"the `VOLUME` on line {ins.start_line} comes before the install that makes "
+                f"`{found.user}` (line {found.install.start_line}), so nothing can give it to "
+                f"that account in time: declare it after the install, then add "
+                f"`USER {found.user}`")), info)
     user = found.user
     p = _run_as(ctx, info, user, dirs,
                 f"run as `{user}`, the account the `{found.package}` package creates for "
