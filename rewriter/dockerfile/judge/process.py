@@ -566,6 +566,8 @@ class PackagedService:
     package: str
     install: Instruction
     user: str | None
+    #: ``judge.toml`` knows the service works as that account in the image's family
+    reusable: bool
     #: a step that puts a file into the package's config or edits it (``sed -i``):
     #: where the service keeps its data is then the build's, not the package's
     config_step: Instruction | None
@@ -587,7 +589,9 @@ def packaged_service(info: StageInfo, command: _Command, k: _Knowledge) -> Packa
         hit = _package_install(info, sv.packages)
         if hit is not None:
             words = program_words(info)
-            return PackagedService(sv, prog, hit[1], hit[0], sv.users.get(info.family.name),
+            user = sv.users.get(info.family.name)
+            return PackagedService(sv, prog, hit[1], hit[0], user,
+                                   user is not None and info.family.name in sv.reuse,
                                    _config_step(info, sv.config),
                                    len(words) > 1 and not words[1].startswith("-"),
                                    any(w.split("=", 1)[0] in sv.data_flags for w in words[1:]))
@@ -630,7 +634,7 @@ def _packaged_service(ctx: Context, info: StageInfo, command: _Command,
     evidence: tuple[str, ...] = (_ins_cite(ctx, found.install), _ins_cite(ctx, command.ins))
     hint = (f"add `USER {user or 'the package user'}` (the package's own account) once its "
             "config and data paths are checked")
-    if found.config_step is not None and user is not None and info.family.name in sv.reuse:
+    if found.config_step is not None and found.reusable:
         # the account would be chosen, but for the config the build changes
         if found.config_step is not found.install:
             evidence += (_ins_cite(ctx, found.config_step),)

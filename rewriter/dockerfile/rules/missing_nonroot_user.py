@@ -693,9 +693,7 @@ def _package_account(ctx: Context, info: StageInfo, verdict: Judgement) -> Plan 
     directory it keeps its data in) are given to the account. None when the
     account cannot be used."""
     found = running_packaged_service(ctx, info)
-    if found is None or found.user is None or info.family.name not in found.service.reuse:
-        return None
-    if found.config_step is not None:
+    if found is None or not found.reusable or found.config_step is not None or found.user is None:
         return None
     rest = judge(ctx, info, answered=frozenset({"packaged-service-user"}))
     if rest is not None:
