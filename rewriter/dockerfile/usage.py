@@ -363,10 +363,9 @@ def _norm(name: str) -> str:
 
 
 def _readme(build: BuildContext, d: str) -> str | None:
-    for entry in build.list_dir(d):
-        if entry.lower() in _READMES:
-            return f"{d}/{entry}" if d else entry
-    return None
+    by_lower = _by_lower(build.list_dir(d))
+    entry = min((e for r in _READMES for e in by_lower.get(r, ())), default=None)
+    return None if entry is None else f"{d}/{entry}" if d else entry
 
 
 def companion_readme(build: BuildContext | None, dockerfile: str | None = None) -> str | None:
